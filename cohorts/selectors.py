@@ -1,0 +1,3 @@
+def featured_cohort():
+    """The cohort course shown on the home page (filled in by the cohorts issue)."""
+    return None

@@ -1,0 +1,17 @@
+"""Test run: fast hashing, mail kept in memory, Stripe pointed at the local test double by fixtures."""
+
+import secrets
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+SECRET_KEY = secrets.token_urlsafe(50)
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SITE_URL = "http://testserver"
+STRIPE_SECRET_KEY = ""
+STRIPE_WEBHOOK_SECRET = ""
+STRIPE_API_BASE = ""
+STRIPE_MAX_NETWORK_RETRIES = 0
+LOGGING = {"version": 1, "disable_existing_loggers": False}

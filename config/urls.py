@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from workshops.views import healthz
+
+admin.site.site_header = "Equity School Leadership – staff"
+admin.site.site_title = "Staff admin"
+admin.site.index_title = "Workshops, registrations and the cohort course"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz/", healthz, name="healthz"),
+    path("", include("workshops.urls")),
+    path("", include("registrations.urls")),
+    path("", include("cohorts.urls")),
+]

@@ -1,0 +1,81 @@
+"""Emails about orders and seats. Bodies live in templates/registrations/email/."""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import Order, Seat, SeatAlert
+
+logger = logging.getLogger(__name__)
+
+
+def _send(*, to: str, subject: str, template: str, context: dict) -> None:
+    context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
+    body = render_to_string(f"registrations/email/{template}.txt", context)
+    message = EmailMultiAlternatives(subject=subject, body=body, to=[to])
+    message.send()
+
+
+def send_order_confirmation(*, order_id: int) -> None:
+    order = Order.objects.select_related("workshop").get(pk=order_id)
+    seats = list(order.seats.filter(status=Seat.Status.ACTIVE).order_by("position"))
+    sessions = order.workshop.session_list
+    _send(
+        to=order.buyer_email,
+        subject=f"You're registered: {order.workshop.title} ({order.reference})",
+        template="order_confirmation",
+        context={"order": order, "seats": seats, "sessions": sessions, "workshop": order.workshop},
+    )
+    for seat in seats:
+        if seat.attendee_email and seat.attendee_email.lower() != order.buyer_email.lower():
+            send_seat_welcome(seat_id=seat.pk)
+
+
+def send_seat_welcome(*, seat_id: int) -> None:
+    seat = Seat.objects.select_related("order__workshop").get(pk=seat_id)
+    if not seat.attendee_email:
+        return
+    _send(
+        to=seat.attendee_email,
+        subject=f"Your seat at {seat.order.workshop.title}",
+        template="seat_welcome",
+        context={"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "sessions": seat.order.workshop.session_list},
+    )
+    Seat.objects.filter(pk=seat_id).update(welcome_sent_at=timezone.now())
+
+
+def send_oversold_refund_notice(*, order_id: int) -> None:
+    order = Order.objects.select_related("workshop").get(pk=order_id)
+    _send(
+        to=order.buyer_email,
+        subject=f"Your payment for {order.workshop.title} has been refunded",
+        template="oversold_refund",
+        context={"order": order, "workshop": order.workshop},
+    )
+
+
+def send_seat_alerts(*, workshop_id: int) -> None:
+    """Tell everyone waiting for a sold-out workshop that seats came free, once each."""
+    with transaction.atomic():
+        alerts = list(
+            SeatAlert.objects.select_for_update(skip_locked=True)
+            .select_related("workshop")
+            .filter(workshop_id=workshop_id, notified_at__isnull=True)
+        )
+        if not alerts:
+            return
+        SeatAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(notified_at=timezone.now())
+    for alert in alerts:
+        try:
+            _send(
+                to=alert.email,
+                subject=f"Seats have opened up: {alert.workshop.title}",
+                template="seat_alert",
+                context={"workshop": alert.workshop},
+            )
+        except Exception:
+            logger.exception("Could not send a seat alert to %s", alert.email)

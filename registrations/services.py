@@ -1,0 +1,353 @@
+"""Writes for orders and seats. Every function here is keyword-only and owns its transaction."""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from workshops.models import Workshop
+from workshops.selectors import quote_for
+
+from . import emails, payments
+from .models import Order, Refund, Seat, SeatAlert
+from .selectors import seats_taken
+
+logger = logging.getLogger(__name__)
+
+
+class RegistrationError(Exception):
+    """A problem the buyer can act on; the message is shown to them."""
+
+
+class RegistrationClosedError(RegistrationError):
+    pass
+
+
+class NotEnoughSeatsError(RegistrationError):
+    def __init__(self, seats_left: int):
+        self.seats_left = seats_left
+        if seats_left <= 0:
+            message = "Sorry, this workshop is sold out."
+        else:
+            message = f"Only {seats_left} seat{'s' if seats_left != 1 else ''} left. Please choose {seats_left} or fewer."
+        super().__init__(message)
+
+
+class OrderNotPayableError(RegistrationError):
+    pass
+
+
+class SeatChangeError(RegistrationError):
+    pass
+
+
+class RefundError(Exception):
+    """A refund staff asked for cannot be made; the message says why."""
+
+
+@dataclass(frozen=True)
+class AttendeeData:
+    name: str = ""
+    email: str = ""
+    needs_captions: bool = False
+    needs_interpreter: bool = False
+    access_note: str = ""
+
+
+def hold_duration() -> timedelta:
+    # A minute beyond Stripe's 30-minute minimum, so the session's expires_at is still
+    # valid when Stripe receives the request a moment after the hold starts.
+    return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES + 1)
+
+
+def place_order(
+    *,
+    workshop: Workshop,
+    buyer_name: str,
+    buyer_email: str,
+    organisation: str,
+    role: str,
+    seat_count: int,
+    buyer_attends: bool,
+    attendees: list[AttendeeData],
+    now: datetime | None = None,
+) -> Order:
+    """Create an order and hold its seats, never beyond capacity.
+
+    The workshop row is locked while paid seats and live holds are counted, so
+    concurrent buyers queue here for a moment instead of overselling.
+    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError.
+    """
+    now = now or timezone.now()
+    if not 1 <= seat_count <= settings.MAX_SEATS_PER_ORDER:
+        raise RegistrationError(f"Choose between 1 and {settings.MAX_SEATS_PER_ORDER} seats.")
+    if len(attendees) > seat_count:
+        raise RegistrationError("More attendees named than seats chosen.")
+    with transaction.atomic():
+        locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
+        if not locked.is_published or locked.registration_state(now) != "open":
+            raise RegistrationClosedError("Registration for this workshop is closed.")
+        quote = quote_for(tiers=list(locked.price_tiers.all()), seat_count=seat_count)
+        seats_left = locked.capacity - seats_taken(workshop_id=locked.pk, now=now)
+        if seat_count > seats_left:
+            raise NotEnoughSeatsError(seats_left)
+        order = Order.objects.create(
+            workshop=locked,
+            buyer_name=buyer_name,
+            buyer_email=buyer_email,
+            organisation=organisation,
+            role=role,
+            buyer_attends=buyer_attends,
+            seat_count=seat_count,
+            unit_price_cents=quote.unit_price_cents,
+            total_cents=quote.total_cents,
+            tier_min_seats=quote.tier_min_seats,
+            hold_expires_at=now + hold_duration(),
+            is_test_payment=payments.is_test_payment_mode(),
+        )
+        Seat.objects.bulk_create(
+            Seat(
+                order=order,
+                position=position,
+                attendee_name=attendee.name,
+                attendee_email=attendee.email,
+                needs_captions=attendee.needs_captions,
+                needs_interpreter=attendee.needs_interpreter,
+                access_note=attendee.access_note,
+            )
+            for position, attendee in enumerate(
+                attendees + [AttendeeData()] * (seat_count - len(attendees)), start=1
+            )
+        )
+    return order
+
+
+def _renew_hold(*, order: Order, now: datetime) -> Order:
+    with transaction.atomic():
+        locked_workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != Order.Status.PENDING:
+            raise OrderNotPayableError("This order can no longer be paid.")
+        left = locked_workshop.capacity - seats_taken(workshop_id=locked_workshop.pk, now=now, exclude_order_id=order.pk)
+        if order.active_seat_count > left:
+            raise NotEnoughSeatsError(left)
+        order.hold_expires_at = now + hold_duration()
+        order.save(update_fields=["hold_expires_at", "updated_at"])
+    return order
+
+
+def start_checkout(*, order: Order, now: datetime | None = None) -> str:
+    """Open a Checkout Session for a pending order and return the URL to send the buyer to.
+
+    A retry within the same hold reuses the idempotency key, so Stripe hands back
+    the same session rather than a second one that could also be paid.
+    Raises OrderNotPayableError, NotEnoughSeatsError, payments.PaymentProviderError.
+    """
+    now = now or timezone.now()
+    order.refresh_from_db()
+    if order.status != Order.Status.PENDING:
+        raise OrderNotPayableError("This order can no longer be paid.")
+    # Stripe needs at least 30 minutes left on a new session; renew the hold if it has less.
+    if order.hold_expires_at - now < timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES):
+        order = _renew_hold(order=order, now=now)
+    Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
+    session = payments.create_checkout_session(
+        order=order,
+        product_name=order.workshop.title,
+        description=f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''} – order {order.reference}",
+        expires_at=int(order.hold_expires_at.timestamp()),
+        attempt=int(order.hold_expires_at.timestamp()),
+    )
+    Order.objects.filter(pk=order.pk).update(
+        stripe_checkout_session_id=session.id,
+        stripe_checkout_url=session.url,
+        is_test_payment=payments.is_test_payment_mode(),
+        updated_at=now,
+    )
+    return session.url
+
+
+def _lock(order_id: int) -> tuple[Workshop, Order]:
+    # Always workshop first, then order: the same order place_order uses, so no deadlock.
+    workshop_id = Order.objects.values_list("workshop_id", flat=True).get(pk=order_id)
+    workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    return workshop, order
+
+
+def fulfil_order(*, order: Order, payment_intent_id: str = "", checkout_session_id: str = "") -> Order:
+    """Mark an order paid once, confirm its seats and send the confirmation once.
+
+    Called from the webhook and from the success page; a second call does nothing.
+    A payment that arrives after the hold lapsed is accepted only if the seats are
+    still free; otherwise the order is flagged and refunded, never oversold.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        workshop, order = _lock(order.pk)
+        if order.status in (Order.Status.PAID, Order.Status.NEEDS_REFUND, Order.Status.REFUNDED):
+            return order
+        if payment_intent_id:
+            order.stripe_payment_intent_id = payment_intent_id
+        if checkout_session_id:
+            order.stripe_checkout_session_id = checkout_session_id
+        hold_is_live = order.status == Order.Status.PROCESSING or (
+            order.status == Order.Status.PENDING and order.hold_expires_at > now
+        )
+        if not hold_is_live:
+            left = workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now, exclude_order_id=order.pk)
+            if order.active_seat_count > left:
+                order.status = Order.Status.NEEDS_REFUND
+                order.staff_note = (
+                    f"{now:%Y-%m-%d %H:%M} UTC: paid after its seat hold lapsed and only {max(left, 0)} seat(s) "
+                    "were left, so the payment is being refunded."
+                ).strip()
+                order.save()
+                transaction.on_commit(lambda: _refund_oversold(order_id=order.pk))
+                return order
+        order.status = Order.Status.PAID
+        order.paid_at = now
+        order.confirmation_sent_at = now
+        order.save()
+        order_id = order.pk
+        transaction.on_commit(lambda: emails.send_order_confirmation(order_id=order_id))
+    return order
+
+
+def _refund_oversold(*, order_id: int) -> None:
+    order = Order.objects.get(pk=order_id)
+    try:
+        refund_seats(order=order, seats=list(order.seats.filter(status=Seat.Status.ACTIVE)), reason="Sold out after the hold lapsed")
+    except (RefundError, payments.PaymentProviderError):
+        logger.exception("Automatic refund of %s failed; it stays marked 'refund due' for staff.", order.reference)
+        return
+    emails.send_oversold_refund_notice(order_id=order_id)
+
+
+def mark_processing(*, order: Order, checkout_session_id: str = "") -> Order:
+    """Checkout finished with a delayed payment method: keep the seats held until it settles."""
+    with transaction.atomic():
+        _, order = _lock(order.pk)
+        if order.status == Order.Status.PENDING:
+            order.status = Order.Status.PROCESSING
+            order.stripe_checkout_session_id = checkout_session_id or order.stripe_checkout_session_id
+            order.save()
+    return order
+
+
+def _close(*, order: Order, status: str, checkout_session_id: str | None = None) -> bool:
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if status == Order.Status.FAILED:
+            allowed = (Order.Status.PENDING, Order.Status.PROCESSING)
+        else:
+            allowed = (Order.Status.PENDING,)
+        if order.status not in allowed:
+            return False
+        # An old session lapsing must not close an order that has a newer one open.
+        if checkout_session_id and order.stripe_checkout_session_id not in ("", checkout_session_id):
+            return False
+        order.status = status
+        order.closed_at = timezone.now()
+        order.save()
+        workshop_id = order.workshop_id
+        transaction.on_commit(lambda: emails.send_seat_alerts(workshop_id=workshop_id))
+    return True
+
+
+def expire_order(*, order: Order, checkout_session_id: str | None = None) -> bool:
+    """The Checkout Session expired unpaid: free the seats. Returns whether anything changed."""
+    return _close(order=order, status=Order.Status.EXPIRED, checkout_session_id=checkout_session_id)
+
+
+def fail_order(*, order: Order) -> bool:
+    """A delayed payment failed: free the seats."""
+    return _close(order=order, status=Order.Status.FAILED)
+
+
+def cancel_order(*, order: Order) -> bool:
+    """The buyer left checkout: release the hold at once and close the Stripe session."""
+    changed = _close(order=order, status=Order.Status.CANCELLED)
+    if changed:
+        payments.expire_checkout_session(order.stripe_checkout_session_id)
+    return changed
+
+
+def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund:
+    """Refund some or all seats of a paid order through Stripe, at the unit price paid.
+
+    The seats stop counting against capacity at once. If Stripe refuses, nothing changes.
+    Raises RefundError, payments.PaymentProviderError.
+    """
+    if not seats:
+        raise RefundError("Choose at least one seat to refund.")
+    seat_ids = sorted(seat.pk for seat in seats)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (Order.Status.PAID, Order.Status.NEEDS_REFUND):
+            raise RefundError(f"Order {order.reference} is {order.get_status_display().lower()}, not paid.")
+        active = list(order.seats.filter(pk__in=seat_ids, status=Seat.Status.ACTIVE))
+        if len(active) != len(seat_ids):
+            raise RefundError("Some of these seats are not active seats of this order.")
+        amount = min(order.unit_price_cents * len(active), order.total_cents - order.refunded_cents)
+        previous_status = order.status
+        order.seats.filter(pk__in=seat_ids).update(status=Seat.Status.REFUNDED, updated_at=timezone.now())
+        order.refunded_seat_count += len(active)
+        order.refunded_cents += amount
+        if order.refunded_seat_count >= order.seat_count:
+            order.status = Order.Status.REFUNDED
+        order.save()
+        refund = Refund.objects.create(order=order, seat_count=len(active), amount_cents=amount, reason=reason)
+    try:
+        refund_id = payments.create_refund(
+            payment_intent_id=order.stripe_payment_intent_id,
+            amount_cents=amount,
+            idempotency_key=f"refund-{order.reference}-{'-'.join(map(str, seat_ids))}",
+            reason_note=reason,
+        )
+    except payments.PaymentProviderError:
+        # Put everything back so staff can retry; the money never moved.
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=order.pk)
+            locked.seats.filter(pk__in=seat_ids).update(status=Seat.Status.ACTIVE)
+            locked.refunded_seat_count -= len(active)
+            locked.refunded_cents -= amount
+            locked.status = previous_status
+            locked.save()
+            refund.delete()
+        raise
+    refund.stripe_refund_id = refund_id
+    refund.save(update_fields=["stripe_refund_id"])
+    return refund
+
+
+def record_stripe_refund(*, order: Order, amount_refunded_cents: int) -> bool:
+    """A `charge.refunded` event: catch up with refunds made in Stripe's dashboard.
+
+    Refunds started here already moved `refunded_cents`, so their events change nothing.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        extra = amount_refunded_cents - order.refunded_cents
+        if extra <= 0:
+            return False
+        order.refunded_cents = min(amount_refunded_cents, order.total_cents)
+        Refund.objects.create(order=order, seat_count=0, amount_cents=extra, reason="Refunded in Stripe")
+        if order.refunded_cents >= order.total_cents:
+            order.status = Order.Status.REFUNDED
+            order.refunded_seat_count = order.seat_count
+            order.seats.update(status=Seat.Status.REFUNDED)
+        else:
+            order.staff_note = (order.staff_note + f"\nPartial refund of {extra} cents made in Stripe.").strip()
+        order.save()
+    return True
+
+
+def add_seat_alert(*, workshop: Workshop, email: str) -> SeatAlert:
+    """Ask to be emailed when seats free up; asking twice keeps one request."""
+    alert, _ = SeatAlert.objects.get_or_create(workshop=workshop, email=email.strip().lower())
+    return alert

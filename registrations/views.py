@@ -1,0 +1,311 @@
+import logging
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from workshops.selectors import NoPriceError, quote_for
+
+from . import payments, services, webhooks
+from .forms import AttendeeFormSet, RegistrationForm, SeatAlertForm
+from .models import Order, Seat
+from .selectors import catalog_with_availability, order_for_token, seat_for_token
+
+logger = logging.getLogger(__name__)
+
+PAYMENT_DOWN_MESSAGE = (
+    "We could not reach our payment provider just now. Your seats are held and nothing was charged: "
+    "please try the payment again in a moment."
+)
+
+
+def _order_or_404(token: str) -> Order:
+    try:
+        return order_for_token(token)
+    except Order.DoesNotExist:
+        raise Http404("No such order") from None
+
+
+def _attendee_rows(seat_count: int, buyer_attends: bool) -> int:
+    return max(seat_count - (1 if buyer_attends else 0), 0)
+
+
+def _posted_seat_count(data) -> int | None:
+    try:
+        value = int(str(data.get("seat_count", "")).strip())
+    except ValueError:
+        return None
+    return value if value >= 1 else None
+
+
+def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
+    seats = list(order.seats.order_by("position"))
+    initial = {
+        "buyer_name": order.buyer_name,
+        "buyer_email": order.buyer_email,
+        "organisation": order.organisation,
+        "role": order.role,
+        "seat_count": order.seat_count,
+        "buyer_attends": order.buyer_attends,
+    }
+    if order.buyer_attends and seats:
+        own = seats.pop(0)
+        initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
+    rows = [
+        {
+            "name": s.attendee_name,
+            "email": s.attendee_email,
+            "needs_captions": s.needs_captions,
+            "needs_interpreter": s.needs_interpreter,
+            "access_note": s.access_note,
+        }
+        for s in seats
+    ]
+    return initial, rows
+
+
+def _posted_rows(data) -> list[dict]:
+    rows, i = [], 0
+    fields = ("name", "email", "needs_captions", "needs_interpreter", "access_note")
+    while f"attendees-{i}-name" in data or f"attendees-{i}-email" in data:
+        rows.append({f: data.get(f"attendees-{i}-{f}", "") for f in fields})
+        i += 1
+    return rows
+
+
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    workshop = get_object_or_404(catalog_with_availability(), slug=slug)
+    seats_left = max(workshop.capacity - workshop.seats_taken, 0)
+    state = workshop.registration_state()
+    if state != "open" or seats_left == 0:
+        return render(
+            request,
+            "registrations/registration_closed.html",
+            {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": SeatAlertForm()},
+        )
+
+    tiers = workshop.tier_list
+    if request.method == "POST" and "update" not in request.POST:
+        form = RegistrationForm(request.POST, seats_left=seats_left)
+        formset = AttendeeFormSet(request.POST, prefix="attendees")
+        if form.is_valid() and formset.is_valid():
+            response = _place_and_pay(request, workshop, form, formset)
+            if response is not None:
+                return response
+    else:
+        if request.method == "POST":  # "Update total" without JavaScript: show the new rows and price, no errors yet.
+            initial, rows = request.POST.dict(), _posted_rows(request.POST)
+            initial["buyer_attends"] = "buyer_attends" in request.POST
+        elif request.GET.get("from"):
+            previous = Order.objects.filter(token=request.GET["from"], workshop=workshop).first()
+            initial, rows = _initial_from_order(previous) if previous else ({}, [])
+        else:
+            initial, rows = {}, []
+        seat_count = _posted_seat_count(initial) or 1
+        buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
+        initial["seat_count"] = seat_count
+        initial["buyer_attends"] = buyer_attends
+        wanted = _attendee_rows(min(seat_count, seats_left), buyer_attends)
+        rows = (rows + [{}] * wanted)[:wanted]
+        form = RegistrationForm(initial=initial, seats_left=seats_left)
+        formset = AttendeeFormSet(initial=rows, prefix="attendees")
+
+    seat_count = _posted_seat_count(form.data if form.is_bound else form.initial) or 1
+    try:
+        quote = quote_for(tiers=tiers, seat_count=seat_count)
+    except NoPriceError:
+        quote = None
+    return render(
+        request,
+        "registrations/register.html",
+        {
+            "workshop": workshop,
+            "form": form,
+            "formset": formset,
+            "quote": quote,
+            "seats_left": seats_left,
+            "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in tiers],
+            "test_payment_mode": payments.is_test_payment_mode(),
+        },
+        status=400 if form.is_bound and (form.errors or formset.total_error_count()) else 200,
+    )
+
+
+def _place_and_pay(request, workshop, form, formset) -> HttpResponse | None:
+    data = form.cleaned_data
+    named = [f.cleaned_data for f in formset.forms if f.has_changed() and not f.is_blank]
+    attendees = []
+    if data["buyer_attends"]:
+        attendees.append(
+            services.AttendeeData(
+                name=data["buyer_name"],
+                email=data["buyer_email"],
+                needs_captions=data["needs_captions"],
+                needs_interpreter=data["needs_interpreter"],
+                access_note=data["access_note"],
+            )
+        )
+    attendees += [
+        services.AttendeeData(
+            name=row["name"],
+            email=row["email"],
+            needs_captions=row["needs_captions"],
+            needs_interpreter=row["needs_interpreter"],
+            access_note=row["access_note"],
+        )
+        for row in named
+    ]
+    if len(attendees) > data["seat_count"]:
+        form.add_error(
+            "seat_count",
+            f"You named {len(attendees)} attendees but chose {data['seat_count']} seats. Add seats or remove a name.",
+        )
+        return None
+    try:
+        order = services.place_order(
+            workshop=workshop,
+            buyer_name=data["buyer_name"],
+            buyer_email=data["buyer_email"],
+            organisation=data["organisation"],
+            role=data["role"],
+            seat_count=data["seat_count"],
+            buyer_attends=data["buyer_attends"],
+            attendees=attendees,
+        )
+    except services.NotEnoughSeatsError as exc:
+        form.add_error("seat_count", str(exc))
+        return None
+    except NoPriceError:
+        form.add_error("seat_count", "This number of seats cannot be bought online; please contact us.")
+        return None
+    except services.RegistrationError as exc:
+        form.add_error(None, str(exc))
+        return None
+    return _go_to_checkout(request, order)
+
+
+def _go_to_checkout(request, order: Order) -> HttpResponse:
+    try:
+        url = services.start_checkout(order=order)
+    except payments.PaymentProviderError:
+        messages.error(request, PAYMENT_DOWN_MESSAGE)
+        return redirect(order.get_absolute_url())
+    except services.RegistrationError as exc:
+        messages.error(request, str(exc))
+        return redirect(order.get_absolute_url())
+    return redirect(url)
+
+
+@require_POST
+def order_pay(request: HttpRequest, token: str) -> HttpResponse:
+    order = _order_or_404(token)
+    return _go_to_checkout(request, order)
+
+
+@require_GET
+def order_detail(request: HttpRequest, token: str) -> HttpResponse:
+    order = _order_or_404(token)
+    seats = list(order.seats.order_by("position"))
+    return render(request, "registrations/order_detail.html", {"order": order, "workshop": order.workshop, "seats": seats})
+
+
+@require_GET
+def checkout_success(request: HttpRequest, token: str) -> HttpResponse:
+    """Stripe's success redirect: confirm with Stripe directly so a slow webhook never shows 'pending'."""
+    order = _order_or_404(token)
+    session_id = request.GET.get("session_id", "")
+    if (
+        order.status in (Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.EXPIRED, Order.Status.CANCELLED)
+        and session_id
+        and session_id == order.stripe_checkout_session_id
+        and not payments.is_test_payment_mode()
+    ):
+        try:
+            session = payments.retrieve_checkout_session(session_id)
+        except payments.PaymentProviderError:
+            session = None
+        if session and session.client_reference_id == order.reference:
+            if session.payment_status in ("paid", "no_payment_required"):
+                services.fulfil_order(order=order, payment_intent_id=session.payment_intent_id, checkout_session_id=session.id)
+            elif session.status == "complete":
+                services.mark_processing(order=order, checkout_session_id=session.id)
+    return redirect(order.get_absolute_url())
+
+
+@require_GET
+def checkout_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer left Stripe Checkout: free the seats now and bring back what they typed."""
+    order = _order_or_404(token)
+    if services.cancel_order(order=order):
+        messages.info(request, "Payment cancelled and your seats released. Your details are below if you want to try again.")
+    if order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
+        return redirect(f"{reverse('registrations:register', kwargs={'slug': order.workshop.slug})}?from={order.token}")
+    return redirect(order.get_absolute_url())
+
+
+def test_payment(request: HttpRequest, token: str) -> HttpResponse:
+    """Stand-in for Stripe's payment page when no Stripe key is configured (a fresh machine)."""
+    if not payments.is_test_payment_mode():
+        raise Http404("Test payments are off")
+    order = _order_or_404(token)
+    if order.status != Order.Status.PENDING:
+        return redirect(order.get_absolute_url())
+    if request.method == "POST":
+        # Fulfil through the very webhook path a real Stripe payment takes.
+        payload, signature = payments.signed_test_event(
+            event_type="checkout.session.completed",
+            data_object={
+                "id": order.stripe_checkout_session_id,
+                "object": "checkout.session",
+                "client_reference_id": order.reference,
+                "metadata": {"order_reference": order.reference},
+                "payment_status": "paid",
+                "status": "complete",
+                "amount_total": order.total_cents,
+                "payment_intent": f"pi_local_{order.reference}",
+            },
+        )
+        webhooks.handle_webhook(payload=payload, signature=signature)
+        messages.success(request, "Test payment received.")
+        return redirect(order.get_absolute_url())
+    return render(request, "registrations/test_payment.html", {"order": order, "workshop": order.workshop})
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    try:
+        outcome = webhooks.handle_webhook(payload=request.body, signature=request.headers.get("Stripe-Signature"))
+    except webhooks.InvalidWebhookError as exc:
+        logger.warning("Rejected a Stripe webhook: %s", exc)
+        return HttpResponseBadRequest("invalid webhook", content_type="text/plain")
+    return HttpResponse(outcome, content_type="text/plain")
+
+
+@require_POST
+def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
+    workshop = get_object_or_404(catalog_with_availability(), slug=slug)
+    form = SeatAlertForm(request.POST)
+    if form.is_valid():
+        services.add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
+        messages.success(request, "Thank you. We will email you as soon as seats open up.")
+        return redirect("registrations:register", slug=workshop.slug)
+    seats_left = max(workshop.capacity - workshop.seats_taken, 0)
+    return render(
+        request,
+        "registrations/registration_closed.html",
+        {"workshop": workshop, "state": workshop.registration_state(), "seats_left": seats_left, "alert_form": form},
+        status=400,
+    )
+
+
+@require_GET
+def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        seat = seat_for_token(token)
+    except Seat.DoesNotExist:
+        raise Http404("No such seat") from None
+    return render(request, "registrations/seat_detail.html", {"seat": seat, "order": seat.order, "workshop": seat.order.workshop})

@@ -1,0 +1,99 @@
+"""Stripe webhook handling: verify, record once per event id, then act on the order."""
+
+import json
+import logging
+
+import stripe
+from django.db import IntegrityError, transaction
+
+from . import payments, services
+from .models import Order, StripeEvent
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidWebhookError(Exception):
+    """Bad or missing signature, stale timestamp or unreadable body: answer 400."""
+
+
+def handle_webhook(*, payload: bytes, signature: str | None) -> str:
+    """Verify a delivery with Stripe's signature scheme and process it. Returns an outcome label.
+
+    Raises InvalidWebhookError; any other exception means "try again later" (500).
+    """
+    secret = payments.webhook_secret()
+    if not secret:
+        raise InvalidWebhookError("No webhook secret is configured.")
+    try:
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=300)
+        event = json.loads(payload)
+        event_id, event_type = event["id"], event["type"]
+        data_object = event["data"]["object"]
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidWebhookError(str(exc)) from exc
+    if not isinstance(data_object, dict) or not isinstance(event_id, str) or not isinstance(event_type, str):
+        raise InvalidWebhookError("Malformed event.")
+    return process_event(event_id=event_id, event_type=event_type, data_object=data_object, payload=event)
+
+
+def process_event(*, event_id: str, event_type: str, data_object: dict, payload: dict) -> str:
+    # One transaction: if handling fails, the event row goes too and Stripe's retry runs it again.
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = StripeEvent.objects.create(event_id=event_id, type=event_type, payload=payload)
+        except IntegrityError:
+            # A repeat still gets a 2xx, or Stripe keeps retrying it for days.
+            return "duplicate"
+        order, outcome = _dispatch(event_type, data_object)
+        record.order = order
+        record.outcome = outcome
+        record.save(update_fields=["order", "outcome"])
+    return outcome
+
+
+def _order_for_session(obj: dict) -> Order | None:
+    reference = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("order_reference")
+    if not reference:
+        return None
+    return Order.objects.filter(reference=reference).first()
+
+
+def _payment_intent_id(obj: dict) -> str:
+    value = obj.get("payment_intent") or ""
+    return value if isinstance(value, str) else value.get("id", "")
+
+
+def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
+    if event_type.startswith("checkout.session."):
+        order = _order_for_session(obj)
+        if order is None:
+            logger.warning("Stripe %s for an unknown order: %s", event_type, obj.get("client_reference_id"))
+            return None, "unknown order"
+        session_id = obj.get("id", "")
+        if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+            if event_type == "checkout.session.completed" and obj.get("payment_status") not in ("paid", "no_payment_required"):
+                services.mark_processing(order=order, checkout_session_id=session_id)
+                return order, "processing"
+            order = services.fulfil_order(
+                order=order, payment_intent_id=_payment_intent_id(obj), checkout_session_id=session_id
+            )
+            return order, f"order {order.status}"
+        if event_type == "checkout.session.async_payment_failed":
+            return order, "failed" if services.fail_order(order=order) else "ignored"
+        if event_type == "checkout.session.expired":
+            changed = services.expire_order(order=order, checkout_session_id=session_id)
+            return order, "expired" if changed else "ignored"
+        return order, "ignored"
+    if event_type == "charge.refunded":
+        payment_intent = _payment_intent_id(obj)
+        order = Order.objects.filter(stripe_payment_intent_id=payment_intent).first() if payment_intent else None
+        if order is None:
+            logger.warning("charge.refunded for an unknown payment %s", payment_intent)
+            return None, "unknown order"
+        amount = obj.get("amount_refunded")
+        if not isinstance(amount, int):
+            return order, "ignored"
+        changed = services.record_stripe_refund(order=order, amount_refunded_cents=amount)
+        return order, "refund recorded" if changed else "ignored"
+    return None, "ignored"

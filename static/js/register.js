@@ -1,0 +1,66 @@
+// Progressive enhancement for the registration form: the server computes the same
+// figures on "Update total"; this only saves the round trip.
+(function () {
+  "use strict";
+  var form = document.getElementById("registration-form");
+  if (!form) { return; }
+  document.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
+  var tiers = JSON.parse(document.getElementById("price-tiers").textContent).sort(function (a, b) { return a.min_seats - b.min_seats; });
+  var seatInput = form.querySelector("[name=seat_count]");
+  var attends = form.querySelector("[name=buyer_attends]");
+  var buyerAccess = document.getElementById("buyer-access");
+  var rows = document.getElementById("attendee-rows");
+  var template = document.getElementById("attendee-template");
+  var totalForms = form.querySelector("[name=attendees-TOTAL_FORMS]");
+  var summary = document.getElementById("price-summary");
+  var noRows = document.getElementById("no-attendee-rows");
+  var max = parseInt(seatInput.getAttribute("max"), 10) || 50;
+
+  function usd(cents) {
+    return "$" + (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  }
+  function tierFor(n) {
+    var found = null;
+    tiers.forEach(function (t) { if (t.min_seats <= n) { found = t; } });
+    return found;
+  }
+  function seats() {
+    var n = parseInt(seatInput.value, 10);
+    return isNaN(n) || n < 1 ? null : Math.min(n, max);
+  }
+  function renderSummary(n) {
+    var tier = n && tierFor(n);
+    if (!tier) { summary.innerHTML = "<p class=\"mb-0\">Choose the number of seats to see your total.</p>"; return; }
+    var html = "<p class=\"mb-1\">" + n + " seat" + (n === 1 ? "" : "s") + " × " + usd(tier.unit_price_cents) + "</p>" +
+      "<p class=\"total-amount mb-2\">" + usd(tier.unit_price_cents * n) + "</p>";
+    var next = tiers.filter(function (t) { return t.min_seats === n + 1 && t.unit_price_cents < tier.unit_price_cents; })[0];
+    if (next) {
+      html += "<p class=\"small mb-0\">Add one more seat and every seat is " + usd(next.unit_price_cents) + ": " +
+        next.min_seats + " seats for " + usd(next.unit_price_cents * next.min_seats) + ".</p>";
+    }
+    summary.innerHTML = html;
+  }
+  function syncRows() {
+    var n = seats() || 1;
+    var wanted = Math.max(n - (attends.checked ? 1 : 0), 0);
+    var current = rows.querySelectorAll("[data-attendee-row]");
+    for (var i = current.length; i < wanted; i++) {
+      var html = template.innerHTML.replace(/__prefix__/g, String(i)).replace(/__num__/g, String(i + 1));
+      rows.insertAdjacentHTML("beforeend", html);
+    }
+    current = rows.querySelectorAll("[data-attendee-row]");
+    for (var j = current.length - 1; j >= wanted; j--) {
+      var row = current[j];
+      var filled = Array.prototype.some.call(row.querySelectorAll("input[type=text], input[type=email]"), function (el) { return el.value.trim() !== ""; });
+      if (filled) { break; } // never throw away a name someone typed
+      row.remove();
+    }
+    var count = rows.querySelectorAll("[data-attendee-row]").length;
+    totalForms.value = String(count);
+    noRows.hidden = count !== 0;
+    buyerAccess.hidden = !attends.checked;
+  }
+  seatInput.addEventListener("input", function () { renderSummary(seats()); syncRows(); });
+  attends.addEventListener("change", syncRows);
+  buyerAccess.hidden = !attends.checked;
+})();

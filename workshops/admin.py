@@ -1,0 +1,138 @@
+import zoneinfo
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+
+from . import services
+from .models import PreworkModule, PriceTier, Session, Workshop
+from .templatetags.workshop_tags import usd
+
+
+class PriceTierFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        counts = [
+            f.cleaned_data["min_seats"]
+            for f in self.forms
+            if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE") and f.cleaned_data.get("min_seats")
+        ]
+        if len(counts) != len(set(counts)):
+            raise ValidationError("Each price tier needs a different minimum seat count.")
+        if counts and 1 not in counts:
+            raise ValidationError("One price tier must start at 1 seat, so a single person can register.")
+
+
+class SessionInline(admin.TabularInline):
+    model = Session
+    extra = 0
+    fields = ["title", "starts_at", "ends_at", "meeting_url"]
+
+
+class PreworkModuleInline(admin.TabularInline):
+    model = PreworkModule
+    extra = 0
+    fields = ["position", "title", "minutes", "url", "body"]
+
+
+class PriceTierInline(admin.TabularInline):
+    model = PriceTier
+    formset = PriceTierFormSet
+    extra = 0
+    min_num = 1
+    fields = ["min_seats", "unit_price_cents"]
+
+
+class WorkshopTimeZoneMixin:
+    """Staff read and type session times in the workshop's own zone (Pacific), not UTC."""
+
+    def _zone_for(self, request, object_id):
+        workshop = None
+        if object_id:
+            workshop = self.get_workshop(object_id)
+        return zoneinfo.ZoneInfo(workshop.time_zone if workshop else "America/Los_Angeles")
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        with timezone.override(self._zone_for(request, object_id)):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Workshop)
+class WorkshopAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
+    list_display = ["title", "slug", "first_session_start", "capacity", "is_published", "time_zone"]
+    list_filter = ["is_published", "platform", "time_zone"]
+    search_fields = ["title", "slug", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "created_at"
+    inlines = [SessionInline, PreworkModuleInline, PriceTierInline]
+    actions = ["duplicate_for_next_year"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "is_published", "summary", "description"]}),
+        ("Outcomes and audience", {"fields": ["outcomes", "audiences"]}),
+        ("Format", {"fields": ["prework_hours", "live_hours", "platform", "time_zone"]}),
+        (
+            "Registration",
+            {
+                "fields": [
+                    "capacity",
+                    "registration_opens_at",
+                    "registration_closes_at",
+                    "seat_changes_close_hours",
+                    "session_link_lead_minutes",
+                ]
+            },
+        ),
+    ]
+
+    def get_workshop(self, object_id):
+        return Workshop.objects.filter(pk=object_id).first()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("sessions")
+
+    @admin.display(description="First session")
+    def first_session_start(self, obj):
+        first = obj.first_session
+        if not first:
+            return "–"
+        return timezone.localtime(first.starts_at, obj.tz).strftime("%b %-d %Y, %-I:%M %p %Z")
+
+    @admin.action(description="Duplicate for next year (unpublished copy)")
+    def duplicate_for_next_year(self, request, queryset):
+        for workshop in queryset:
+            copy = services.duplicate_workshop(workshop=workshop)
+            self.message_user(request, f"Created “{copy}” ({copy.slug}), unpublished, one year later.", messages.SUCCESS)
+
+
+@admin.register(Session)
+class SessionAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
+    list_display = ["__str__", "workshop", "starts_at", "ends_at"]
+    list_filter = ["workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["title", "workshop__title"]
+    date_hierarchy = "starts_at"
+
+    def get_workshop(self, object_id):
+        session = Session.objects.select_related("workshop").filter(pk=object_id).first()
+        return session.workshop if session else None
+
+
+@admin.register(PreworkModule)
+class PreworkModuleAdmin(admin.ModelAdmin):
+    list_display = ["title", "workshop", "minutes", "position"]
+    list_filter = ["workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["title", "workshop__title"]
+
+
+@admin.register(PriceTier)
+class PriceTierAdmin(admin.ModelAdmin):
+    list_display = ["workshop", "min_seats", "unit_price"]
+    list_filter = ["workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["workshop__title"]
+
+    @admin.display(description="Price per seat", ordering="unit_price_cents")
+    def unit_price(self, obj):
+        return usd(obj.unit_price_cents)

@@ -1,0 +1,108 @@
+"""Load the demo catalog: the affinity-groups workshop on the next May 5th and 19th.
+
+Safe to run any number of times: rows are looked up by natural keys and only
+missing ones are created; nothing is duplicated or overwritten.
+"""
+
+import zoneinfo
+from datetime import date, datetime, time
+
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from workshops.models import PreworkModule, PriceTier, Session, Workshop
+
+PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
+SLUG = "using-racial-affinity-groups-in-schools"
+
+SUMMARY = (
+    "Experience for yourself what racial affinity work looks, sounds and feels like, and leave ready "
+    "to bring racial affinity groups to your school or district."
+)
+DESCRIPTION = """Conversations about race belong in our classrooms and schools if we mean to work toward antiracism. Not every one of those conversations should happen in racially mixed groups, though. Racial affinity groups bring together people who share a racial identity to learn, reflect, heal, support one another and build relationships.
+
+Most educators we work with have never been in a racial affinity group themselves. They tell us they did not know how powerful these spaces can be, and they ask how to start one without harming Black, Indigenous and other people of colour, and what to do when it goes wrong.
+
+More than 400 educators have taken this introductory workshop over the past two years. It stands on its own, and it is also the first step toward our year-long cohort course, where close to 100 educators are finishing this year's programme."""
+OUTCOMES = """Use a research-based framework and other equity resources to understand how racial identity development shapes our beliefs and actions as educators.
+Take an active part in a supportive space for healing, reflection, learning and connection.
+Experience first-hand why racial affinity groups are an essential strategy for antiracist schools."""
+AUDIENCES = """Classroom, school and district leaders, and their teams
+Anyone who wants to learn how racial affinity groups can support racial equity work in schools
+Anyone committed to critical dialogue, inquiry and reflection about racial equity"""
+
+PREWORK = [
+    (
+        1,
+        "Racial identity development: a framework",
+        60,
+        "Read the framework summary and watch the short introductory video. Note one moment from your own schooling "
+        "that the framework helps you understand.",
+    ),
+    (
+        2,
+        "What racial affinity groups are (and are not)",
+        60,
+        "Read the two case studies from schools that run affinity groups, then write down the questions you most want "
+        "answered in the live sessions.",
+    ),
+]
+
+
+def next_workshop_year(now: datetime) -> int:
+    """The first year whose May 5th, 4 pm Pacific, is still ahead."""
+    year = timezone.localtime(now, PACIFIC).year
+    while datetime.combine(date(year, 5, 5), time(16), tzinfo=PACIFIC) <= now:
+        year += 1
+    return year
+
+
+def pacific(year: int, month: int, day: int, hour: int) -> datetime:
+    return datetime.combine(date(year, month, day), time(hour), tzinfo=PACIFIC)
+
+
+class Command(BaseCommand):
+    help = "Create the demo workshop (and cohort course, when that app provides seed_demo_cohort). Idempotent."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        year = next_workshop_year(timezone.now())
+        workshop, created = Workshop.objects.get_or_create(
+            slug=SLUG,
+            defaults={
+                "title": "Using Racial Affinity Groups in Schools",
+                "summary": SUMMARY,
+                "description": DESCRIPTION,
+                "outcomes": OUTCOMES,
+                "audiences": AUDIENCES,
+                "prework_hours": 2,
+                "live_hours": 4,
+                "platform": "Zoom",
+                "capacity": 150,
+                "time_zone": "America/Los_Angeles",
+                "is_published": True,
+            },
+        )
+        made = int(created)
+        for number, day in ((1, 5), (2, 19)):
+            _, new = Session.objects.get_or_create(
+                workshop=workshop,
+                title=f"Live session {number}",
+                defaults={"starts_at": pacific(year, 5, day, 16), "ends_at": pacific(year, 5, day, 18)},
+            )
+            made += new
+        for position, title, minutes, body in PREWORK:
+            _, new = PreworkModule.objects.get_or_create(
+                workshop=workshop, title=title, defaults={"minutes": minutes, "body": body, "position": position}
+            )
+            made += new
+        for min_seats, cents in ((1, 12000), (5, 10000)):
+            _, new = PriceTier.objects.get_or_create(
+                workshop=workshop, min_seats=min_seats, defaults={"unit_price_cents": cents}
+            )
+            made += new
+        self.stdout.write(f"Demo workshop: {workshop.title} (May {year}); {made} new row(s).")
+        if "seed_demo_cohort" in get_commands():
+            call_command("seed_demo_cohort", stdout=self.stdout)

@@ -1,0 +1,221 @@
+import zoneinfo
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError("“%(value)s” is not a known time zone.", params={"value": value})
+
+
+class WorkshopQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
+class Workshop(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    summary = models.TextField(help_text="One or two sentences shown on the home page and at the top of the page.")
+    description = models.TextField(blank=True, help_text="Longer introduction. Blank lines separate paragraphs.")
+    outcomes = models.TextField(blank=True, help_text="Learning outcomes, one per line.")
+    audiences = models.TextField(blank=True, help_text="Who it is for, one per line.")
+    prework_hours = models.PositiveSmallIntegerField(default=2, help_text="Asynchronous pre-work, in hours.")
+    live_hours = models.PositiveSmallIntegerField(default=4, help_text="Live sessions in total, in hours.")
+    platform = models.CharField(max_length=50, default="Zoom")
+    capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Seats in total.")
+    registration_opens_at = models.DateTimeField(null=True, blank=True, help_text="Blank: open now.")
+    registration_closes_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until the first session starts.")
+    time_zone = models.CharField(max_length=64, default="America/Los_Angeles", validators=[validate_time_zone])
+    seat_changes_close_hours = models.PositiveSmallIntegerField(
+        default=24, help_text="Team leads can name or change seats until this many hours before the first session."
+    )
+    session_link_lead_minutes = models.PositiveSmallIntegerField(
+        default=60, help_text="Paid attendees see a session's meeting link from this many minutes before it starts."
+    )
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = WorkshopQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="workshop_capacity_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("workshops:workshop_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if (
+            self.registration_opens_at
+            and self.registration_closes_at
+            and self.registration_closes_at <= self.registration_opens_at
+        ):
+            raise ValidationError({"registration_closes_at": "Registration must close after it opens."})
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def outcome_list(self) -> list[str]:
+        return [line.strip() for line in self.outcomes.splitlines() if line.strip()]
+
+    @property
+    def audience_list(self) -> list[str]:
+        return [line.strip() for line in self.audiences.splitlines() if line.strip()]
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+
+    @property
+    def total_hours(self) -> int:
+        return self.prework_hours + self.live_hours
+
+    # The helpers below read the prefetched sessions/tiers, so templates cost no queries.
+    @property
+    def session_list(self) -> list["Session"]:
+        return sorted(self.sessions.all(), key=lambda s: s.starts_at)
+
+    @property
+    def first_session(self) -> "Session | None":
+        sessions = self.session_list
+        return sessions[0] if sessions else None
+
+    @property
+    def last_session(self) -> "Session | None":
+        sessions = self.session_list
+        return sessions[-1] if sessions else None
+
+    @property
+    def tier_list(self) -> list["PriceTier"]:
+        return sorted(self.price_tiers.all(), key=lambda t: t.min_seats)
+
+    @property
+    def price_rows(self) -> list[tuple[str, int]]:
+        """("1–4", 12000), ("5 or more", 10000): the price table, labelled by seat range."""
+        tiers = self.tier_list
+        rows = []
+        for i, tier in enumerate(tiers):
+            upper = tiers[i + 1].min_seats - 1 if i + 1 < len(tiers) else None
+            if upper is None:
+                label = f"{tier.min_seats} or more" if tier.min_seats > 1 or len(tiers) > 1 else "Each seat"
+            elif upper == tier.min_seats:
+                label = str(tier.min_seats)
+            else:
+                label = f"{tier.min_seats}–{upper}"
+            rows.append((label, tier.unit_price_cents))
+        return rows
+
+    @property
+    def base_tier(self) -> "PriceTier | None":
+        tiers = self.tier_list
+        return tiers[0] if tiers else None
+
+    @property
+    def team_tier(self) -> "PriceTier | None":
+        tiers = self.tier_list
+        return tiers[-1] if len(tiers) > 1 else None
+
+    @property
+    def seats_left(self) -> int:
+        """Needs the `seats_taken` annotation from registrations.selectors.with_seats_taken."""
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_sold_out(self) -> bool:
+        return self.seats_left == 0
+
+    def registration_closes(self) -> datetime | None:
+        if self.registration_closes_at:
+            return self.registration_closes_at
+        first = self.first_session
+        return first.starts_at if first else None
+
+    def registration_state(self, now: datetime | None = None) -> str:
+        """'open', 'not_yet_open' or 'closed' (sold out is decided with the seat count)."""
+        now = now or timezone.now()
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "not_yet_open"
+        closes = self.registration_closes()
+        if closes is None or now >= closes:
+            return "closed"
+        return "open"
+
+    def seat_changes_close_at(self) -> datetime | None:
+        first = self.first_session
+        if first is None:
+            return None
+        return first.starts_at - timedelta(hours=self.seat_changes_close_hours)
+
+
+class Session(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="sessions")
+    title = models.CharField(max_length=100, default="Live session")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    meeting_url = models.URLField(blank=True, help_text="Shown only to paid attendees, shortly before the session.")
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),
+        ]
+        indexes = [models.Index(fields=["workshop", "starts_at"])]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.starts_at, zoneinfo.ZoneInfo(self.workshop.time_zone))
+        return f"{self.title} – {local:%a %b %-d %Y, %-I:%M %p %Z}"
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "A session must end after it starts."})
+
+    @property
+    def duration_minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+class PreworkModule(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="prework_modules")
+    title = models.CharField(max_length=200)
+    minutes = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    url = models.URLField(blank=True, help_text="Where the material lives (video, reading).")
+    body = models.TextField(blank=True, help_text="Instructions shown on the attendee's page.")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.minutes} min)"
+
+
+class PriceTier(models.Model):
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="price_tiers")
+    min_seats = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)], help_text="This price applies to orders of at least this many seats."
+    )
+    unit_price_cents = models.PositiveIntegerField(help_text="Price per seat, in cents (12000 = $120.00).")
+
+    class Meta:
+        ordering = ["min_seats"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "min_seats"], name="price_tier_unique_min_seats"),
+            models.CheckConstraint(condition=models.Q(min_seats__gte=1), name="price_tier_min_seats_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.min_seats}+ seats at ${self.unit_price_cents / 100:,.2f}"

@@ -1,0 +1,36 @@
+import zoneinfo
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+
+@register.filter
+def usd(cents) -> str:
+    """12000 -> "$120.00". The one place money is formatted."""
+    if cents in (None, ""):
+        return ""
+    cents = int(cents)
+    sign = "-" if cents < 0 else ""
+    dollars, rem = divmod(abs(cents), 100)
+    return f"{sign}${dollars:,}.{rem:02d}"
+
+
+@register.filter
+def in_zone(value, zone_name: str):
+    """An aware datetime converted to the named time zone."""
+    if not value:
+        return value
+    return timezone.localtime(value, zoneinfo.ZoneInfo(zone_name))
+
+
+@register.filter
+def hours_minutes(minutes) -> str:
+    minutes = int(minutes or 0)
+    hours, rem = divmod(minutes, 60)
+    if hours and rem:
+        return f"{hours} h {rem} min"
+    if hours:
+        return f"{hours} h"
+    return f"{rem} min"

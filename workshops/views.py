@@ -1,0 +1,38 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+# Availability (paid seats plus live holds) is registrations' knowledge; the catalog asks its selector.
+from registrations.selectors import catalog_with_availability
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    from cohorts.selectors import featured_cohort
+
+    now = timezone.now()
+    workshops = list(catalog_with_availability())
+    upcoming = [w for w in workshops if w.first_session and w.first_session.starts_at > now]
+    upcoming.sort(key=lambda w: w.first_session.starts_at)
+    return render(
+        request,
+        "workshops/home.html",
+        {"workshop": upcoming[0] if upcoming else None, "more_workshops": upcoming[1:], "cohort": featured_cohort()},
+    )
+
+
+def workshop_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    workshop = get_object_or_404(catalog_with_availability(), slug=slug)
+    return render(request, "workshops/workshop_detail.html", {"workshop": workshop})
+
+
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
