@@ -55,7 +55,11 @@ class WorkshopTimeZoneMixin:
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         with timezone.override(self._zone_for(request, object_id)):
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # Render while the zone is active; a lazy TemplateResponse would render in UTC.
+            if hasattr(response, "render"):
+                response.render()
+            return response
 
 
 @admin.register(Workshop)

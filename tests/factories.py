@@ -1,0 +1,85 @@
+import zoneinfo
+from datetime import datetime, timedelta
+
+import factory
+from django.utils import timezone
+
+from registrations.models import Order, Seat
+from workshops.models import PreworkModule, PriceTier, Session, Workshop
+
+PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
+
+
+def pacific(year, month, day, hour=16, minute=0):
+    return datetime(year, month, day, hour, minute, tzinfo=PACIFIC)
+
+
+class WorkshopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workshop
+        skip_postgeneration_save = True
+
+    title = "Using Racial Affinity Groups in Schools"
+    slug = factory.Sequence(lambda n: f"affinity-groups-{n}")
+    summary = "Experience racial affinity work first-hand."
+    description = "First paragraph.\n\nSecond paragraph."
+    outcomes = "Understand racial identity development\nTake part in affinity groups"
+    audiences = "School and district leaders\nClassroom teachers"
+    capacity = 40
+    is_published = True
+
+    @factory.post_generation
+    def with_schedule(obj, create, extracted, **kwargs):
+        """Two 2-hour sessions 60 and 74 days ahead, two pre-work hours, $120 / $100 for 5+."""
+        if not create or extracted is False:
+            return
+        start = timezone.localtime(timezone.now() + timedelta(days=60), PACIFIC).replace(
+            hour=16, minute=0, second=0, microsecond=0
+        )
+        for number, offset in ((1, 0), (2, 14)):
+            s = start + timedelta(days=offset)
+            Session.objects.create(
+                workshop=obj,
+                title=f"Live session {number}",
+                starts_at=s,
+                ends_at=s + timedelta(hours=2),
+                meeting_url=f"https://zoom.example/j/{number}",
+            )
+        PreworkModule.objects.create(workshop=obj, title="Framework reading", minutes=60, position=1)
+        PreworkModule.objects.create(workshop=obj, title="Case studies", minutes=60, position=2)
+        PriceTier.objects.create(workshop=obj, min_seats=1, unit_price_cents=12000)
+        PriceTier.objects.create(workshop=obj, min_seats=5, unit_price_cents=10000)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True
+
+    workshop = factory.SubFactory(WorkshopFactory)
+    buyer_name = factory.Faker("name")
+    buyer_email = factory.Sequence(lambda n: f"buyer{n}@school.example")
+    organisation = "Lincoln Unified School District"
+    role = Order.Role.SCHOOL_LEADER
+    seat_count = 1
+    unit_price_cents = 12000
+    total_cents = factory.LazyAttribute(lambda o: o.unit_price_cents * o.seat_count)
+    tier_min_seats = 1
+    status = Order.Status.PAID
+    paid_at = factory.LazyFunction(timezone.now)
+    hold_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(minutes=31))
+    stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_factory_{n}")
+
+    @factory.post_generation
+    def seats(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        names = extracted or []
+        for position in range(1, obj.seat_count + 1):
+            name = names[position - 1] if position <= len(names) else ""
+            Seat.objects.create(
+                order=obj,
+                position=position,
+                attendee_name=name,
+                attendee_email=f"{name.split()[0].lower()}@school.example" if name else "",
+            )
