@@ -57,3 +57,20 @@ def seats_for_order(order: Order) -> QuerySet[Seat]:
 
 def seat_for_token(token: str) -> Seat:
     return Seat.objects.select_related("order__workshop").get(token=token, status=Seat.Status.ACTIVE)
+
+
+def emails_meeting_prerequisite(*, workshop_id: int, emails: list[str]) -> set[str]:
+    """Which of these emails (compared lower-cased) hold a seat on a paid order of the workshop, or attended it."""
+    from django.db.models.functions import Lower
+
+    wanted = {e.strip().lower() for e in emails if e}
+    if not wanted:
+        return set()
+    seats = (
+        Seat.objects.annotate(email_lower=Lower("attendee_email"))
+        .filter(order__workshop_id=workshop_id, email_lower__in=wanted)
+        .filter(Q(status=Seat.Status.ACTIVE, order__status=Order.Status.PAID) | Q(attendances__isnull=False))
+        .values_list("email_lower", flat=True)
+        .distinct()
+    )
+    return set(seats)
