@@ -71,6 +71,7 @@ def client() -> stripe.StripeClient:
 
 
 def _session_from_stripe(obj) -> CheckoutSession:
+    obj = obj.to_dict() if hasattr(obj, "to_dict") else obj
     payment_intent = obj.get("payment_intent") or ""
     if not isinstance(payment_intent, str):
         payment_intent = payment_intent.get("id", "")
@@ -176,7 +177,7 @@ def create_refund(*, payment_intent_id: str, amount_cents: int, idempotency_key:
     except stripe.StripeError as exc:
         logger.warning("Stripe refund failed for %s: %s", payment_intent_id, exc)
         raise PaymentProviderError(str(exc)) from exc
-    return refund["id"]
+    return refund.id
 
 
 def signed_test_event(*, event_type: str, data_object: dict) -> tuple[bytes, str]:

@@ -241,6 +241,7 @@ def checkout_cancel(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_404(token)
     if services.cancel_order(order=order):
         messages.info(request, "Payment cancelled and your seats released. Your details are below if you want to try again.")
+        order.refresh_from_db()
     if order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
         return redirect(f"{reverse('registrations:register', kwargs={'slug': order.workshop.slug})}?from={order.token}")
     return redirect(order.get_absolute_url())

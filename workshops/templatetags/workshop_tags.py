@@ -1,7 +1,7 @@
 import zoneinfo
 
 from django import template
-from django.utils import timezone
+from django.templatetags.tz import do_timezone
 
 register = template.Library()
 
@@ -22,7 +22,8 @@ def in_zone(value, zone_name: str):
     """An aware datetime converted to the named time zone."""
     if not value:
         return value
-    return timezone.localtime(value, zoneinfo.ZoneInfo(zone_name))
+    # Django's own filter marks the result so |date does not convert it back to UTC.
+    return do_timezone(value, zoneinfo.ZoneInfo(zone_name))
 
 
 @register.filter

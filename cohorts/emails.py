@@ -1,0 +1,36 @@
+"""Emails to people on the cohort waitlist. Bodies live in templates/cohorts/email/."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.template.loader import render_to_string
+
+from .models import WaitlistEntry
+
+
+def _send(*, to: str, subject: str, template: str, context: dict) -> None:
+    context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
+    body = render_to_string(f"cohorts/email/{template}.txt", context)
+    EmailMessage(subject=subject, body=body, to=[to]).send()
+
+
+def send_waitlist_confirmation(*, entry: WaitlistEntry, outcome: str, place: int | None) -> None:
+    subjects = {
+        "joined": f"You're on the waitlist: {entry.cohort.title}",
+        "updated": f"Your waitlist details were updated: {entry.cohort.title}",
+        "rejoined": f"You're back on the waitlist: {entry.cohort.title}",
+    }
+    _send(
+        to=entry.email,
+        subject=subjects[outcome],
+        template="waitlist_confirmation",
+        context={"entry": entry, "cohort": entry.cohort, "outcome": outcome, "place": place},
+    )
+
+
+def send_invitation(*, entry: WaitlistEntry) -> None:
+    _send(
+        to=entry.email,
+        subject=f"Your invitation: {entry.cohort.title}",
+        template="waitlist_invitation",
+        context={"entry": entry, "cohort": entry.cohort},
+    )
