@@ -20,7 +20,10 @@ run: install
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_admin
 	@echo "  Site: http://127.0.0.1:8000/   (no Stripe key set: payments are clearly marked test payments)"
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@echo "  Emails are sent by the background worker and printed in this terminal."
+	@$(PY) manage.py run_worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,26 +1,42 @@
 """Emails about orders and seats. Bodies live in templates/registrations/email/."""
 
 import logging
+import uuid
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Order, Seat, SeatAlert
+from .models import Order, OutboundEmail, Seat, SeatAlert
+from .tasks import deliver_email
 
 logger = logging.getLogger(__name__)
 
 
-def _send(*, to: str, subject: str, template: str, context: dict) -> None:
+def queue_email(*, key: str, to: str, subject: str, body: str) -> OutboundEmail | None:
+    """Record an email and schedule its delivery, inside the caller's transaction.
+
+    The same key twice queues nothing the second time. Returns None for a repeat.
+    """
+    with transaction.atomic():
+        email, created = OutboundEmail.objects.get_or_create(
+            key=key[:200], defaults={"to_address": to, "subject": subject[:300], "body": body}
+        )
+        if not created:
+            return None
+        # The database backend writes the task row in this same transaction: both or neither.
+        deliver_email.enqueue(email.pk)
+    return email
+
+
+def _send(*, to: str, subject: str, template: str, context: dict, key: str | None = None) -> None:
     context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
     body = render_to_string(f"registrations/email/{template}.txt", context)
-    message = EmailMultiAlternatives(subject=subject, body=body, to=[to])
-    message.send()
+    queue_email(key=key or f"{template}:{uuid.uuid4()}", to=to, subject=subject, body=body)
 
 
-def send_order_confirmation(*, order_id: int) -> None:
+def send_order_confirmation(*, order_id: int, resend: bool = False) -> None:
     order = Order.objects.select_related("workshop").get(pk=order_id)
     seats = list(order.seats.filter(status=Seat.Status.ACTIVE).order_by("position"))
     sessions = order.workshop.session_list
@@ -29,13 +45,14 @@ def send_order_confirmation(*, order_id: int) -> None:
         subject=f"You're registered: {order.workshop.title} ({order.reference})",
         template="order_confirmation",
         context={"order": order, "seats": seats, "sessions": sessions, "workshop": order.workshop},
+        key=None if resend else f"order_confirmation:{order.pk}",
     )
     for seat in seats:
         if seat.attendee_email and seat.attendee_email.lower() != order.buyer_email.lower():
-            send_seat_welcome(seat_id=seat.pk)
+            send_seat_welcome(seat_id=seat.pk, resend=resend)
 
 
-def send_seat_welcome(*, seat_id: int) -> None:
+def send_seat_welcome(*, seat_id: int, resend: bool = False) -> None:
     seat = Seat.objects.select_related("order__workshop").get(pk=seat_id)
     if not seat.attendee_email:
         return
@@ -44,6 +61,7 @@ def send_seat_welcome(*, seat_id: int) -> None:
         subject=f"Your seat at {seat.order.workshop.title}",
         template="seat_welcome",
         context={"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "sessions": seat.order.workshop.session_list},
+        key=None if resend else f"seat_welcome:{seat.pk}:{seat.token}:{seat.attendee_email.lower()}",
     )
     Seat.objects.filter(pk=seat_id).update(welcome_sent_at=timezone.now())
 
@@ -55,6 +73,7 @@ def send_oversold_refund_notice(*, order_id: int) -> None:
         subject=f"Your payment for {order.workshop.title} has been refunded",
         template="oversold_refund",
         context={"order": order, "workshop": order.workshop},
+        key=f"oversold_refund:{order.pk}",
     )
 
 
@@ -69,13 +88,11 @@ def send_seat_alerts(*, workshop_id: int) -> None:
         if not alerts:
             return
         SeatAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(notified_at=timezone.now())
-    for alert in alerts:
-        try:
+        for alert in alerts:
             _send(
                 to=alert.email,
                 subject=f"Seats have opened up: {alert.workshop.title}",
                 template="seat_alert",
                 context={"workshop": alert.workshop},
+                key=f"seat_alert:{alert.pk}",
             )
-        except Exception:
-            logger.exception("Could not send a seat alert to %s", alert.email)

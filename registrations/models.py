@@ -200,3 +200,27 @@ class SeatAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} for {self.workshop}"
+
+
+class OutboundEmail(models.Model):
+    """Every email the site sends, written in the same transaction as the change that causes it.
+
+    A task delivers it; SMTP failures are retried later. `key` makes queueing the same
+    email twice a no-op, and `sent_at` (checked under a row lock) stops a second send.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    to_address = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbound_email_unsent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.to_address}"

@@ -12,9 +12,9 @@ from django.utils import timezone
 from workshops.models import Workshop
 from workshops.selectors import quote_for
 
-from . import emails, payments
-from .models import Order, Refund, Seat, SeatAlert
-from .selectors import seats_taken
+from . import emails, payments, tasks
+from .models import Order, PreworkCompletion, Refund, Seat, SeatAlert, new_token
+from .selectors import seat_changes_open, seats_taken
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,18 @@ class OrderNotPayableError(RegistrationError):
 
 
 class SeatChangeError(RegistrationError):
+    """A seat change the lead asked for cannot be made; `field` names the form field it concerns."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+
+class SeatChangesClosedError(SeatChangeError):
+    pass
+
+
+class PreworkError(RegistrationError):
     pass
 
 
@@ -207,18 +219,20 @@ def fulfil_order(*, order: Order, payment_intent_id: str = "", checkout_session_
                     "were left, so the payment is being refunded."
                 ).strip()
                 order.save()
-                transaction.on_commit(lambda: _refund_oversold(order_id=order.pk))
+                # Stripe is called from a task after commit; the task row commits with this flag.
+                tasks.refund_oversold_order.enqueue(order.pk)
                 return order
         order.status = Order.Status.PAID
         order.paid_at = now
         order.confirmation_sent_at = now
         order.save()
-        order_id = order.pk
-        transaction.on_commit(lambda: emails.send_order_confirmation(order_id=order_id))
+        # Queued in this transaction: the email exists exactly when the payment is recorded.
+        emails.send_order_confirmation(order_id=order.pk)
     return order
 
 
-def _refund_oversold(*, order_id: int) -> None:
+def refund_oversold(*, order_id: int) -> None:
+    """Refund an order that was paid after its hold lapsed and the seats were gone."""
     order = Order.objects.get(pk=order_id)
     try:
         refund_seats(order=order, seats=list(order.seats.filter(status=Seat.Status.ACTIVE)), reason="Sold out after the hold lapsed")
@@ -254,8 +268,7 @@ def _close(*, order: Order, status: str, checkout_session_id: str | None = None)
         order.status = status
         order.closed_at = timezone.now()
         order.save()
-        workshop_id = order.workshop_id
-        transaction.on_commit(lambda: emails.send_seat_alerts(workshop_id=workshop_id))
+        emails.send_seat_alerts(workshop_id=order.workshop_id)
     return True
 
 
@@ -351,3 +364,69 @@ def add_seat_alert(*, workshop: Workshop, email: str) -> SeatAlert:
     """Ask to be emailed when seats free up; asking twice keeps one request."""
     alert, _ = SeatAlert.objects.get_or_create(workshop=workshop, email=email.strip().lower())
     return alert
+
+
+def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: datetime | None = None) -> Seat:
+    """Name an unnamed seat, correct its attendee's details, or give it to someone else.
+
+    Whenever the email changes the seat gets a new token, so a link that went to the old
+    address stops working, and the new address gets a welcome email. Giving the seat to a
+    new person also clears the previous attendee's pre-work progress and access needs.
+    Raises SeatChangesClosedError, SeatChangeError.
+    """
+    now = now or timezone.now()
+    name, email = name.strip(), email.strip()
+    with transaction.atomic():
+        seat = Seat.objects.select_for_update().select_related("order__workshop").get(pk=seat.pk)
+        order = seat.order
+        if order.status != Order.Status.PAID:
+            raise SeatChangeError("Seats can be named or changed once the order is paid.")
+        if seat.status != Seat.Status.ACTIVE:
+            raise SeatChangeError("This seat was refunded and can no longer be changed.")
+        if not seat_changes_open(workshop=order.workshop, now=now):
+            raise SeatChangesClosedError(
+                "Seat changes have closed for this workshop. Please reply to your confirmation email and we will help."
+            )
+        if order.seats.filter(status=Seat.Status.ACTIVE, attendee_email__iexact=email).exclude(pk=seat.pk).exists():
+            raise SeatChangeError("Another seat on this order already has this email.", field="email")
+        was_named = bool(seat.attendee_email)
+        email_changed = seat.attendee_email.lower() != email.lower()
+        if new_person and was_named and not email_changed:
+            raise SeatChangeError(
+                "This seat already belongs to this email. Enter the new attendee's email, or choose to correct the details.",
+                field="email",
+            )
+        if not email_changed and seat.attendee_name == name and seat.attendee_email == email:
+            return seat
+        seat.attendee_name = name
+        seat.attendee_email = email
+        if was_named and email_changed:
+            seat.token = new_token()
+        if email_changed:
+            seat.welcome_sent_at = None
+        if new_person and was_named:
+            seat.needs_captions = False
+            seat.needs_interpreter = False
+            seat.access_note = ""
+            seat.prework_completions.all().delete()
+        seat.save()
+        if email_changed:
+            seat_id = seat.pk
+            transaction.on_commit(lambda: emails.send_seat_welcome(seat_id=seat_id))
+    return seat
+
+
+def set_prework_done(*, seat: Seat, module, done: bool) -> bool:
+    """Mark one pre-work module done or not done for a seat; repeating either is harmless.
+
+    Returns whether anything changed. Raises PreworkError for a seat whose order is not paid.
+    """
+    if seat.order.status != Order.Status.PAID or seat.status != Seat.Status.ACTIVE:
+        raise PreworkError("Pre-work opens once the order is paid.")
+    if module.workshop_id != seat.order.workshop_id:
+        raise PreworkError("This module is not part of your workshop.")
+    if done:
+        _, created = PreworkCompletion.objects.get_or_create(seat=seat, module=module)
+        return created
+    deleted, _ = PreworkCompletion.objects.filter(seat=seat, module=module).delete()
+    return bool(deleted)

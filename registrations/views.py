@@ -283,6 +283,10 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
     except webhooks.InvalidWebhookError as exc:
         logger.warning("Rejected a Stripe webhook: %s", exc)
         return HttpResponseBadRequest("invalid webhook", content_type="text/plain")
+    except Exception:
+        # Nothing was recorded (one transaction), so Stripe's redelivery will process it afresh.
+        logger.exception("Stripe webhook processing failed; Stripe will retry")
+        return HttpResponse("processing failed, please retry", status=500, content_type="text/plain")
     return HttpResponse(outcome, content_type="text/plain")
 
 

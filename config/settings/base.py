@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "crispy_forms",
     "crispy_bootstrap5",
     "workshops",
@@ -114,6 +116,14 @@ STRIPE_CURRENCY = "usd"
 # How long a checkout holds its seats: Stripe's minimum Checkout Session lifetime.
 CHECKOUT_HOLD_MINUTES = 30
 MAX_SEATS_PER_ORDER = env.int("MAX_SEATS_PER_ORDER", default=50)
+
+# Emails and other after-payment work: rows in the database, run by `manage.py run_worker`.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "email"],
+    }
+}
 
 LOGGING = {
     "version": 1,

@@ -15,3 +15,7 @@ STRIPE_WEBHOOK_SECRET = ""
 STRIPE_API_BASE = ""
 STRIPE_MAX_NETWORK_RETRIES = 0
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# Tasks run right after the enqueuing transaction commits (what the worker does, minus the
+# wait). Reliability tests switch to the real database backend and run the real worker.
+TASKS = {"default": {"BACKEND": "tests.tasks_backend.ImmediateOnCommitBackend", "QUEUES": ["default", "email"]}}
