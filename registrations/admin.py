@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from workshops.templatetags.workshop_tags import usd
 
 from . import emails, payments, services
-from .models import Attendance, Order, PreworkCompletion, Refund, Seat, SeatAlert, StripeEvent
+from .models import Attendance, Order, OutboundEmail, PreworkCompletion, Refund, Seat, SeatAlert, StripeEvent
 
 
 class SeatInline(admin.TabularInline):
@@ -232,3 +232,15 @@ class AttendanceAdmin(admin.ModelAdmin):
     list_display = ["seat", "session", "marked_at"]
     list_select_related = ["seat__order", "session__workshop"]
     search_fields = ["seat__attendee_name", "seat__attendee_email"]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["subject", "to_address", "created_at", "sent_at", "attempts"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["to_address", "subject", "key"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["key", "to_address", "subject", "body", "created_at", "sent_at", "attempts", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
