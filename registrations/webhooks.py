@@ -31,7 +31,14 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
         data_object = event["data"]["object"]
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise InvalidWebhookError(str(exc)) from exc
-    if not isinstance(data_object, dict) or not isinstance(event_id, str) or not isinstance(event_type, str):
+    if (
+        not isinstance(data_object, dict)
+        or not isinstance(event_id, str)
+        or not isinstance(event_type, str)
+        or not 0 < len(event_id) <= 255
+        or len(event_type) > 100
+        or "\\u0000" in payload.decode("utf-8")  # PostgreSQL's JSON cannot store NUL; Stripe never sends it
+    ):
         raise InvalidWebhookError("Malformed event.")
     return process_event(event_id=event_id, event_type=event_type, data_object=data_object, payload=event)
 
@@ -53,15 +60,23 @@ def process_event(*, event_id: str, event_type: str, data_object: dict, payload:
 
 
 def _order_for_session(obj: dict) -> Order | None:
-    reference = obj.get("client_reference_id") or (obj.get("metadata") or {}).get("order_reference")
-    if not reference:
+    metadata = obj.get("metadata")
+    reference = obj.get("client_reference_id") or (metadata.get("order_reference") if isinstance(metadata, dict) else None)
+    if not isinstance(reference, str) or not reference:
         return None
     return Order.objects.filter(reference=reference).first()
 
 
+def _text(obj: dict, key: str) -> str:
+    value = obj.get(key)
+    return value if isinstance(value, str) and len(value) <= 255 else ""
+
+
 def _payment_intent_id(obj: dict) -> str:
-    value = obj.get("payment_intent") or ""
-    return value if isinstance(value, str) else value.get("id", "")
+    value = obj.get("payment_intent")
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and len(value) <= 255 else ""
 
 
 def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
@@ -70,7 +85,7 @@ def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
         if order is None:
             logger.warning("Stripe %s for an unknown order: %s", event_type, obj.get("client_reference_id"))
             return None, "unknown order"
-        session_id = obj.get("id", "")
+        session_id = _text(obj, "id")
         if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
             if event_type == "checkout.session.completed" and obj.get("payment_status") not in ("paid", "no_payment_required"):
                 services.mark_processing(order=order, checkout_session_id=session_id)
@@ -92,7 +107,7 @@ def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
             logger.warning("charge.refunded for an unknown payment %s", payment_intent)
             return None, "unknown order"
         amount = obj.get("amount_refunded")
-        if not isinstance(amount, int):
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
             return order, "ignored"
         changed = services.record_stripe_refund(order=order, amount_refunded_cents=amount)
         return order, "refund recorded" if changed else "ignored"
