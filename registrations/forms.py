@@ -92,21 +92,46 @@ AttendeeFormSet = forms.formset_factory(
 )
 
 
-class SeatForm(forms.ModelForm):
-    """A team lead names a seat or hands it to someone else."""
+class SeatChangeForm(forms.Form):
+    """A team lead names a seat, corrects its attendee's details, or gives it to someone else."""
 
-    class Meta:
-        model = Seat
-        fields = ["attendee_name", "attendee_email"]
-        labels = {"attendee_name": "Attendee's name", "attendee_email": "Attendee's email"}
+    CORRECT = "correct"
+    NEW_PERSON = "new_person"
 
-    def __init__(self, *args, **kwargs):
+    name = forms.CharField(label="Attendee's name", max_length=200)
+    email = forms.EmailField(label="Attendee's email")
+    change = forms.ChoiceField(
+        label="What kind of change is this?",
+        choices=[
+            (CORRECT, "Correct this attendee's name or email (same person, pre-work progress kept)"),
+            (NEW_PERSON, "Give this seat to someone else (they start the pre-work afresh)"),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether this is the same person or someone new."},
+    )
+
+    def __init__(self, *args, seat: Seat, **kwargs):
+        kwargs.setdefault("prefix", f"seat-{seat.position}")
+        kwargs.setdefault("initial", {"name": seat.attendee_name, "email": seat.attendee_email})
         super().__init__(*args, **kwargs)
-        self.fields["attendee_name"].required = True
-        self.fields["attendee_email"].required = True
+        self.seat = seat
+        self.fields["name"].widget.attrs["autocomplete"] = "off"
+        self.fields["email"].widget.attrs["autocomplete"] = "off"
+        if not seat.attendee_email:
+            del self.fields["change"]  # naming an empty seat is neither a correction nor a hand-over
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+    @property
+    def is_new_person(self) -> bool:
+        return self.cleaned_data.get("change") == self.NEW_PERSON
+
+
+class PreworkMarkForm(forms.Form):
+    """The "mark done" / "undo" button on one pre-work module."""
+
+    done = forms.TypedChoiceField(choices=[("1", "Done"), ("0", "Not done")], coerce=lambda v: v == "1")
 
 
 class SeatAlertForm(forms.Form):

@@ -1,13 +1,15 @@
-from datetime import datetime
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from workshops.models import Workshop
+from workshops.models import PreworkModule, Session, Workshop
 from workshops.selectors import workshops_for_catalog
 
-from .models import Order, Seat
+from .models import Order, PreworkCompletion, Seat
 
 # Statuses whose seats are taken for good; pending orders count only while their hold lasts.
 SEAT_TAKING_STATUSES = (Order.Status.PAID, Order.Status.PROCESSING)
@@ -47,16 +49,185 @@ def catalog_with_availability() -> QuerySet[Workshop]:
     return with_seats_taken(workshops_for_catalog())
 
 
+# Tokens are secrets.token_urlsafe(32); anything else cannot match, so it never reaches the database
+# (PostgreSQL rejects a NUL byte in a query parameter with an error, not "no rows").
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+# A seat's page exists while its order is paid or on its way to being paid.
+SEAT_PAGE_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.PAID)
+
+
 def order_for_token(token: str) -> Order:
-    return Order.objects.select_related("workshop").get(token=token)
+    """Raises Order.DoesNotExist for an unknown or malformed token."""
+    if not TOKEN_PATTERN.fullmatch(token or ""):
+        raise Order.DoesNotExist
+    return Order.objects.select_related("workshop").prefetch_related(
+        Prefetch("workshop__sessions", queryset=Session.objects.order_by("starts_at"))
+    ).get(token=token)
 
 
 def seats_for_order(order: Order) -> QuerySet[Seat]:
     return order.seats.order_by("position")
 
 
+def prework_minutes_done() -> Coalesce:
+    """Annotation: minutes of the seat's own workshop's pre-work the seat has marked done."""
+    done = (
+        PreworkCompletion.objects.filter(seat=OuterRef("pk"), module__workshop=OuterRef("order__workshop"))
+        .order_by()
+        .values("seat")
+        .annotate(minutes=Sum("module__minutes"))
+        .values("minutes")
+    )
+    return Coalesce(Subquery(done, output_field=IntegerField()), 0)
+
+
+def prework_minutes_total() -> Coalesce:
+    """Annotation: minutes of pre-work the seat's workshop asks for."""
+    total = (
+        PreworkModule.objects.filter(workshop=OuterRef("order__workshop"))
+        .order_by()
+        .values("workshop")
+        .annotate(minutes=Sum("minutes"))
+        .values("minutes")
+    )
+    return Coalesce(Subquery(total, output_field=IntegerField()), 0)
+
+
+def seat_changes_open(*, workshop: Workshop, now: datetime | None = None) -> bool:
+    """Team leads may name or change seats until the workshop's deadline before the first session."""
+    closes = workshop.seat_changes_close_at()
+    return closes is None or (now or timezone.now()) < closes
+
+
+@dataclass(frozen=True)
+class OrderOverview:
+    order: Order
+    seats: list[Seat]  # each with prework_minutes_done; never anything about access needs on the page
+    prework_minutes_total: int
+    changes_close_at: datetime | None
+    changes_open: bool
+
+    @property
+    def can_change_seats(self) -> bool:
+        return self.order.is_paid and self.changes_open
+
+
+def order_overview(*, order: Order, now: datetime | None = None) -> OrderOverview:
+    """What the buyer's order page shows, in a fixed number of queries."""
+    seats = list(order.seats.order_by("position").annotate(prework_minutes_done=prework_minutes_done()))
+    for seat in seats:
+        seat.order = order  # the page reads seat.order; reuse the one already loaded
+    total = PreworkModule.objects.filter(workshop_id=order.workshop_id).aggregate(n=Sum("minutes"))["n"] or 0
+    workshop = order.workshop
+    return OrderOverview(
+        order=order,
+        seats=seats,
+        prework_minutes_total=total,
+        changes_close_at=workshop.seat_changes_close_at(),
+        changes_open=seat_changes_open(workshop=workshop, now=now),
+    )
+
+
+def active_seat_of_order(*, order: Order, position: int) -> Seat:
+    """Raises Seat.DoesNotExist when the order has no active seat at that position."""
+    return order.seats.get(position=position, status=Seat.Status.ACTIVE)
+
+
 def seat_for_token(token: str) -> Seat:
-    return Seat.objects.select_related("order__workshop").get(token=token, status=Seat.Status.ACTIVE)
+    """An attendee's seat with its workshop, sessions and pre-work loaded.
+
+    Raises Seat.DoesNotExist for a malformed, unknown, refunded or replaced token, or an
+    order that was never paid (expired, cancelled, failed) or was refunded.
+    """
+    if not TOKEN_PATTERN.fullmatch(token or ""):
+        raise Seat.DoesNotExist
+    return (
+        Seat.objects.select_related("order__workshop")
+        .prefetch_related(
+            Prefetch("order__workshop__sessions", queryset=Session.objects.order_by("starts_at")),
+            Prefetch("order__workshop__prework_modules", queryset=PreworkModule.objects.order_by("position", "id")),
+        )
+        .get(token=token, status=Seat.Status.ACTIVE, order__status__in=SEAT_PAGE_ORDER_STATUSES)
+    )
+
+
+@dataclass(frozen=True)
+class PreworkItem:
+    module: PreworkModule
+    done: bool
+
+
+@dataclass(frozen=True)
+class SessionAccess:
+    number: int
+    session: Session
+    link_opens_at: datetime
+    link_visible: bool  # paid, inside the window, and staff have set a link
+    has_ended: bool
+
+
+@dataclass(frozen=True)
+class SeatOverview:
+    seat: Seat
+    prework: list[PreworkItem]
+    prework_minutes_done: int
+    prework_minutes_total: int
+    sessions: list[SessionAccess]
+
+    @property
+    def prework_finished(self) -> bool:
+        return all(item.done for item in self.prework)
+
+
+def session_access(*, seat: Seat, now: datetime | None = None) -> list[SessionAccess]:
+    """Each session of the seat's workshop and whether its meeting link may be shown now.
+
+    A link shows only on a paid order, from `session_link_lead_minutes` before the start until the end.
+    """
+    now = now or timezone.now()
+    workshop = seat.order.workshop
+    lead = timedelta(minutes=workshop.session_link_lead_minutes)
+    rows = []
+    for number, session in enumerate(workshop.session_list, start=1):
+        opens_at = session.starts_at - lead
+        rows.append(
+            SessionAccess(
+                number=number,
+                session=session,
+                link_opens_at=opens_at,
+                link_visible=seat.order.is_paid and bool(session.meeting_url) and opens_at <= now < session.ends_at,
+                has_ended=now >= session.ends_at,
+            )
+        )
+    return rows
+
+
+def seat_overview(*, seat: Seat, now: datetime | None = None) -> SeatOverview:
+    """What an attendee's page shows: their own pre-work and sessions, nothing about other seats."""
+    modules = list(seat.order.workshop.prework_modules.all())
+    done_ids = set(seat.prework_completions.filter(module__in=modules).values_list("module_id", flat=True))
+    items = [PreworkItem(module=m, done=m.pk in done_ids) for m in modules]
+    return SeatOverview(
+        seat=seat,
+        prework=items,
+        prework_minutes_done=sum(i.module.minutes for i in items if i.done),
+        prework_minutes_total=sum(m.minutes for m in modules),
+        sessions=session_access(seat=seat, now=now),
+    )
+
+
+def prework_module_for_seat(*, seat: Seat, module_id: int) -> PreworkModule:
+    """Raises PreworkModule.DoesNotExist when the module is not part of the seat's workshop."""
+    return PreworkModule.objects.get(pk=module_id, workshop_id=seat.order.workshop_id)
+
+
+def session_for_seat(*, seat: Seat, number: int) -> Session:
+    """The seat's workshop's session by its number (1 = first). Raises Session.DoesNotExist."""
+    sessions = seat.order.workshop.session_list
+    if not 1 <= number <= len(sessions):
+        raise Session.DoesNotExist
+    return sessions[number - 1]
 
 
 def emails_meeting_prerequisite(*, workshop_id: int, emails: list[str]) -> set[str]:

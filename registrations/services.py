@@ -366,6 +366,16 @@ def add_seat_alert(*, workshop: Workshop, email: str) -> SeatAlert:
     return alert
 
 
+def ensure_seat_changes_open(*, order: Order, now: datetime | None = None) -> None:
+    """Raises SeatChangesClosedError once the lead can no longer change seats, SeatChangeError if unpaid."""
+    if order.status != Order.Status.PAID:
+        raise SeatChangeError("Seats can be named or changed once the order is paid.")
+    if not seat_changes_open(workshop=order.workshop, now=now):
+        raise SeatChangesClosedError(
+            "Seat changes have closed for this workshop. Please reply to your confirmation email and we will help."
+        )
+
+
 def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: datetime | None = None) -> Seat:
     """Name an unnamed seat, correct its attendee's details, or give it to someone else.
 
@@ -377,16 +387,11 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
     now = now or timezone.now()
     name, email = name.strip(), email.strip()
     with transaction.atomic():
-        seat = Seat.objects.select_for_update().select_related("order__workshop").get(pk=seat.pk)
+        seat = Seat.objects.select_for_update(of=("self",)).select_related("order__workshop").get(pk=seat.pk)
         order = seat.order
-        if order.status != Order.Status.PAID:
-            raise SeatChangeError("Seats can be named or changed once the order is paid.")
+        ensure_seat_changes_open(order=order, now=now)
         if seat.status != Seat.Status.ACTIVE:
             raise SeatChangeError("This seat was refunded and can no longer be changed.")
-        if not seat_changes_open(workshop=order.workshop, now=now):
-            raise SeatChangesClosedError(
-                "Seat changes have closed for this workshop. Please reply to your confirmation email and we will help."
-            )
         if order.seats.filter(status=Seat.Status.ACTIVE, attendee_email__iexact=email).exclude(pk=seat.pk).exists():
             raise SeatChangeError("Another seat on this order already has this email.", field="email")
         was_named = bool(seat.attendee_email)
@@ -411,8 +416,8 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
             seat.prework_completions.all().delete()
         seat.save()
         if email_changed:
-            seat_id = seat.pk
-            transaction.on_commit(lambda: emails.send_seat_welcome(seat_id=seat_id))
+            # Queued in this transaction: keyed by the new token, so it goes out once per hand-over.
+            emails.send_seat_welcome(seat_id=seat.pk)
     return seat
 
 

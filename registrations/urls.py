@@ -12,6 +12,10 @@ urlpatterns = [
     path("orders/<str:token>/success/", views.checkout_success, name="checkout_success"),
     path("orders/<str:token>/cancel/", views.checkout_cancel, name="checkout_cancel"),
     path("orders/<str:token>/test-payment/", views.test_payment, name="test_payment"),
+    path("orders/<str:token>/seats/<int:position>/", views.order_seat_change, name="order_seat_change"),
     path("seats/<str:token>/", views.seat_detail, name="seat_detail"),
+    path("seats/<str:token>/prework/<int:module_id>/", views.seat_prework, name="seat_prework"),
+    path("seats/<str:token>/calendar.ics", views.seat_calendar, name="seat_calendar"),
+    path("seats/<str:token>/sessions/<int:number>/calendar.ics", views.seat_session_calendar, name="seat_session_calendar"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -1,6 +1,7 @@
 import logging
 
 from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -9,8 +10,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from workshops.selectors import NoPriceError, quote_for
 
-from . import payments, services, webhooks
-from .forms import AttendeeFormSet, RegistrationForm, SeatAlertForm
+from . import ics, payments, services, webhooks
+from . import selectors
+from .forms import AttendeeFormSet, PreworkMarkForm, RegistrationForm, SeatAlertForm, SeatChangeForm
 from .models import Order, Seat
 from .selectors import catalog_with_availability, order_for_token, seat_for_token
 
@@ -205,11 +207,59 @@ def order_pay(request: HttpRequest, token: str) -> HttpResponse:
     return _go_to_checkout(request, order)
 
 
+def _render_order(request: HttpRequest, order: Order, *, bound: SeatChangeForm | None = None, status: int = 200):
+    overview = selectors.order_overview(order=order)
+    rows = []
+    for seat in overview.seats:
+        form = None
+        if overview.can_change_seats and seat.status == Seat.Status.ACTIVE:
+            form = bound if bound is not None and bound.seat.pk == seat.pk else SeatChangeForm(seat=seat)
+        rows.append({"seat": seat, "form": form})
+    return render(
+        request,
+        "registrations/order_detail.html",
+        {"order": order, "workshop": order.workshop, "overview": overview, "rows": rows},
+        status=status,
+    )
+
+
 @require_GET
 def order_detail(request: HttpRequest, token: str) -> HttpResponse:
+    return _render_order(request, _order_or_404(token))
+
+
+@require_POST
+def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpResponse:
+    """The lead's per-seat form: name, correct, or hand the seat to a colleague."""
     order = _order_or_404(token)
-    seats = list(order.seats.order_by("position"))
-    return render(request, "registrations/order_detail.html", {"order": order, "workshop": order.workshop, "seats": seats})
+    try:
+        seat = selectors.active_seat_of_order(order=order, position=position)
+    except Seat.DoesNotExist:
+        raise Http404("No such seat") from None
+    back = f"{order.get_absolute_url()}#seat-{seat.position}"
+    try:
+        services.ensure_seat_changes_open(order=order)
+    except services.SeatChangeError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    form = SeatChangeForm(request.POST, seat=seat)
+    if not form.is_valid():
+        return _render_order(request, order, bound=form, status=400)
+    try:
+        changed = services.change_seat(
+            seat=seat, name=form.cleaned_data["name"], email=form.cleaned_data["email"], new_person=form.is_new_person
+        )
+    except services.SeatChangeError as exc:
+        if exc.field is None:
+            messages.error(request, str(exc))
+            return redirect(back)
+        form.add_error(exc.field, str(exc))
+        return _render_order(request, order, bound=form, status=400)
+    if changed.attendee_email.lower() != seat.attendee_email.lower():
+        messages.success(request, f"Seat {seat.position} saved. We have emailed {changed.attendee_name} their own link.")
+    else:
+        messages.success(request, f"Seat {seat.position} saved.")
+    return redirect(back)
 
 
 @require_GET
@@ -307,10 +357,62 @@ def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
-def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
+def _seat_or_404(token: str) -> Seat:
     try:
-        seat = seat_for_token(token)
+        return seat_for_token(token)
     except Seat.DoesNotExist:
         raise Http404("No such seat") from None
-    return render(request, "registrations/seat_detail.html", {"seat": seat, "order": seat.order, "workshop": seat.order.workshop})
+
+
+@require_GET
+def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
+    seat = _seat_or_404(token)
+    overview = selectors.seat_overview(seat=seat)
+    return render(
+        request,
+        "registrations/seat_detail.html",
+        {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "overview": overview},
+    )
+
+
+@require_POST
+def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpResponse:
+    seat = _seat_or_404(token)
+    try:
+        module = selectors.prework_module_for_seat(seat=seat, module_id=module_id)
+    except ObjectDoesNotExist:
+        raise Http404("No such module") from None
+    form = PreworkMarkForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Use the “Mark as done” or “Undo” button.", content_type="text/plain")
+    try:
+        services.set_prework_done(seat=seat, module=module, done=form.cleaned_data["done"])
+    except services.PreworkError as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{seat.get_absolute_url()}#module-{module.pk}")
+
+
+def _ics_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def seat_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """Every session of the seat's workshop as one calendar file."""
+    seat = _seat_or_404(token)
+    sessions = seat.order.workshop.session_list
+    return _ics_response(ics.seat_calendar(seat=seat, sessions=sessions), f"{seat.order.workshop.slug}.ics")
+
+
+@require_GET
+def seat_session_calendar(request: HttpRequest, token: str, number: int) -> HttpResponse:
+    seat = _seat_or_404(token)
+    try:
+        session = selectors.session_for_seat(seat=seat, number=number)
+    except ObjectDoesNotExist:
+        raise Http404("No such session") from None
+    return _ics_response(
+        ics.seat_calendar(seat=seat, sessions=[session]), f"{seat.order.workshop.slug}-session-{number}.ics"
+    )
