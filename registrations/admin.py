@@ -3,7 +3,17 @@ from django.contrib import admin, messages
 from workshops.templatetags.workshop_tags import usd
 
 from . import emails, payments, services
-from .models import Attendance, Order, OutboundEmail, PreworkCompletion, Refund, Seat, SeatAlert, StripeEvent
+from .models import (
+    Attendance,
+    Order,
+    OutboundEmail,
+    PreworkCompletion,
+    Refund,
+    ReminderSent,
+    Seat,
+    SeatAlert,
+    StripeEvent,
+)
 
 
 class SeatInline(admin.TabularInline):
@@ -243,4 +253,20 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     readonly_fields = ["key", "to_address", "subject", "body", "created_at", "sent_at", "attempts", "last_error"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ["email", "kind", "session", "seat", "created_at"]
+    list_filter = ["kind", "seat__order__workshop"]
+    list_select_related = ["seat__order", "session__workshop"]
+    search_fields = ["email", "seat__attendee_name", "seat__order__reference"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["seat", "kind", "session", "email", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

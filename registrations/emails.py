@@ -8,7 +8,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Order, OutboundEmail, Seat, SeatAlert
+from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert
 from .tasks import deliver_email
 
 logger = logging.getLogger(__name__)
@@ -96,3 +96,35 @@ def send_seat_alerts(*, workshop_id: int) -> None:
                 context={"workshop": alert.workshop},
                 key=f"seat_alert:{alert.pk}",
             )
+
+
+def send_prework_reminder(*, reminder_id: int) -> None:
+    from .selectors import prework_minutes_done, prework_minutes_total
+
+    reminder = ReminderSent.objects.get(pk=reminder_id)
+    seat = (
+        Seat.objects.select_related("order__workshop")
+        .annotate(prework_minutes_done=prework_minutes_done(), prework_minutes_total=prework_minutes_total())
+        .get(pk=reminder.seat_id)
+    )
+    workshop = seat.order.workshop
+    _send(
+        to=reminder.email,
+        subject=f"Pre-work for {workshop.title}: a reminder",
+        template="prework_reminder",
+        context={"seat": seat, "workshop": workshop, "first_session": workshop.first_session},
+        key=f"reminder:{reminder.pk}",
+    )
+
+
+def send_session_reminder(*, reminder_id: int) -> None:
+    reminder = ReminderSent.objects.select_related("seat__order__workshop", "session").get(pk=reminder_id)
+    seat, session = reminder.seat, reminder.session
+    workshop = seat.order.workshop
+    _send(
+        to=reminder.email,
+        subject=f"Reminder: {workshop.title}, {session.title.lower()} on {timezone.localtime(session.starts_at, workshop.tz):%A, %B %-d}",
+        template="session_reminder",
+        context={"seat": seat, "workshop": workshop, "session": session},
+        key=f"reminder:{reminder.pk}",
+    )

@@ -224,3 +224,38 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to_address}"
+
+
+class ReminderSent(models.Model):
+    """One row per reminder queued for an attendee, written in the same transaction as its email.
+
+    The unique constraints are what stop a reminder going out twice, even when two runs of
+    `send_reminders` overlap: the second insert fails and that run skips the seat.
+    """
+
+    class Kind(models.TextChoices):
+        PREWORK = "prework", "Pre-work reminder"
+        SESSION = "session", "Session reminder"
+
+    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
+    email = models.EmailField(help_text="The address it went to.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "reminder sent"
+        verbose_name_plural = "reminders sent"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seat", "kind", "session"], condition=models.Q(session__isnull=False), name="reminder_once_per_session"
+            ),
+            # NULLs never collide in a unique index, so the session-less kind needs its own.
+            models.UniqueConstraint(
+                fields=["seat", "kind"], condition=models.Q(session__isnull=True), name="reminder_once_per_seat"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.email}"

@@ -2,14 +2,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from workshops.models import PreworkModule, Session, Workshop
 from workshops.selectors import workshops_for_catalog
 
-from .models import Order, PreworkCompletion, Seat
+from .models import Order, PreworkCompletion, ReminderSent, Seat
 
 # Statuses whose seats are taken for good; pending orders count only while their hold lasts.
 SEAT_TAKING_STATUSES = (Order.Status.PAID, Order.Status.PROCESSING)
@@ -245,3 +245,52 @@ def emails_meeting_prerequisite(*, workshop_id: int, emails: list[str]) -> set[s
         .distinct()
     )
     return set(seats)
+
+
+def attendee_seats() -> QuerySet[Seat]:
+    """Named, active seats of paid orders: the people who come to the workshop."""
+    return Seat.objects.filter(status=Seat.Status.ACTIVE, order__status=Order.Status.PAID).exclude(attendee_email="")
+
+
+def seats_due_prework_reminder(*, now: datetime, days_before: int) -> QuerySet[Seat]:
+    """Attendees with pre-work left whose first session is at most `days_before` days away and not yet begun."""
+    first_start = (
+        Session.objects.filter(workshop=OuterRef("order__workshop")).order_by("starts_at").values("starts_at")[:1]
+    )
+    already = ReminderSent.objects.filter(seat=OuterRef("pk"), kind=ReminderSent.Kind.PREWORK)
+    return (
+        attendee_seats()
+        .annotate(
+            first_session_starts_at=Subquery(first_start),
+            prework_minutes_done=prework_minutes_done(),
+            prework_minutes_total=prework_minutes_total(),
+        )
+        .filter(
+            first_session_starts_at__gt=now,
+            first_session_starts_at__lte=now + timedelta(days=days_before),
+            prework_minutes_done__lt=F("prework_minutes_total"),
+        )
+        .exclude(Exists(already))
+        .select_related("order__workshop")
+        .order_by("pk")
+    )
+
+
+def sessions_due_reminder(*, now: datetime, hours_before: int) -> QuerySet[Session]:
+    """Sessions starting within the next `hours_before` hours."""
+    return (
+        Session.objects.filter(starts_at__gt=now, starts_at__lte=now + timedelta(hours=hours_before))
+        .select_related("workshop")
+        .order_by("starts_at")
+    )
+
+
+def seats_due_session_reminder(*, session: Session) -> QuerySet[Seat]:
+    already = ReminderSent.objects.filter(seat=OuterRef("pk"), kind=ReminderSent.Kind.SESSION, session=session)
+    return (
+        attendee_seats()
+        .filter(order__workshop_id=session.workshop_id)
+        .exclude(Exists(already))
+        .select_related("order__workshop")
+        .order_by("pk")
+    )

@@ -5,15 +5,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from workshops.models import Workshop
 from workshops.selectors import quote_for
 
-from . import emails, payments, tasks
-from .models import Order, PreworkCompletion, Refund, Seat, SeatAlert, new_token
+from . import emails, payments, selectors, tasks
+from .models import Order, PreworkCompletion, ReminderSent, Refund, Seat, SeatAlert, new_token
 from .selectors import seat_changes_open, seats_taken
 
 logger = logging.getLogger(__name__)
@@ -409,6 +409,9 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
             seat.token = new_token()
         if email_changed:
             seat.welcome_sent_at = None
+        if email_changed:
+            # Reminders follow the person: the new address has had none yet.
+            seat.reminders.all().delete()
         if new_person and was_named:
             seat.needs_captions = False
             seat.needs_interpreter = False
@@ -435,3 +438,53 @@ def set_prework_done(*, seat: Seat, module, done: bool) -> bool:
         return created
     deleted, _ = PreworkCompletion.objects.filter(seat=seat, module=module).delete()
     return bool(deleted)
+
+
+def prework_reminder_days() -> int:
+    return getattr(settings, "PREWORK_REMINDER_DAYS", 3)
+
+
+def session_reminder_hours() -> int:
+    return getattr(settings, "SESSION_REMINDER_HOURS", 24)
+
+
+@dataclass(frozen=True)
+class RemindersQueued:
+    prework: int
+    session: int
+
+
+def _remind_once(*, seat: Seat, kind: str, session=None) -> bool:
+    """Record the reminder and queue its email in one transaction; False if it was already sent."""
+    try:
+        with transaction.atomic():
+            # A concurrent run inserting the same row waits here, then fails: one email per reminder.
+            reminder = ReminderSent.objects.create(seat=seat, kind=kind, session=session, email=seat.attendee_email)
+            if kind == ReminderSent.Kind.PREWORK:
+                emails.send_prework_reminder(reminder_id=reminder.pk)
+            else:
+                emails.send_session_reminder(reminder_id=reminder.pk)
+    except IntegrityError:
+        return False
+    return True
+
+
+def send_due_reminders(*, now: datetime | None = None) -> RemindersQueued:
+    """Queue every reminder that is due and not yet sent. Safe to run every few minutes.
+
+    Pre-work: attendees of paid orders who have not finished it, from PREWORK_REMINDER_DAYS
+    (default 3) days before the first session. Sessions: every attendee, from
+    SESSION_REMINDER_HOURS (default 24) hours before each session. Raises nothing.
+    """
+    now = now or timezone.now()
+    prework = sum(
+        _remind_once(seat=seat, kind=ReminderSent.Kind.PREWORK)
+        for seat in selectors.seats_due_prework_reminder(now=now, days_before=prework_reminder_days())
+    )
+    session_count = 0
+    for session in selectors.sessions_due_reminder(now=now, hours_before=session_reminder_hours()):
+        session_count += sum(
+            _remind_once(seat=seat, kind=ReminderSent.Kind.SESSION, session=session)
+            for seat in selectors.seats_due_session_reminder(session=session)
+        )
+    return RemindersQueued(prework=prework, session=session_count)
