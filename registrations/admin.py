@@ -1,19 +1,100 @@
+from collections import defaultdict
+
 from django.contrib import admin, messages
+from django.db.models import F
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from workshops.templatetags.workshop_tags import usd
 
-from . import emails, payments, services
+from . import emails, exports, payments, selectors, services
 from .models import (
     Attendance,
+    Certificate,
     Order,
     OutboundEmail,
     PreworkCompletion,
     Refund,
     ReminderSent,
+    RosterSeat,
     Seat,
     SeatAlert,
     StripeEvent,
+    WorkshopDashboard,
 )
+
+
+@admin.action(description="Resend the welcome email")
+def resend_welcome(modeladmin, request, queryset):
+    count = 0
+    for seat in queryset.filter(status=Seat.Status.ACTIVE, order__status=Order.Status.PAID).exclude(attendee_email=""):
+        emails.send_seat_welcome(seat_id=seat.pk, resend=True)
+        count += 1
+    modeladmin.message_user(request, f"Sent {count} welcome email(s). Unnamed or unpaid seats were skipped.", messages.SUCCESS)
+
+
+def _issue_certificates(modeladmin, request, seats) -> None:
+    issued, not_ready = 0, []
+    for seat in seats:
+        try:
+            services.issue_certificate(seat=seat, reinstate=True)
+        except services.CertificateError:
+            not_ready.append(seat.attendee_name or f"{seat.order.reference} seat {seat.position}")
+        else:
+            issued += 1
+    modeladmin.message_user(request, f"{issued} certificate(s) issued or already valid.", messages.SUCCESS)
+    if not_ready:
+        modeladmin.message_user(
+            request, "Not complete yet (pre-work or attendance missing): " + ", ".join(not_ready), messages.WARNING
+        )
+
+
+@admin.action(description="Refund selected seats through Stripe", permissions=["change"])
+def refund_selected_seats(modeladmin, request, queryset):
+    """Partial refunds: one Stripe refund per order, for exactly the seats ticked, after a confirmation page."""
+    seats = list(queryset.filter(status=Seat.Status.ACTIVE).select_related("order__workshop").order_by("order", "position"))
+    if request.POST.get("post") != "yes":
+        by_order = defaultdict(list)
+        for seat in seats:
+            by_order[seat.order_id].append(seat)
+        groups = []
+        for group in by_order.values():
+            order = group[0].order
+            amount = selectors.refund_amount_cents(order=order, seat_count=len(group))
+            groups.append({"order": order, "seats": group, "amount_cents": amount})
+        return TemplateResponse(
+            request,
+            "registrations/admin/refund_confirm.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": "Refund these seats?",
+                "opts": modeladmin.model._meta,
+                "groups": groups,
+                "seats": seats,
+                "skipped": queryset.exclude(status=Seat.Status.ACTIVE).count(),
+                "action": "refund_selected_seats",
+            },
+        )
+    by_order_id = defaultdict(list)
+    for seat in seats:
+        by_order_id[seat.order_id].append(seat)
+    for group in by_order_id.values():
+        order = group[0].order
+        try:
+            refund = services.refund_seats(order=order, seats=group, reason=f"{len(group)} seat(s) refunded by {request.user}")
+        except services.RefundError as exc:
+            modeladmin.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
+        except payments.PaymentProviderError as exc:
+            modeladmin.message_user(
+                request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR
+            )
+        else:
+            names = ", ".join(s.attendee_name or f"seat {s.position}" for s in group)
+            modeladmin.message_user(
+                request, f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}.", messages.SUCCESS
+            )
 
 
 class SeatInline(admin.TabularInline):
@@ -56,7 +137,7 @@ class OrderAdmin(admin.ModelAdmin):
     ]
     date_hierarchy = "created_at"
     inlines = [SeatInline, RefundInline]
-    actions = ["refund_whole_order", "resend_confirmation"]
+    actions = ["refund_whole_order", "resend_confirmation", "export_csv"]
     readonly_fields = [
         "reference",
         "token",
@@ -143,9 +224,17 @@ class OrderAdmin(admin.ModelAdmin):
     def resend_confirmation(self, request, queryset):
         sent = 0
         for order in queryset.filter(status=Order.Status.PAID):
-            emails.send_order_confirmation(order_id=order.pk)
+            emails.send_order_confirmation(order_id=order.pk, resend=True)
             sent += 1
         self.message_user(request, f"Resent {sent} confirmation(s). Unpaid orders were skipped.", messages.SUCCESS)
+
+    @admin.action(description="Export selected orders to CSV")
+    def export_csv(self, request, queryset):
+        return exports.csv_response(
+            filename=f"orders-{timezone.now():%Y%m%d-%H%M}.csv",
+            header=exports.ORDER_HEADER,
+            rows=exports.order_rows(queryset.select_related("workshop")),
+        )
 
 
 @admin.register(Seat)
@@ -156,7 +245,7 @@ class SeatAdmin(admin.ModelAdmin):
     search_fields = ["attendee_name", "attendee_email", "order__reference", "order__organisation", "order__buyer_email"]
     readonly_fields = ["order", "position", "token", "status", "welcome_sent_at", "created_at", "updated_at"]
     date_hierarchy = "created_at"
-    actions = ["resend_welcome"]
+    actions = [resend_welcome, refund_selected_seats]
 
     def has_add_permission(self, request):
         return False
@@ -179,14 +268,6 @@ class SeatAdmin(admin.ModelAdmin):
         if obj.access_note:
             needs.append(obj.access_note)
         return ", ".join(needs) or "–"
-
-    @admin.action(description="Resend the welcome email")
-    def resend_welcome(self, request, queryset):
-        count = 0
-        for seat in queryset.filter(status=Seat.Status.ACTIVE, order__status=Order.Status.PAID).exclude(attendee_email=""):
-            emails.send_seat_welcome(seat_id=seat.pk)
-            count += 1
-        self.message_user(request, f"Sent {count} welcome email(s). Unnamed or unpaid seats were skipped.", messages.SUCCESS)
 
 
 @admin.register(StripeEvent)
@@ -270,3 +351,200 @@ class ReminderSentAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class PreworkFilter(admin.SimpleListFilter):
+    title = "pre-work"
+    parameter_name = "prework"
+
+    def lookups(self, request, model_admin):
+        return [("finished", "Finished"), ("unfinished", "Not finished")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "finished":
+            return queryset.filter(prework_minutes_done__gte=F("prework_minutes_total"))
+        if self.value() == "unfinished":
+            return queryset.filter(prework_minutes_done__lt=F("prework_minutes_total"))
+        return queryset
+
+
+@admin.register(RosterSeat)
+class RosterAdmin(admin.ModelAdmin):
+    """Per-workshop roster for the day: filter by workshop, tick people, mark attendance."""
+
+    change_list_template = "registrations/admin/roster_change_list.html"
+    list_display = [
+        "attendee",
+        "organisation",
+        "order_link",
+        "order_status",
+        "prework",
+        "attended_session_1",
+        "attended_session_2",
+        "certificate_status",
+    ]
+    list_display_links = None
+    list_filter = ["order__workshop", PreworkFilter]
+    list_select_related = ["order__workshop"]
+    search_fields = ["attendee_name", "attendee_email", "order__organisation", "order__reference", "order__buyer_email"]
+    ordering = ["order__workshop__title", "order__organisation", "attendee_name", "pk"]
+    list_per_page = 200
+    actions = [
+        "mark_session_1",
+        "mark_session_2",
+        "clear_session_1",
+        "clear_session_2",
+        "export_csv",
+        "issue_certificates",
+        refund_selected_seats,
+        resend_welcome,
+    ]
+
+    def get_queryset(self, request):
+        return selectors.roster(super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Actions need "change"; single seats are edited on the Seat page, not here.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description="Attendee", ordering="attendee_name")
+    def attendee(self, obj):
+        url = reverse("admin:registrations_seat_change", args=[obj.pk])
+        if not obj.attendee_email:
+            return format_html('<a href="{}">Seat {} (not named yet)</a>', url, obj.position)
+        return format_html('<a href="{}">{}</a><br><small>{}</small>', url, obj.attendee_name, obj.attendee_email)
+
+    @admin.display(description="Organisation", ordering="order__organisation")
+    def organisation(self, obj):
+        return obj.order.organisation
+
+    @admin.display(description="Order", ordering="order__reference")
+    def order_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:registrations_order_change", args=[obj.order_id]), obj.order.reference
+        )
+
+    @admin.display(description="Order status", ordering="order__status")
+    def order_status(self, obj):
+        return obj.order.get_status_display()
+
+    @admin.display(description="Pre-work (minutes)", ordering="prework_minutes_done")
+    def prework(self, obj):
+        return f"{obj.prework_minutes_done} of {obj.prework_minutes_total}"
+
+    @admin.display(description="Session 1", boolean=True, ordering="attended_1")
+    def attended_session_1(self, obj):
+        return obj.attended_1
+
+    @admin.display(description="Session 2", boolean=True, ordering="attended_2")
+    def attended_session_2(self, obj):
+        return obj.attended_2
+
+    @admin.display(description="Certificate")
+    def certificate_status(self, obj):
+        if not obj.certificate_code:
+            return "–"
+        return f"{obj.certificate_code} (revoked)" if obj.certificate_revoked_at else obj.certificate_code
+
+    def _attendance(self, request, queryset, *, number: int, attended: bool):
+        try:
+            changed = services.set_attendance(seats=list(queryset), session_number=number, attended=attended)
+        except services.AttendanceError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return
+        verb = "Marked" if attended else "Cleared"
+        self.message_user(request, f"{verb} session {number} attendance for {changed} attendee(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark attended: session 1", permissions=["change"])
+    def mark_session_1(self, request, queryset):
+        self._attendance(request, queryset, number=1, attended=True)
+
+    @admin.action(description="Mark attended: session 2", permissions=["change"])
+    def mark_session_2(self, request, queryset):
+        self._attendance(request, queryset, number=2, attended=True)
+
+    @admin.action(description="Clear attendance: session 1", permissions=["change"])
+    def clear_session_1(self, request, queryset):
+        self._attendance(request, queryset, number=1, attended=False)
+
+    @admin.action(description="Clear attendance: session 2", permissions=["change"])
+    def clear_session_2(self, request, queryset):
+        self._attendance(request, queryset, number=2, attended=False)
+
+    @admin.action(description="Export selected to CSV")
+    def export_csv(self, request, queryset):
+        return exports.csv_response(
+            filename=f"roster-{timezone.now():%Y%m%d-%H%M}.csv", header=exports.ROSTER_HEADER, rows=exports.roster_rows(queryset)
+        )
+
+    @admin.action(description="Issue certificates (completed attendees only)", permissions=["change"])
+    def issue_certificates(self, request, queryset):
+        _issue_certificates(self, request, queryset)
+
+
+@admin.register(Certificate)
+class CertificateAdmin(admin.ModelAdmin):
+    list_display = ["code", "attendee_name", "workshop", "hours", "issued_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter), "seat__order__workshop"]
+    list_select_related = ["seat__order__workshop"]
+    search_fields = ["code", "attendee_name", "seat__attendee_email", "seat__order__reference"]
+    date_hierarchy = "issued_at"
+    readonly_fields = ["code", "seat", "attendee_name", "hours", "issued_at", "revoked_at", "verification_page"]
+    fields = readonly_fields
+    actions = ["revoke_certificates", "reinstate_certificates"]
+
+    def has_add_permission(self, request):
+        return False  # issued from the roster, once an attendee has completed everything
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Workshop", ordering="seat__order__workshop__title")
+    def workshop(self, obj):
+        return obj.seat.order.workshop
+
+    @admin.display(description="Verification page")
+    def verification_page(self, obj):
+        return format_html('<a href="{0}">{0}</a>', obj.get_absolute_url())
+
+    @admin.action(description="Revoke selected certificates", permissions=["change"])
+    def revoke_certificates(self, request, queryset):
+        count = sum(services.revoke_certificate(certificate=c) for c in queryset)
+        self.message_user(request, f"Revoked {count} certificate(s). Their verification pages now say so.", messages.SUCCESS)
+
+    @admin.action(description="Reinstate selected certificates", permissions=["change"])
+    def reinstate_certificates(self, request, queryset):
+        _issue_certificates(self, request, Seat.objects.filter(certificate__in=queryset).select_related("order"))
+
+
+@admin.register(WorkshopDashboard)
+class WorkshopDashboardAdmin(admin.ModelAdmin):
+    """Seats sold, held and left, and revenue net of refunds, per workshop."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        return TemplateResponse(
+            request,
+            "registrations/admin/workshop_dashboard.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Workshop dashboard",
+                "opts": self.model._meta,
+                "rows": selectors.workshop_dashboard(),
+                **(extra_context or {}),
+            },
+        )

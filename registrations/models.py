@@ -16,6 +16,14 @@ def new_reference() -> str:
     return "ESL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
+CERTIFICATE_CODE_LENGTH = 12
+
+
+def new_certificate_code() -> str:
+    # 31 unambiguous characters (no 0/O, 1/I/L) ^ 12: about 60 bits, not guessable, easy to read aloud.
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(CERTIFICATE_CODE_LENGTH))
+
+
 class Order(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting payment"
@@ -259,3 +267,49 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} to {self.email}"
+
+
+class Certificate(models.Model):
+    """A certificate of completion for one seat, with a public verification code.
+
+    The name and hours are copied when it is issued, so the verification page always
+    matches the PDF the attendee handed to their district.
+    """
+
+    seat = models.OneToOneField(Seat, on_delete=models.PROTECT, related_name="certificate")
+    code = models.CharField(max_length=CERTIFICATE_CODE_LENGTH, unique=True, default=new_certificate_code, editable=False)
+    attendee_name = models.CharField(max_length=200)
+    hours = models.PositiveSmallIntegerField(help_text="Professional-development hours: pre-work plus live sessions.")
+    issued_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"Certificate {self.code} for {self.attendee_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("registrations:certificate_verify", kwargs={"code": self.code})
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class RosterSeat(Seat):
+    """The staff roster in admin: a view of seats, not a table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "roster entry"
+        verbose_name_plural = "roster"
+
+
+class WorkshopDashboard(Workshop):
+    """The staff dashboard in admin (seats sold, held, left, revenue): a view of workshops."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "workshop dashboard"
+        verbose_name_plural = "workshop dashboard"

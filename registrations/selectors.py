@@ -2,14 +2,24 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from workshops.models import PreworkModule, Session, Workshop
 from workshops.selectors import workshops_for_catalog
 
-from .models import Order, PreworkCompletion, ReminderSent, Seat
+from .models import (
+    CERTIFICATE_CODE_LENGTH,
+    REFERENCE_ALPHABET,
+    Attendance,
+    Certificate,
+    Order,
+    PreworkCompletion,
+    ReminderSent,
+    RosterSeat,
+    Seat,
+)
 
 # Statuses whose seats are taken for good; pending orders count only while their hold lasts.
 SEAT_TAKING_STATUSES = (Order.Status.PAID, Order.Status.PROCESSING)
@@ -55,6 +65,14 @@ TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 # A seat's page exists while its order is paid or on its way to being paid.
 SEAT_PAGE_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.PAID)
+
+
+def refund_amount_cents(*, order: Order, seat_count: int) -> int:
+    """What refunding some seats returns: the unit price this order paid per seat, never more than is left.
+
+    A team that drops below the team-price seat count keeps its team price; nothing is re-charged.
+    """
+    return min(order.unit_price_cents * seat_count, order.total_cents - order.refunded_cents)
 
 
 def order_for_token(token: str) -> Order:
@@ -168,16 +186,57 @@ class SessionAccess:
 
 
 @dataclass(frozen=True)
+class Completion:
+    """How far a seat is towards its certificate."""
+
+    is_paid_seat: bool
+    prework_modules_done: int
+    prework_modules_total: int
+    sessions_attended: int
+    sessions_total: int
+
+    @property
+    def prework_finished(self) -> bool:
+        return self.prework_modules_done >= self.prework_modules_total
+
+    @property
+    def sessions_finished(self) -> bool:
+        return self.sessions_total > 0 and self.sessions_attended >= self.sessions_total
+
+    @property
+    def is_complete(self) -> bool:
+        """Certificate-worthy: a paid seat that finished every pre-work module and attended every session."""
+        return self.is_paid_seat and self.prework_finished and self.sessions_finished
+
+
+def completion_for_seat(seat: Seat) -> Completion:
+    workshop_id = seat.order.workshop_id
+    return Completion(
+        is_paid_seat=seat.status == Seat.Status.ACTIVE and seat.order.status == Order.Status.PAID,
+        prework_modules_done=seat.prework_completions.filter(module__workshop_id=workshop_id).count(),
+        prework_modules_total=PreworkModule.objects.filter(workshop_id=workshop_id).count(),
+        sessions_attended=seat.attendances.filter(session__workshop_id=workshop_id).count(),
+        sessions_total=Session.objects.filter(workshop_id=workshop_id).count(),
+    )
+
+
+@dataclass(frozen=True)
 class SeatOverview:
     seat: Seat
     prework: list[PreworkItem]
     prework_minutes_done: int
     prework_minutes_total: int
     sessions: list[SessionAccess]
+    completion: Completion
+    certificate: Certificate | None
 
     @property
     def prework_finished(self) -> bool:
         return all(item.done for item in self.prework)
+
+    @property
+    def certificate_available(self) -> bool:
+        return self.completion.is_complete and not (self.certificate and self.certificate.is_revoked)
 
 
 def session_access(*, seat: Seat, now: datetime | None = None) -> list[SessionAccess]:
@@ -205,8 +264,10 @@ def session_access(*, seat: Seat, now: datetime | None = None) -> list[SessionAc
 
 def seat_overview(*, seat: Seat, now: datetime | None = None) -> SeatOverview:
     """What an attendee's page shows: their own pre-work and sessions, nothing about other seats."""
-    modules = list(seat.order.workshop.prework_modules.all())
+    workshop = seat.order.workshop
+    modules = list(workshop.prework_modules.all())
     done_ids = set(seat.prework_completions.filter(module__in=modules).values_list("module_id", flat=True))
+    attended = seat.attendances.filter(session__workshop_id=workshop.pk).count()
     items = [PreworkItem(module=m, done=m.pk in done_ids) for m in modules]
     return SeatOverview(
         seat=seat,
@@ -214,6 +275,14 @@ def seat_overview(*, seat: Seat, now: datetime | None = None) -> SeatOverview:
         prework_minutes_done=sum(i.module.minutes for i in items if i.done),
         prework_minutes_total=sum(m.minutes for m in modules),
         sessions=session_access(seat=seat, now=now),
+        completion=Completion(
+            is_paid_seat=seat.order.is_paid,
+            prework_modules_done=len(done_ids),
+            prework_modules_total=len(modules),
+            sessions_attended=attended,
+            sessions_total=len(workshop.session_list),
+        ),
+        certificate=Certificate.objects.filter(seat=seat).first(),
     )
 
 
@@ -294,3 +363,103 @@ def seats_due_session_reminder(*, session: Session) -> QuerySet[Seat]:
         .select_related("order__workshop")
         .order_by("pk")
     )
+
+
+def certificate_for_code(code: str) -> Certificate:
+    """A certificate by its verification code, forgiving case, spaces and dashes.
+
+    Raises Certificate.DoesNotExist for an unknown or malformed code.
+    """
+    normalised = (code or "").replace("-", "").replace(" ", "").upper()
+    if len(normalised) != CERTIFICATE_CODE_LENGTH or any(c not in REFERENCE_ALPHABET for c in normalised):
+        raise Certificate.DoesNotExist
+    return (
+        Certificate.objects.select_related("seat__order__workshop")
+        .prefetch_related(Prefetch("seat__order__workshop__sessions", queryset=Session.objects.order_by("starts_at")))
+        .get(code=normalised)
+    )
+
+
+def _nth_session_id(n: int) -> Subquery:
+    """Annotation: the id of the n-th (1-based) session of the seat's workshop."""
+    ids = Session.objects.filter(workshop=OuterRef("order__workshop")).order_by("starts_at", "pk").values("pk")
+    return Subquery(ids[n - 1 : n])
+
+
+def roster(queryset: QuerySet[Seat] | None = None) -> QuerySet[RosterSeat]:
+    """Active seats of paid orders with pre-work minutes, attendance at sessions 1 and 2 and the
+    certificate, all annotated in one query so the admin roster and its CSV cost the same for any size."""
+    queryset = queryset if queryset is not None else RosterSeat.objects.all()
+    certificate = Certificate.objects.filter(seat=OuterRef("pk"))
+    return (
+        queryset.filter(status=Seat.Status.ACTIVE, order__status=Order.Status.PAID)
+        .select_related("order__workshop")
+        .annotate(
+            prework_minutes_done=prework_minutes_done(),
+            prework_minutes_total=prework_minutes_total(),
+            session_1_id=_nth_session_id(1),
+            session_2_id=_nth_session_id(2),
+        )
+        .annotate(
+            attended_1=Exists(Attendance.objects.filter(seat=OuterRef("pk"), session=OuterRef("session_1_id"))),
+            attended_2=Exists(Attendance.objects.filter(seat=OuterRef("pk"), session=OuterRef("session_2_id"))),
+            certificate_code=Subquery(certificate.values("code")[:1]),
+            certificate_revoked_at=Subquery(certificate.values("revoked_at")[:1]),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class WorkshopStats:
+    workshop: Workshop
+    seats_sold: int
+    seats_held: int
+    revenue_cents: int
+    refunded_cents: int
+    orders_paid: int
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.workshop.capacity - self.seats_sold - self.seats_held, 0)
+
+
+def _order_sum(expression, *, condition: Q) -> Coalesce:
+    rows = (
+        Order.objects.filter(condition, workshop=OuterRef("pk"))
+        .order_by()
+        .values("workshop")
+        .annotate(n=Sum(expression))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def workshop_dashboard(*, now: datetime | None = None) -> list[WorkshopStats]:
+    """Per workshop: seats sold (paid), held (live holds and payments still clearing), left, and
+    revenue net of refunds, in one query however many orders there are."""
+    now = now or timezone.now()
+    active_seats = F("seat_count") - F("refunded_seat_count")
+    held = Q(status=Order.Status.PROCESSING) | Q(status=Order.Status.PENDING, hold_expires_at__gt=now)
+    took_money = Q(status__in=(Order.Status.PAID, Order.Status.REFUNDED))
+    workshops = (
+        Workshop.objects.annotate(
+            seats_sold=_order_sum(active_seats, condition=Q(status=Order.Status.PAID)),
+            seats_held=_order_sum(active_seats, condition=held),
+            revenue_cents=_order_sum(F("total_cents") - F("refunded_cents"), condition=took_money),
+            refunded_total_cents=_order_sum(F("refunded_cents"), condition=took_money),
+            orders_paid=_order_sum(Value(1), condition=Q(status=Order.Status.PAID)),
+        )
+        .prefetch_related(Prefetch("sessions", queryset=Session.objects.order_by("starts_at")))
+        .order_by("-created_at")
+    )
+    return [
+        WorkshopStats(
+            workshop=w,
+            seats_sold=w.seats_sold,
+            seats_held=w.seats_held,
+            revenue_cents=w.revenue_cents,
+            refunded_cents=w.refunded_total_cents,
+            orders_paid=w.orders_paid,
+        )
+        for w in workshops
+    ]

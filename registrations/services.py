@@ -13,7 +13,7 @@ from workshops.models import Workshop
 from workshops.selectors import quote_for
 
 from . import emails, payments, selectors, tasks
-from .models import Order, PreworkCompletion, ReminderSent, Refund, Seat, SeatAlert, new_token
+from .models import Attendance, Certificate, Order, PreworkCompletion, ReminderSent, Refund, Seat, SeatAlert, new_token
 from .selectors import seat_changes_open, seats_taken
 
 logger = logging.getLogger(__name__)
@@ -55,6 +55,14 @@ class SeatChangesClosedError(SeatChangeError):
 
 class PreworkError(RegistrationError):
     pass
+
+
+class AttendanceError(Exception):
+    """Attendance staff asked for cannot be recorded; the message says why."""
+
+
+class CertificateError(RegistrationError):
+    """No certificate for this seat: not complete yet, or revoked."""
 
 
 class RefundError(Exception):
@@ -306,7 +314,7 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
         active = list(order.seats.filter(pk__in=seat_ids, status=Seat.Status.ACTIVE))
         if len(active) != len(seat_ids):
             raise RefundError("Some of these seats are not active seats of this order.")
-        amount = min(order.unit_price_cents * len(active), order.total_cents - order.refunded_cents)
+        amount = selectors.refund_amount_cents(order=order, seat_count=len(active))
         previous_status = order.status
         order.seats.filter(pk__in=seat_ids).update(status=Seat.Status.REFUNDED, updated_at=timezone.now())
         order.refunded_seat_count += len(active)
@@ -488,3 +496,66 @@ def send_due_reminders(*, now: datetime | None = None) -> RemindersQueued:
             for seat in selectors.seats_due_session_reminder(session=session)
         )
     return RemindersQueued(prework=prework, session=session_count)
+
+
+def issue_certificate(*, seat: Seat, reinstate: bool = False, now: datetime | None = None) -> Certificate:
+    """The seat's certificate, issued on first request once pre-work and every live session are done.
+
+    Asking again returns the same certificate and code. A revoked certificate stays revoked
+    unless staff reinstate it (`reinstate=True`), which keeps its code and copies the current name.
+    Raises CertificateError.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        seat = Seat.objects.select_for_update(of=("self",)).select_related("order__workshop").get(pk=seat.pk)
+        if not selectors.completion_for_seat(seat).is_complete:
+            raise CertificateError(
+                "The certificate becomes available once all the pre-work is done and attendance at every live "
+                "session is recorded."
+            )
+        workshop = seat.order.workshop
+        certificate = Certificate.objects.filter(seat=seat).first()
+        if certificate is None:
+            return Certificate.objects.create(
+                seat=seat, attendee_name=seat.attendee_name, hours=workshop.total_hours, issued_at=now
+            )
+        if certificate.is_revoked:
+            if not reinstate:
+                raise CertificateError("This certificate was withdrawn. Please contact us if you think this is a mistake.")
+            certificate.revoked_at = None
+            certificate.attendee_name = seat.attendee_name
+            certificate.hours = workshop.total_hours
+            certificate.issued_at = now
+            certificate.save()
+        return certificate
+
+
+def revoke_certificate(*, certificate: Certificate, now: datetime | None = None) -> bool:
+    """Withdraw a certificate: its verification page then says so. Returns whether it changed."""
+    return bool(
+        Certificate.objects.filter(pk=certificate.pk, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+    )
+
+
+def set_attendance(*, seats: list[Seat], session_number: int, attended: bool) -> int:
+    """Record (or clear) attendance at the n-th session of each seat's own workshop.
+
+    Only active seats of paid orders are marked. Returns how many seats changed.
+    Raises AttendanceError when a seat's workshop has no session with that number.
+    """
+    changed = 0
+    with transaction.atomic():
+        for seat in seats:
+            if seat.status != Seat.Status.ACTIVE or seat.order.status != Order.Status.PAID:
+                continue
+            sessions = list(seat.order.workshop.sessions.order_by("starts_at", "pk"))
+            if not 1 <= session_number <= len(sessions):
+                raise AttendanceError(f"{seat.order.workshop} has no session {session_number}.")
+            session = sessions[session_number - 1]
+            if attended:
+                _, created = Attendance.objects.get_or_create(seat=seat, session=session)
+                changed += created
+            else:
+                deleted, _ = Attendance.objects.filter(seat=seat, session=session).delete()
+                changed += bool(deleted)
+    return changed

@@ -17,5 +17,7 @@ urlpatterns = [
     path("seats/<str:token>/prework/<int:module_id>/", views.seat_prework, name="seat_prework"),
     path("seats/<str:token>/calendar.ics", views.seat_calendar, name="seat_calendar"),
     path("seats/<str:token>/sessions/<int:number>/calendar.ics", views.seat_session_calendar, name="seat_session_calendar"),
+    path("seats/<str:token>/certificate.pdf", views.seat_certificate, name="seat_certificate"),
+    path("certificates/<str:code>/", views.certificate_verify, name="certificate_verify"),
     path("stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
 ]

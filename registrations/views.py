@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -10,10 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from workshops.selectors import NoPriceError, quote_for
 
-from . import ics, payments, services, webhooks
-from . import selectors
+from . import certificates, ics, payments, selectors, services, webhooks
 from .forms import AttendeeFormSet, PreworkMarkForm, RegistrationForm, SeatAlertForm, SeatChangeForm
-from .models import Order, Seat
+from .models import Certificate, Order, Seat
 from .selectors import catalog_with_availability, order_for_token, seat_for_token
 
 logger = logging.getLogger(__name__)
@@ -415,4 +415,39 @@ def seat_session_calendar(request: HttpRequest, token: str, number: int) -> Http
         raise Http404("No such session") from None
     return _ics_response(
         ics.seat_calendar(seat=seat, sessions=[session]), f"{seat.order.workshop.slug}-session-{number}.ics"
+    )
+
+
+@require_GET
+def seat_certificate(request: HttpRequest, token: str) -> HttpResponse:
+    """The attendee's certificate PDF, issued the first time they ask once they have completed everything."""
+    seat = _seat_or_404(token)
+    try:
+        certificate = services.issue_certificate(seat=seat)
+    except services.CertificateError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{seat.get_absolute_url()}#certificate")
+    response = HttpResponse(certificates.certificate_pdf(certificate=certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.code}.pdf"'
+    return response
+
+
+@require_GET
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public check of a verification code. A revoked certificate answers 410 and says so."""
+    try:
+        certificate = selectors.certificate_for_code(code)
+    except Certificate.DoesNotExist:
+        raise Http404("No such certificate") from None
+    workshop = certificate.seat.order.workshop
+    return render(
+        request,
+        "registrations/certificate_verify.html",
+        {
+            "certificate": certificate,
+            "workshop": workshop,
+            "dates": certificates.session_dates(workshop, workshop.session_list),
+            "site_name": settings.SITE_NAME,
+        },
+        status=410 if certificate.is_revoked else 200,
     )

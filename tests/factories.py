@@ -83,3 +83,16 @@ class OrderFactory(factory.django.DjangoModelFactory):
                 attendee_name=name,
                 attendee_email=f"{name.split()[0].lower()}@school.example" if name else "",
             )
+
+
+def complete_seat(seat, *, prework: bool = True, sessions: int | None = None) -> None:
+    """Mark a seat's pre-work done and its attendance recorded (all sessions unless `sessions` says how many)."""
+    from registrations.models import Attendance, PreworkCompletion
+
+    workshop = seat.order.workshop
+    if prework:
+        for module in workshop.prework_modules.all():
+            PreworkCompletion.objects.get_or_create(seat=seat, module=module)
+    attended = list(workshop.sessions.order_by("starts_at"))
+    for session in attended if sessions is None else attended[:sessions]:
+        Attendance.objects.get_or_create(seat=seat, session=session)

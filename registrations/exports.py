@@ -1,0 +1,122 @@
+"""CSV files staff download from admin: the roster and the orders, exactly the rows chosen there."""
+
+import csv
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+from .models import Order, Seat
+
+# A cell starting with one of these is run as a formula by spreadsheet apps (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(value: str) -> str:
+    value = value or ""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def dollars(cents: int) -> str:
+    """12000 -> "120.00": a number a spreadsheet can add up, exact because cents are integers."""
+    sign = "-" if cents < 0 else ""
+    whole, rem = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{rem:02d}"
+
+
+def _local(value: datetime | None, zone) -> str:
+    return timezone.localtime(value, zone).isoformat(timespec="minutes") if value else ""
+
+
+def csv_response(*, filename: str, header: list[str], rows: Iterable[list]) -> HttpResponse:
+    """UTF-8 with a byte-order mark, so Excel shows accented names correctly; the csv module quotes
+    commas, quotes and line breaks."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return response
+
+
+ROSTER_HEADER = [
+    "Workshop",
+    "Attendee",
+    "Email",
+    "Organisation",
+    "Order",
+    "Order status",
+    "Pre-work minutes done",
+    "Pre-work minutes total",
+    "Attended session 1",
+    "Attended session 2",
+    "Certificate",
+]
+
+
+def roster_rows(seats: Iterable[Seat]) -> Iterable[list]:
+    """Rows for seats from selectors.roster (which carries the annotations used here)."""
+    for seat in seats:
+        order = seat.order
+        yield [
+            _text(order.workshop.title),
+            _text(seat.attendee_name),
+            _text(seat.attendee_email),
+            _text(order.organisation),
+            order.reference,
+            order.get_status_display(),
+            seat.prework_minutes_done,
+            seat.prework_minutes_total,
+            "yes" if seat.attended_1 else "no",
+            "yes" if seat.attended_2 else "no",
+            (f"{seat.certificate_code} (revoked)" if seat.certificate_revoked_at else seat.certificate_code) or "",
+        ]
+
+
+ORDER_HEADER = [
+    "Reference",
+    "Ordered (workshop time)",
+    "Status",
+    "Workshop",
+    "Purchaser",
+    "Purchaser email",
+    "Organisation",
+    "Role",
+    "Seats",
+    "Seats refunded",
+    "Price tier (min seats)",
+    "Unit price (USD)",
+    "Total (USD)",
+    "Refunded (USD)",
+    "Net (USD)",
+    "Paid (workshop time)",
+    "Stripe payment",
+    "Test payment",
+]
+
+
+def order_rows(orders: Iterable[Order]) -> Iterable[list]:
+    for order in orders:
+        zone = order.workshop.tz
+        yield [
+            order.reference,
+            _local(order.created_at, zone),
+            order.get_status_display(),
+            _text(order.workshop.title),
+            _text(order.buyer_name),
+            _text(order.buyer_email),
+            _text(order.organisation),
+            order.get_role_display(),
+            order.seat_count,
+            order.refunded_seat_count,
+            order.tier_min_seats,
+            dollars(order.unit_price_cents),
+            dollars(order.total_cents),
+            dollars(order.refunded_cents),
+            dollars(order.total_cents - order.refunded_cents),
+            _local(order.paid_at, zone),
+            order.stripe_payment_intent_id,
+            "yes" if order.is_test_payment else "no",
+        ]
