@@ -12,6 +12,7 @@ from django.utils import timezone
 from workshops.models import Workshop, validate_time_zone
 
 MAX_TEAM_SIZE = 500
+DEFAULT_TIME_ZONE = "America/Los_Angeles"
 
 
 def new_token() -> str:
@@ -31,7 +32,7 @@ class CohortQuerySet(models.QuerySet):
 class Cohort(models.Model):
     class Status(models.TextChoices):
         COMING_SOON = "coming_soon", "Coming soon"
-        OPEN = "open", "Open for registration"
+        OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
     title = models.CharField(max_length=200)
@@ -43,7 +44,7 @@ class Cohort(models.Model):
     platform = models.CharField(max_length=50, default="Zoom")
     time_zone = models.CharField(
         max_length=64,
-        default="America/Los_Angeles",
+        default=DEFAULT_TIME_ZONE,
         validators=[validate_time_zone],
         help_text="Touch point times are shown in this zone.",
     )

@@ -6,20 +6,16 @@ from django.db.models.functions import Lower
 
 # Whether someone took the workshop is registrations' knowledge; cohorts only asks its selector.
 from registrations.selectors import emails_meeting_prerequisite
-from workshops.models import Session
 
 from .models import Cohort, CohortTouchPoint, WaitlistEntry
 
 
 def cohorts_for_pages() -> QuerySet[Cohort]:
-    """Published cohorts with their touch points and prerequisite workshop (and its sessions) joined in."""
+    """Published cohorts with their touch points and prerequisite workshop: two queries, however long the waitlist."""
     return (
         Cohort.objects.published()
         .select_related("prerequisite_workshop")
-        .prefetch_related(
-            Prefetch("touch_points", queryset=CohortTouchPoint.objects.order_by("month", "position", "pk")),
-            Prefetch("prerequisite_workshop__sessions", queryset=Session.objects.order_by("starts_at")),
-        )
+        .prefetch_related(Prefetch("touch_points", queryset=CohortTouchPoint.objects.order_by("month", "position", "pk")))
     )
 
 

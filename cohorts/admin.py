@@ -1,0 +1,306 @@
+import csv
+import zoneinfo
+from collections.abc import Callable
+
+from django.contrib import admin, messages
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from workshops.templatetags.workshop_tags import usd
+
+from . import services
+from .models import DEFAULT_TIME_ZONE, Cohort, CohortTouchPoint, WaitlistEntry, WaitlistStatusChange
+from .selectors import attach_prerequisite_met, filter_by_prerequisite
+
+
+def _local(value, cohort: Cohort) -> str:
+    """Waitlist times in the cohort's zone (Pacific), the same text in the changelist and the CSV."""
+    if not value:
+        return ""
+    return timezone.localtime(value, cohort.tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _spreadsheet_safe(value: str) -> str:
+    # A cell starting with = + - @ runs as a formula in Excel; a leading apostrophe keeps it text.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+# One definition of the waitlist columns, so the CSV is exactly what staff see in the changelist.
+WAITLIST_COLUMNS: list[tuple[str, Callable[[WaitlistEntry], str]]] = [
+    ("Joined", lambda e: _local(e.joined_at, e.cohort)),
+    ("Name", lambda e: e.name),
+    ("Email", lambda e: e.email),
+    ("Organisation", lambda e: e.organisation),
+    ("Role", lambda e: e.get_role_display()),
+    ("Individual or team", lambda e: e.people_label),
+    ("Status", lambda e: e.get_status_display()),
+    ("Prerequisite met", lambda e: "yes" if e.prerequisite_met else "no"),
+    ("Invited", lambda e: _local(e.invited_at, e.cohort)),
+    ("Seat confirmed", lambda e: _local(e.seat_confirmed_at, e.cohort)),
+    ("Cohort", lambda e: e.cohort.title),
+]
+
+
+class CohortTimeZoneMixin:
+    """Staff read and type touch point times in the cohort's own zone (Pacific), not UTC."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        cohort = self.cohort_for(object_id) if object_id else None
+        with timezone.override(cohort.tz if cohort else zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)):
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            # Render while the zone is active; a lazy TemplateResponse would render in UTC.
+            if hasattr(response, "render"):
+                response.render()
+            return response
+
+
+class TouchPointInline(admin.TabularInline):
+    model = CohortTouchPoint
+    extra = 0
+    fields = ["month", "title", "starts_at", "position"]
+
+
+@admin.register(Cohort)
+class CohortAdmin(CohortTimeZoneMixin, admin.ModelAdmin):
+    list_display = ["title", "start_month", "status", "is_published", "people_waiting", "price"]
+    list_filter = ["status", "is_published"]
+    search_fields = ["title", "slug", "summary"]
+    prepopulated_fields = {"slug": ["title"]}
+    date_hierarchy = "start_month"
+    autocomplete_fields = ["prerequisite_workshop"]
+    inlines = [TouchPointInline]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "is_published", "status", "summary", "description"]}),
+        ("Outcomes and audience", {"fields": ["outcomes", "audiences"]}),
+        ("How it runs", {"fields": ["start_month", "platform", "time_zone", "prerequisite_workshop", "price_cents"]}),
+    ]
+
+    def cohort_for(self, object_id):
+        return Cohort.objects.filter(pk=object_id).first()
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(waiting_count=Count("waitlist_entries", filter=Q(waitlist_entries__status__in=WaitlistEntry.IN_LINE)))
+        )
+
+    @admin.display(description="Waiting or invited", ordering="waiting_count")
+    def people_waiting(self, obj):
+        return obj.waiting_count
+
+    @admin.display(description="Price", ordering="price_cents")
+    def price(self, obj):
+        return usd(obj.price_cents) if obj.price_cents is not None else "not set"
+
+
+@admin.register(CohortTouchPoint)
+class CohortTouchPointAdmin(CohortTimeZoneMixin, admin.ModelAdmin):
+    list_display = ["title", "cohort", "month", "starts_at"]
+    list_filter = ["cohort"]
+    list_select_related = ["cohort"]
+    search_fields = ["title", "cohort__title"]
+    date_hierarchy = "month"
+
+    def cohort_for(self, object_id):
+        point = CohortTouchPoint.objects.select_related("cohort").filter(pk=object_id).first()
+        return point.cohort if point else None
+
+
+class PrerequisiteFilter(admin.SimpleListFilter):
+    title = "prerequisite met"
+    parameter_name = "prerequisite"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Workshop completed / registered"), ("no", "Not yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return filter_by_prerequisite(queryset, met=self.value() == "yes")
+        return queryset
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = WaitlistStatusChange
+    extra = 0
+    can_delete = False
+    fields = ["changed_at", "from_status", "to_status", "changed_by", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _column(header: str, getter, **display):
+    @admin.display(description=header, **display)
+    def show(self, obj):
+        return getter(obj)
+
+    return show
+
+
+@admin.register(WaitlistEntry)
+class WaitlistEntryAdmin(admin.ModelAdmin):
+    list_display = [
+        "joined",
+        "name",
+        "email",
+        "organisation",
+        "role",
+        "team",
+        "status",
+        "prerequisite",
+        "invited",
+        "seat_confirmed",
+        "cohort",
+    ]
+    list_display_links = ["joined", "name"]
+    list_filter = ["cohort", "status", "role", "kind", PrerequisiteFilter]
+    list_select_related = ["cohort"]
+    search_fields = ["name", "email", "organisation"]
+    date_hierarchy = "joined_at"
+    ordering = ["joined_at", "pk"]
+    inlines = [StatusChangeInline]
+    actions = ["invite", "resend_invitation", "export_csv"]
+    fields = [
+        "cohort",
+        "status",
+        "name",
+        "email",
+        "role",
+        "organisation",
+        "kind",
+        "team_size",
+        "note",
+        "prerequisite",
+        "status_page",
+        "joined_at",
+        "invited_at",
+        "seat_confirmed_at",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = [
+        "prerequisite",
+        "status_page",
+        "joined_at",
+        "invited_at",
+        "seat_confirmed_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    joined = _column("Joined", WAITLIST_COLUMNS[0][1], ordering="joined_at")
+    team = _column("Individual or team", WAITLIST_COLUMNS[5][1], ordering="team_size")
+    invited = _column("Invited", WAITLIST_COLUMNS[8][1], ordering="invited_at")
+    seat_confirmed = _column("Seat confirmed", WAITLIST_COLUMNS[9][1], ordering="seat_confirmed_at")
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # Fills the page's cached results, so the column costs one lookup per page, not one per row.
+        attach_prerequisite_met(changelist.result_list)
+        return changelist
+
+    @admin.display(description="Prerequisite met", boolean=True)
+    def prerequisite(self, obj):
+        if obj.pk is None:
+            return None
+        return obj.prerequisite_met
+
+    @admin.display(description="Their page")
+    def status_page(self, obj):
+        if obj.pk is None:
+            return "–"
+        return format_html('<a href="{}" target="_blank" rel="noopener">Waitlist page</a>', obj.get_absolute_url())
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.base_fields["status"].help_text = (
+            "Changes are recorded below. Changing this sends no email: use the “Invite” action to invite someone."
+        )
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            services.record_new_entry(entry=obj, by=request.user)
+            return
+        changed = [name for name in form.changed_data if name != "status"]
+        if changed:
+            obj.save(update_fields=[*changed, "updated_at"])
+        if "status" in form.changed_data:
+            services.change_status(entry=obj, to_status=obj.status, by=request.user, note="Changed in admin")
+
+    @admin.action(description="Invite (email each a link to confirm a seat)")
+    def invite(self, request, queryset):
+        result = services.invite_entries(entry_ids=list(queryset.values_list("pk", flat=True)), by=request.user)
+        if result.invited:
+            count = len(result.invited)
+            self.message_user(
+                request,
+                f"Invited {count} {'entry' if count == 1 else 'entries'}; "
+                f"{count - len(result.failed)} invitation email(s) sent.",
+                messages.SUCCESS,
+            )
+        if result.skipped:
+            self.message_user(
+                request,
+                f"Skipped {result.skipped} already invited, enrolled or withdrawn; nobody was emailed twice.",
+                messages.INFO,
+            )
+        self._report_failures(request, result)
+
+    @admin.action(description="Resend the invitation email (invited entries only)")
+    def resend_invitation(self, request, queryset):
+        result = services.resend_invitations(entry_ids=list(queryset.values_list("pk", flat=True)))
+        if len(result.invited) > len(result.failed):
+            self.message_user(
+                request, f"Resent {len(result.invited) - len(result.failed)} invitation email(s).", messages.SUCCESS
+            )
+        if result.skipped:
+            self.message_user(request, f"Skipped {result.skipped} not currently invited.", messages.INFO)
+        self._report_failures(request, result)
+
+    def _report_failures(self, request, result):
+        if result.failed:
+            self.message_user(
+                request,
+                "The invitation email could not be sent to: "
+                + ", ".join(e.email for e in result.failed)
+                + ". Use “Resend the invitation email” once mail works again.",
+                messages.ERROR,
+            )
+
+    @admin.action(description="Export selected to CSV")
+    def export_csv(self, request, queryset):
+        if not queryset.ordered:
+            queryset = queryset.order_by("joined_at", "pk")
+        entries = attach_prerequisite_met(queryset.select_related("cohort"))
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="waitlist-{timezone.now():%Y-%m-%d}.csv"'
+        response.write("\ufeff")  # Excel reads the file as UTF-8 only with a byte-order mark.
+        writer = csv.writer(response)
+        writer.writerow([header for header, _ in WAITLIST_COLUMNS])
+        for entry in entries:
+            writer.writerow([_spreadsheet_safe(str(getter(entry))) for _, getter in WAITLIST_COLUMNS])
+        return response
+
+
+@admin.register(WaitlistStatusChange)
+class WaitlistStatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "entry", "from_status", "to_status", "changed_by", "note"]
+    list_filter = ["to_status", "entry__cohort"]
+    list_select_related = ["entry", "changed_by"]
+    search_fields = ["entry__name", "entry__email", "note"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

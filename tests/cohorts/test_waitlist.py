@@ -1,0 +1,293 @@
+import re
+import threading
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from cohorts import services
+from cohorts.models import WaitlistEntry, WaitlistStatusChange
+from tests.cohorts.factories import CohortFactory, WaitlistEntryFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _status_url(entry):
+    return f"/cohorts/waitlist/{entry.token}/"
+
+
+def test_joining_creates_an_entry_and_shows_the_status_page(client, cohort, join_data):
+    WaitlistEntryFactory(cohort=cohort)
+    response = client.post(cohort.get_absolute_url(), join_data())
+    entry = WaitlistEntry.objects.get(email="Ana.Diaz@School.example")
+    assert response.status_code == 302
+    assert response["Location"] == _status_url(entry)
+    assert (entry.name, entry.status, entry.kind, entry.team_size) == ("Ana Díaz", "waiting", "individual", 1)
+    html = client.get(response["Location"]).content.decode()
+    assert "You are number 2 in line" in html
+
+
+def test_joining_emails_a_link_to_the_status_page(client, cohort, join_data):
+    client.post(cohort.get_absolute_url(), join_data())
+    entry = WaitlistEntry.objects.get()
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["Ana.Diaz@School.example"]
+    assert f"http://testserver/cohorts/waitlist/{entry.token}/" in message.body
+    assert "number 1 in line" in message.body
+
+
+def test_joining_is_recorded_as_a_status_change(client, cohort, join_data):
+    client.post(cohort.get_absolute_url(), join_data())
+    change = WaitlistStatusChange.objects.get()
+    assert (change.from_status, change.to_status, change.changed_by) == ("", "waiting", None)
+
+
+def test_team_join_keeps_team_size(client, cohort, join_data):
+    client.post(cohort.get_absolute_url(), join_data(kind="team", team_size="6"))
+    entry = WaitlistEntry.objects.get()
+    assert (entry.kind, entry.team_size) == ("team", 6)
+
+
+def test_individual_is_always_one_person_whatever_team_size_says(client, cohort, join_data):
+    client.post(cohort.get_absolute_url(), join_data(kind="individual", team_size="7"))
+    assert WaitlistEntry.objects.get().team_size == 1
+
+
+def test_same_email_in_other_case_updates_the_entry_and_says_so(client, cohort, join_data):
+    first = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example", name="Ana")
+    WaitlistEntryFactory(cohort=cohort)
+    response = client.post(cohort.get_absolute_url(), join_data(name="Ana Díaz Ruiz", email="ANA.DIAZ@school.EXAMPLE"), follow=True)
+    assert WaitlistEntry.objects.filter(cohort=cohort).count() == 2
+    first.refresh_from_db()
+    assert first.name == "Ana Díaz Ruiz"
+    assert first.status == "waiting"
+    html = response.content.decode()
+    assert "already on the waitlist, so we updated those details instead of adding it twice" in html
+    assert "You are 1st in line" in html
+
+
+def test_duplicate_join_keeps_the_place_in_line(client, cohort, join_data):
+    first = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example")
+    joined_at = first.joined_at
+    WaitlistEntryFactory(cohort=cohort)
+    client.post(cohort.get_absolute_url(), join_data())
+    first.refresh_from_db()
+    assert first.joined_at == joined_at
+
+
+def test_duplicate_join_does_not_reveal_the_private_link(client, cohort, join_data):
+    first = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example")
+    response = client.post(cohort.get_absolute_url(), join_data(), follow=True)
+    assert first.token not in response.content.decode()
+    assert response.redirect_chain[-1][0] == f"{cohort.get_absolute_url()}#waitlist"
+    # The link goes to the address on the list instead.
+    assert len(mail.outbox) == 1 and first.token in mail.outbox[0].body
+
+
+def test_same_email_on_another_cohort_is_a_separate_entry(client, cohort, join_data):
+    WaitlistEntryFactory(cohort=CohortFactory(), email="ana.diaz@school.example")
+    client.post(cohort.get_absolute_url(), join_data())
+    assert WaitlistEntry.objects.filter(email__iexact="ana.diaz@school.example").count() == 2
+
+
+def test_leaving_withdraws_and_records_the_change(client, cohort):
+    entry = WaitlistEntryFactory(cohort=cohort)
+    response = client.post(f"{_status_url(entry)}leave/", follow=True)
+    entry.refresh_from_db()
+    assert entry.status == "withdrawn"
+    assert "You have left the waitlist" in response.content.decode()
+    change = entry.status_changes.get()
+    assert (change.from_status, change.to_status) == ("waiting", "withdrawn")
+
+
+def test_leave_needs_post(client, cohort):
+    entry = WaitlistEntryFactory(cohort=cohort)
+    assert client.get(f"{_status_url(entry)}leave/").status_code == 405
+    entry.refresh_from_db()
+    assert entry.status == "waiting"
+
+
+def test_rejoining_after_leaving_goes_to_the_end_of_the_line(client, cohort, join_data):
+    ana = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example")
+    WaitlistEntryFactory(cohort=cohort)
+    WaitlistEntryFactory(cohort=cohort)
+    client.post(f"{_status_url(ana)}leave/")
+    response = client.post(cohort.get_absolute_url(), join_data(), follow=True)
+    ana.refresh_from_db()
+    assert ana.status == "waiting"
+    assert WaitlistEntry.objects.filter(cohort=cohort).count() == 3
+    assert "at the end of the line. You are 3rd in line" in response.content.decode()
+    assert "You are number 3 in line" in client.get(_status_url(ana)).content.decode()
+
+
+def test_rejoin_button_on_status_page_puts_them_back_at_the_end(client, cohort):
+    ana = WaitlistEntryFactory(cohort=cohort)
+    WaitlistEntryFactory(cohort=cohort)
+    client.post(f"{_status_url(ana)}leave/")
+    response = client.post(f"{_status_url(ana)}rejoin/", follow=True)
+    ana.refresh_from_db()
+    assert ana.status == "waiting"
+    assert "You are number 2 in line" in response.content.decode()
+    assert list(ana.status_changes.values_list("to_status", flat=True)) == ["withdrawn", "waiting"]
+
+
+def test_place_in_line_moves_up_when_people_ahead_leave(client, cohort):
+    first, second, third, me = (WaitlistEntryFactory(cohort=cohort) for _ in range(4))
+    assert "You are number 4 in line" in client.get(_status_url(me)).content.decode()
+    client.post(f"{_status_url(first)}leave/")
+    client.post(f"{_status_url(third)}leave/")
+    html = client.get(_status_url(me)).content.decode()
+    assert "You are number 2 in line" in html
+
+
+def test_place_in_line_ignores_enrolled_people_and_other_cohorts(client, cohort):
+    WaitlistEntryFactory(cohort=cohort, status="enrolled")
+    WaitlistEntryFactory(cohort=CohortFactory())
+    WaitlistEntryFactory(cohort=cohort, status="invited")
+    me = WaitlistEntryFactory(cohort=cohort)
+    assert "You are number 2 in line" in client.get(_status_url(me)).content.decode()
+
+
+def test_status_page_404s_for_a_bad_token(client, cohort):
+    WaitlistEntryFactory(cohort=cohort)
+    response = client.get("/cohorts/waitlist/not-a-real-token/")
+    assert response.status_code == 404
+    assert "We could not find that page" in response.content.decode()
+
+
+def test_leave_404s_for_a_bad_token(client, cohort):
+    assert client.post("/cohorts/waitlist/not-a-real-token/leave/").status_code == 404
+
+
+def test_status_page_updates_details_and_keeps_the_place(client, cohort, join_data):
+    WaitlistEntryFactory(cohort=cohort)
+    me = WaitlistEntryFactory(cohort=cohort)
+    response = client.post(
+        _status_url(me), join_data(name="Ana M. Díaz", email="ana@new.example", kind="team", team_size="4"), follow=True
+    )
+    me.refresh_from_db()
+    assert (me.name, me.email, me.kind, me.team_size) == ("Ana M. Díaz", "ana@new.example", "team", 4)
+    html = response.content.decode()
+    assert "Your details are updated" in html and "You are number 2 in line" in html
+
+
+def test_status_page_refuses_an_email_another_entry_uses(client, cohort, join_data):
+    WaitlistEntryFactory(cohort=cohort, email="taken@school.example")
+    me = WaitlistEntryFactory(cohort=cohort, email="me@school.example")
+    response = client.post(_status_url(me), join_data(email="TAKEN@school.example"))
+    assert response.status_code == 400
+    assert "Another entry on this waitlist already uses that email." in response.content.decode()
+    me.refresh_from_db()
+    assert me.email == "me@school.example"
+
+
+def test_closed_cohort_takes_no_names(client, join_data):
+    cohort = CohortFactory(status="closed")
+    response = client.post(cohort.get_absolute_url(), join_data())
+    assert response.status_code == 400
+    assert "The waitlist for this course is closed." in response.content.decode()
+    assert not WaitlistEntry.objects.exists()
+
+
+def _field_error(html: str, field: str) -> str:
+    """The error text crispy renders under a field (tied to it by id)."""
+    match = re.search(rf'id="error_1_id_{field}"[^>]*>\s*<strong>(.*?)</strong>', html, re.S)
+    return match.group(1).strip() if match else ""
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"name": ""}, "name", "This field is required."),
+        ({"name": "   "}, "name", "This field is required."),
+        ({"email": "ana-at-school"}, "email", "Enter a valid email address."),
+        ({"email": ""}, "email", "This field is required."),
+        ({"role": "wizard"}, "role", "Select a valid choice. wizard is not one of the available choices."),
+        ({"kind": "team", "team_size": "0"}, "team_size", "Enter a number of people from 1 to 500."),
+        ({"kind": "team", "team_size": "10000"}, "team_size", "For more than 500 people, please write to us instead."),
+        ({"kind": "team", "team_size": "lots"}, "team_size", "Enter a whole number of people, such as 4."),
+        ({"kind": "team", "team_size": ""}, "team_size", "How many people are in your team, including you?"),
+        ({"kind": "team", "team_size": "5", "organisation": ""}, "organisation", "Tell us which school, district or organisation the team is from."),
+    ],
+)
+def test_invalid_join_shows_the_message_at_the_field_and_keeps_input(client, cohort, join_data, overrides, field, message):
+    data = join_data(**overrides)
+    response = client.post(cohort.get_absolute_url(), data)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert _field_error(html, field) == message
+    for name in ("name", "email", "organisation", "team_size"):
+        if data[name].strip():
+            assert f'value="{data[name]}"' in html, name
+    assert not WaitlistEntry.objects.exists()
+    assert mail.outbox == []
+
+
+def test_invalid_join_keeps_the_typed_name_and_team_size(client, cohort, join_data):
+    response = client.post(cohort.get_absolute_url(), join_data(email="nope", kind="team", team_size="12"))
+    html = response.content.decode()
+    assert 'value="Ana Díaz"' in html
+    assert 'value="12"' in html
+    assert re.search(r'value="team"[^>]*checked', html)
+
+
+def test_team_size_error_is_tied_to_its_input(client, cohort, join_data):
+    html = client.post(cohort.get_absolute_url(), join_data(kind="team", team_size="0")).content.decode()
+    field = re.search(r'<input[^>]*name="team_size"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in field or "is-invalid" in field
+    assert re.search(r'<label[^>]*for="id_team_size"', html)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"name": "Ana\x00Díaz"},
+        {"kind": "team", "team_size": "99999999999999999999999999"},
+        {"kind": "team", "team_size": "-3"},
+        {"kind": "team", "team_size": "2.5"},
+        {"email": "a" * 400 + "@school.example"},
+        {"note": "x" * 5000},
+        {"kind": "crowd"},
+        {"kind": ""},
+    ],
+)
+def test_odd_input_is_refused_with_400_not_500(client, cohort, join_data, overrides):
+    response = client.post(cohort.get_absolute_url(), join_data(**overrides))
+    assert response.status_code == 400
+    assert "is-invalid" in response.content.decode()
+    assert not WaitlistEntry.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_joins_with_one_email_leave_one_entry():
+    cohort = CohortFactory()
+    barrier = threading.Barrier(4)
+    outcomes = []
+
+    def join(email):
+        try:
+            barrier.wait()
+            result = services.join_waitlist(
+                cohort=cohort,
+                details=services.EntryDetails(name="Ana", email=email, role="teacher"),
+            )
+            outcomes.append(result.outcome)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=join, args=(email,)) for email in ("ana@x.example", "ANA@x.example") * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert WaitlistEntry.objects.filter(cohort=cohort).count() == 1
+    assert sorted(outcomes) == ["joined", "updated", "updated", "updated"]
+
+
+def test_join_still_succeeds_when_the_mail_server_is_down(client, cohort, join_data, settings):
+    settings.EMAIL_BACKEND = "tests.cohorts.mail_backends.BrokenMailBackend"
+    response = client.post(cohort.get_absolute_url(), join_data())
+    entry = WaitlistEntry.objects.get()
+    assert response.status_code == 302 and response["Location"] == entry.get_absolute_url()
