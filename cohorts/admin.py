@@ -244,7 +244,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
             self.message_user(
                 request,
                 f"Invited {count} {'entry' if count == 1 else 'entries'}; "
-                f"{count - len(result.failed)} invitation email(s) sent.",
+                f"{count - len(result.failed)} invitation email(s) queued.",
                 messages.SUCCESS,
             )
         if result.skipped:
@@ -260,7 +260,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         result = services.resend_invitations(entry_ids=list(queryset.values_list("pk", flat=True)))
         if len(result.invited) > len(result.failed):
             self.message_user(
-                request, f"Resent {len(result.invited) - len(result.failed)} invitation email(s).", messages.SUCCESS
+                request, f"Queued {len(result.invited) - len(result.failed)} invitation email(s) again.", messages.SUCCESS
             )
         if result.skipped:
             self.message_user(request, f"Skipped {result.skipped} not currently invited.", messages.INFO)

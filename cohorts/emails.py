@@ -1,16 +1,20 @@
 """Emails to people on the cohort waitlist. Bodies live in templates/cohorts/email/."""
 
+import uuid
+
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
+
+from registrations.emails import queue_email
 
 from .models import WaitlistEntry
 
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
+    """Queue through the site's durable outbox: a mail outage delays the email, never loses it."""
     context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
     body = render_to_string(f"cohorts/email/{template}.txt", context)
-    EmailMessage(subject=subject, body=body, to=[to]).send()
+    queue_email(key=f"cohorts:{template}:{uuid.uuid4()}", to=to, subject=subject, body=body)
 
 
 def send_waitlist_confirmation(*, entry: WaitlistEntry, outcome: str, place: int | None) -> None:

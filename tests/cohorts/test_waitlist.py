@@ -9,7 +9,8 @@ from cohorts import services
 from cohorts.models import WaitlistEntry, WaitlistStatusChange
 from tests.cohorts.factories import CohortFactory, WaitlistEntryFactory
 
-pytestmark = pytest.mark.django_db
+# Emails go out when the transaction commits (the outbox), so these tests commit for real.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _status_url(entry):
