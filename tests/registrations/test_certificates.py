@@ -8,7 +8,7 @@ import time_machine
 from django.utils import timezone
 
 from registrations.models import Attendance, Certificate, Order, PreworkCompletion
-from tests.factories import OrderFactory, complete_seat
+from tests.factories import OrderFactory, WorkshopFactory, complete_seat
 
 pytestmark = pytest.mark.django_db
 
@@ -77,8 +77,6 @@ def test_the_seat_page_shows_what_is_still_missing(client, seat):
 
 
 def test_attendance_at_another_workshop_does_not_count(client, seat):
-    from tests.factories import WorkshopFactory
-
     complete_seat(seat, sessions=1)
     other_session = WorkshopFactory().sessions.first()
     Attendance.objects.create(seat=seat, session=other_session)
@@ -139,7 +137,6 @@ def test_downloading_again_keeps_the_same_code(client, seat):
 
 
 def test_codes_are_twelve_unambiguous_characters(client, workshop):
-    codes = set()
     for name in ["Ana Diaz", "Ben Okafor", "Cara Lee", "Dev Patel", "Eve Adams"]:
         seat = OrderFactory(workshop=workshop, seats=[name]).seats.get()
         complete_seat(seat)

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
 from registrations.models import Order, PreworkCompletion, Seat
-from tests.factories import OrderFactory, WorkshopFactory
+from tests.factories import OrderFactory, WorkshopFactory, pacific
 
 pytestmark = pytest.mark.django_db
 
@@ -164,6 +164,23 @@ def test_calendar_for_a_session_that_does_not_exist_is_404(client, ana, number):
     assert client.get(f"/seats/{ana.token}/sessions/{number}/calendar.ics").status_code == 404
 
 
+def test_sessions_either_side_of_the_daylight_saving_change(client):
+    # 2027: Pacific clocks go forward on March 14, so 4 pm is 00:00 UTC before and 23:00 UTC after.
+    workshop = WorkshopFactory(with_schedule=False)
+    for number, day in ((1, 10), (2, 17)):
+        workshop.sessions.create(
+            title=f"Live session {number}", starts_at=pacific(2027, 3, day, 16), ends_at=pacific(2027, 3, day, 18)
+        )
+    seat = OrderFactory(workshop=workshop, seats=["Ana Diaz"]).seats.get()
+    with time_machine.travel(pacific(2027, 2, 1, 9)):
+        html = page(client, seat)
+        content = client.get(f"/seats/{seat.token}/calendar.ics").content.decode()
+    assert "Wednesday, March 10, 2027, 4:00–6:00 PM PST" in html
+    assert "Wednesday, March 17, 2027, 4:00–6:00 PM PDT" in html
+    assert "DTSTART:20270311T000000Z" in content and "DTEND:20270311T020000Z" in content
+    assert "DTSTART:20270317T230000Z" in content and "DTEND:20270318T010000Z" in content
+
+
 def test_calendar_uids_are_stable_per_seat_and_session(client, order, ana):
     ben = order.seats.get(position=2)
     first = [str(e["uid"]) for e in events(client.get(f"/seats/{ana.token}/calendar.ics"))]
@@ -243,3 +260,12 @@ def test_mark_form_needs_the_csrf_token(ana, workshop):
     response = mark(Client(enforce_csrf_checks=True), ana, workshop.prework_modules.first(), "1")
     assert response.status_code == 403
     assert not PreworkCompletion.objects.exists()
+
+
+@pytest.mark.parametrize("module_id", ["0", "99999999999999999999"])
+def test_a_module_that_does_not_exist_is_404(client, ana, module_id):
+    assert client.post(f"/seats/{ana.token}/prework/{module_id}/", {"done": "1"}).status_code == 404
+
+
+def test_calendar_for_an_absurd_session_number_is_404(client, ana):
+    assert client.get(f"/seats/{ana.token}/sessions/99999999999999999999/calendar.ics").status_code == 404
