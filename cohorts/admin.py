@@ -3,6 +3,7 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.utils import timezone
@@ -74,8 +75,28 @@ class CohortAdmin(CohortTimeZoneMixin, admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["title", "slug", "is_published", "status", "summary", "description"]}),
         ("Outcomes and audience", {"fields": ["outcomes", "audiences"]}),
-        ("How it runs", {"fields": ["start_month", "platform", "time_zone", "prerequisite_workshop", "price_cents"]}),
+        ("How it runs", {"fields": ["start_month", "platform", "time_zone", "prerequisite_workshop"]}),
+        (
+            "Registration",
+            {
+                "fields": ["price_cents", "capacity", "course_offering"],
+                "description": "Set the status to “open” with a price, and invited people can pay for their seats "
+                "from their invitation page, through the same checkout as workshops.",
+            },
+        ),
     ]
+    readonly_fields = ["course_offering"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.sync_offering(cohort=obj)
+
+    @admin.display(description="Orders for course seats")
+    def course_offering(self, obj):
+        if not obj.offering_id:
+            return "Created when the course is open with a price."
+        url = reverse("admin:registrations_order_changelist") + f"?workshop__id__exact={obj.offering_id}"
+        return format_html('<a href="{}">See the orders</a>', url)
 
     def cohort_for(self, object_id):
         return Cohort.objects.filter(pk=object_id).first()
@@ -166,7 +187,12 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "joined_at"
     ordering = ["joined_at", "pk"]
     inlines = [StatusChangeInline]
-    actions = ["invite", "resend_invitation", "export_csv"]
+    actions = ["invite", "resend_invitation", "mark_paid_enrolled", "export_csv"]
+
+    @admin.action(description="Mark invited entries whose course order is paid as enrolled")
+    def mark_paid_enrolled(self, request, queryset):
+        changed = sum(services.sync_enrolment(entry=entry, by=request.user) for entry in queryset)
+        self.message_user(request, f"Marked {changed} entr{'y' if changed == 1 else 'ies'} enrolled.", messages.SUCCESS)
     fields = [
         "cohort",
         "status",

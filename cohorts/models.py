@@ -62,6 +62,14 @@ class Cohort(models.Model):
         null=True, blank=True, help_text="Price per participant in cents, once registration opens. Blank: not set yet."
     )
     is_published = models.BooleanField(default=False)
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seats in the course once registration opens. Blank: 100."
+    )
+    # The course's seats are sold through the registrations checkout as an unlisted offering,
+    # created and kept in step by services.sync_offering when staff open the course with a price.
+    offering = models.OneToOneField(
+        "workshops.Workshop", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,6 +167,9 @@ class WaitlistEntry(models.Model):
         default=timezone.now, db_index=True, help_text="When they took their current place in line (reset on rejoining)."
     )
     invited_at = models.DateTimeField(null=True, blank=True)
+    order_token = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="The registration order paying for this entry's course seats."
+    )
     seat_confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text="When they confirmed from their invitation that they want a seat."
     )

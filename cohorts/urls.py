@@ -9,5 +9,6 @@ urlpatterns = [
     path("cohorts/waitlist/<str:token>/leave/", views.waitlist_leave, name="waitlist_leave"),
     path("cohorts/waitlist/<str:token>/rejoin/", views.waitlist_rejoin, name="waitlist_rejoin"),
     path("cohorts/waitlist/<str:token>/invitation/", views.waitlist_invitation, name="waitlist_invitation"),
+    path("cohorts/waitlist/<str:token>/pay/", views.waitlist_pay, name="waitlist_pay"),
     path("cohorts/<slug:slug>/", views.cohort_detail, name="cohort_detail"),
 ]

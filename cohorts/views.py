@@ -4,6 +4,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from registrations.payments import PaymentProviderError
+from registrations.services import RegistrationError
+from registrations.views import PAYMENT_DOWN_MESSAGE
+
 from . import services
 from .forms import WaitlistForm
 from .models import WaitlistEntry
@@ -75,6 +79,7 @@ def _status_page(request, entry: WaitlistEntry, form: WaitlistForm, status: int 
 @require_http_methods(["GET", "POST"])
 def waitlist_status(request: HttpRequest, token: str) -> HttpResponse:
     entry = _entry_or_404(token)
+    services.sync_enrolment(entry=entry)
     if request.method != "POST":
         return _status_page(request, entry, WaitlistForm(initial=WaitlistForm.initial_for(entry)))
     form = WaitlistForm(request.POST)
@@ -116,6 +121,7 @@ def waitlist_rejoin(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def waitlist_invitation(request: HttpRequest, token: str) -> HttpResponse:
     entry = _entry_or_404(token)
+    services.sync_enrolment(entry=entry)
     if request.method == "POST":
         try:
             if services.confirm_seat(entry=entry):
@@ -126,5 +132,28 @@ def waitlist_invitation(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "cohorts/waitlist_invitation.html",
-        {"entry": entry, "cohort": entry.cohort, "workshop": entry.cohort.prerequisite_workshop},
+        {
+            "entry": entry,
+            "cohort": entry.cohort,
+            "workshop": entry.cohort.prerequisite_workshop,
+            "course_quote": services.course_quote(entry=entry),
+            "course_order": services.course_order(entry=entry),
+        },
     )
+
+
+@require_POST
+def waitlist_pay(request: HttpRequest, token: str) -> HttpResponse:
+    """Pay for the course seats through the site's one checkout (holds, Stripe, webhooks)."""
+    entry = _entry_or_404(token)
+    try:
+        url = services.start_enrolment(entry=entry)
+    except services.WaitlistError as exc:
+        messages.error(request, str(exc))
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    except PaymentProviderError:
+        messages.error(request, PAYMENT_DOWN_MESSAGE)
+    else:
+        return redirect(url)
+    return redirect(entry.get_invitation_url())

@@ -65,14 +65,14 @@ class WorkshopTimeZoneMixin:
 @admin.register(Workshop)
 class WorkshopAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "first_session_start", "capacity", "is_published", "time_zone"]
-    list_filter = ["is_published", "platform", "time_zone"]
+    list_filter = ["is_published", "is_listed", "platform", "time_zone"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "created_at"
     inlines = [SessionInline, PreworkModuleInline, PriceTierInline]
     actions = ["duplicate_for_next_year"]
     fieldsets = [
-        (None, {"fields": ["title", "slug", "is_published", "summary", "description"]}),
+        (None, {"fields": ["title", "slug", "is_published", "is_listed", "summary", "description"]}),
         ("Outcomes and audience", {"fields": ["outcomes", "audiences"]}),
         ("Format", {"fields": ["prework_hours", "live_hours", "platform", "time_zone"]}),
         (

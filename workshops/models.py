@@ -17,6 +17,9 @@ class WorkshopQuerySet(models.QuerySet):
     def published(self):
         return self.filter(is_published=True)
 
+    def listed(self):
+        return self.filter(is_published=True, is_listed=True)
+
 
 class Workshop(models.Model):
     title = models.CharField(max_length=200)
@@ -39,6 +42,11 @@ class Workshop(models.Model):
         default=60, help_text="Paid attendees see a session's meeting link from this many minutes before it starts."
     )
     is_published = models.BooleanField(default=False)
+    is_listed = models.BooleanField(
+        default=True,
+        help_text="Shown in the catalog and open to public registration. Off for offerings reached only "
+        "by invitation, such as the cohort course's seats (managed from the cohort).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

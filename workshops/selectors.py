@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
 
-from .models import PreworkModule, PriceTier, Session, Workshop
+from .models import PriceTier, Session, Workshop
 
 
 class NoPriceError(Exception):
@@ -28,11 +28,10 @@ class PriceQuote:
 
 
 def workshops_for_catalog() -> QuerySet[Workshop]:
-    """Published workshops with everything their pages show, in a fixed number of queries."""
-    return Workshop.objects.published().prefetch_related(
+    """Published workshops with everything their public pages show (sessions, prices), in a fixed number of queries."""
+    return Workshop.objects.listed().prefetch_related(
         Prefetch("sessions", queryset=Session.objects.order_by("starts_at")),
         Prefetch("price_tiers", queryset=PriceTier.objects.order_by("min_seats")),
-        Prefetch("prework_modules", queryset=PreworkModule.objects.order_by("position", "id")),
     )
 
 

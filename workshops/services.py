@@ -51,6 +51,7 @@ def duplicate_workshop(*, workshop: Workshop) -> Workshop:
         seat_changes_close_hours=workshop.seat_changes_close_hours,
         session_link_lead_minutes=workshop.session_link_lead_minutes,
         is_published=False,
+        is_listed=workshop.is_listed,
     )
     Session.objects.bulk_create(
         Session(workshop=copy, title=s.title, starts_at=shift(s.starts_at), ends_at=shift(s.ends_at)) for s in sessions
