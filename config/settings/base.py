@@ -40,6 +40,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "workshops.middleware.PublicPageCacheMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -99,6 +100,10 @@ MESSAGE_TAGS = {40: "danger"}
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Affinity Workshops <hello@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Seconds each process keeps an anonymous visitor's copy of the public pages (workshops/middleware.py).
+# Off by default, so tests and developers always see fresh pages; production turns it on.
+PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0)
 
 # Absolute base for links in emails and Stripe redirect URLs.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
