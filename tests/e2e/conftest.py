@@ -126,18 +126,31 @@ def _new_page(browser, live_server, **options):
     context.set_default_timeout(10_000)
     page = context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors
+    page.on("pageerror", lambda exc: errors.append(f"JavaScript error: {exc}"))
+    # A stylesheet or script that fails to load makes later checks fail in confusing ways; say so plainly.
+    page.on(
+        "requestfailed",
+        lambda request: errors.append(f"request failed: {request.url} ({request.failure})")
+        if request.resource_type in ("stylesheet", "script", "font", "image")
+        else None,  # a navigation that turns into a download (CSV export) is "aborted" by design
+    )
+    page.on(
+        "response",
+        lambda response: errors.append(f"HTTP {response.status}: {response.url}")
+        if response.status >= 500 or (response.status >= 400 and "/static/" in response.url)
+        else None,
+    )
+    page.page_errors = errors
     return context, page
 
 
 @pytest.fixture
 def page(browser, site):
-    """A desktop-sized page in a fresh context; fails the test if any page threw a JavaScript error."""
+    """A desktop-sized page in a fresh context; fails the test on a JavaScript error, a failed request or a 5xx."""
     context, page = _new_page(browser, site, viewport=DESKTOP)
     yield page
     context.close()
-    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+    assert not page.page_errors, "\n".join(page.page_errors)
 
 
 @pytest.fixture
@@ -145,7 +158,7 @@ def phone_page(browser, site):
     context, page = _new_page(browser, site, viewport=PHONE, is_mobile=True, has_touch=True)
     yield page
     context.close()
-    assert not page.js_errors, f"JavaScript errors: {page.js_errors}"
+    assert not page.page_errors, "\n".join(page.page_errors)
 
 
 @pytest.fixture

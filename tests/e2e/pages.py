@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from registrations.models import Order
+from registrations.models import Attendance, Certificate, Order, PreworkCompletion, Seat
 from tests.factories import OrderFactory
 from workshops.models import Workshop
 
@@ -56,6 +56,33 @@ def sold_out_workshop() -> Workshop:
     return workshop
 
 
+def completed_seat() -> Seat:
+    """An attendee who did the pre-work and came to both sessions, with their certificate issued."""
+    seat = paid_team_order().seats.get(position=2)
+    workshop = seat.order.workshop
+    for module in workshop.prework_modules.all():
+        PreworkCompletion.objects.create(seat=seat, module=module)
+    for session in workshop.sessions.all():
+        Attendance.objects.create(seat=seat, session=session)
+    Certificate.objects.create(seat=seat, attendee_name=seat.attendee_name, hours=6, issued_at=timezone.now())
+    return seat
+
+
+def waitlist_entry(*, invited: bool = False):
+    from cohorts.models import Cohort
+    from cohorts.services import EntryDetails, invite_entries, join_waitlist
+
+    entry = join_waitlist(
+        cohort=Cohort.objects.get(),
+        details=EntryDetails(name="Keisha Brown", email="kbrown@district.example", role="district_leader",
+                             organisation="Riverside Unified", kind="team", team_size=4),
+    ).entry
+    if invited:
+        invite_entries(entry_ids=[entry.pk])
+        entry.refresh_from_db()
+    return entry
+
+
 def _cohort_path() -> str:
     from cohorts.models import Cohort
 
@@ -72,5 +99,9 @@ PUBLIC_PAGES = {
     "seat": lambda: paid_team_order().seats.get(position=2).get_absolute_url(),
     "sold-out": lambda: (sold_out_workshop(), f"/workshops/{SLUG}/register/")[1],
     "not-found": lambda: "/orders/no-such-order/",
+    "seat-completed": lambda: completed_seat().get_absolute_url(),
+    "certificate": lambda: completed_seat().certificate.get_absolute_url(),
     "cohort": _cohort_path,
+    "waitlist-status": lambda: waitlist_entry().get_absolute_url(),
+    "waitlist-invitation": lambda: waitlist_entry(invited=True).get_invitation_url(),
 }

@@ -6,7 +6,7 @@ import pytest
 
 from registrations.models import Order, SeatAlert
 from tests.e2e.helpers import audit, expect, focus_indicator, screenshot
-from tests.e2e.pages import sold_out_workshop
+from tests.e2e.pages import paid_team_order, sold_out_workshop
 
 SLUG = "using-racial-affinity-groups-in-schools"
 REGISTER = f"/workshops/{SLUG}/register/"
@@ -125,3 +125,25 @@ def test_sold_out_alert_form_states_pass_axe(page, axe_source):
     expect(page.get_by_role("status")).to_contain_text("We will email you as soon as seats open up")
     audit(page, axe_source, "sold out, success")
     assert list(SeatAlert.objects.values_list("email", flat=True)) == ["waiting@school.example"]
+
+
+def test_team_lead_corrects_a_seat_with_the_keyboard_alone(page, axe_source):
+    order = paid_team_order()
+    page.goto(order.get_absolute_url())
+    toggle = page.get_by_text("Change seat 2", exact=True)
+    press_tab_until(page, toggle)
+    page.keyboard.press("Enter")  # opens the <details>
+    seat2 = page.locator("#seat-2")
+    expect(seat2.get_by_label(re.compile(r"^\s*Attendee's name"))).to_be_visible()
+    press_tab_until(page, seat2.get_by_label(re.compile(r"^\s*Attendee's name")))
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Luis Ortega-Díaz")
+    press_tab_until(page, seat2.get_by_label(re.compile(r"^\s*Correct this attendee")))
+    page.keyboard.press("Space")
+    expect(seat2.get_by_label(re.compile(r"^\s*Correct this attendee"))).to_be_checked()
+    press_tab_until(page, seat2.get_by_role("button", name="Save seat 2"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("status")).to_contain_text("Seat 2 saved")
+    expect(page.locator("#seat-2")).to_contain_text("Luis Ortega-Díaz")
+    assert order.seats.get(position=2).attendee_name == "Luis Ortega-Díaz"
