@@ -67,7 +67,10 @@ def focus_indicator(page) -> dict:
         const el = document.activeElement;
         const s = getComputedStyle(el);
         const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2;
+        // Whether site.css is in force at all: a stylesheet caught mid-edit would otherwise look like a focus bug.
+        const siteCss = getComputedStyle(document.documentElement).getPropertyValue('--esl-teal').trim() !== '';
         return {tag: el.tagName.toLowerCase(), name: el.getAttribute('name') || el.id || el.textContent.trim().slice(0, 40),
-                visible: outline, outline: `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`, shadow: s.boxShadow};
+                visible: outline, outline: `${s.outlineStyle} ${s.outlineWidth} ${s.outlineColor}`, shadow: s.boxShadow,
+                site_css: siteCss};
     }"""
     )

@@ -81,7 +81,7 @@ def test_registration_errors_are_announced_and_tied_to_their_fields(page, axe_so
     audit(page, axe_source, "empty form")
     page.get_by_label("Your email").fill("not-an-email")
     page.get_by_label("Number of seats").fill("2")
-    page.get_by_role("heading", name="Attendee 1").locator("xpath=..").get_by_label("Name").fill("Jordan Lee")
+    page.get_by_role("group", name="Attendee 1").get_by_label("Name").fill("Jordan Lee")
     page.get_by_role("button", name="Continue to payment").click()
 
     expect(page.get_by_role("alert").first).to_contain_text("Please check the highlighted fields")
