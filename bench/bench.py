@@ -426,10 +426,14 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
 
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     total_requests = sum(r.requests for e in endpoints for r in e.runs)
+    load = " / ".join(f"{x:.1f}" for x in LOAD_AT_START) + " at the start, " + " / ".join(
+        f"{x:.1f}" for x in os.getloadavg()
+    ) + " at the end"
     out = [
         "# Benchmark results",
         "",
-        f"Last run: {now}, `make bench`, {elapsed:.0f} s in all. Machine: {machine()}.",
+        f"Last run: {now}, `make bench`, {elapsed:.0f} s in all. Machine: {machine()}. "
+        f"Load average (1/5/15 min): {load}.",
         "",
         f"gunicorn, 2 sync workers, `config.settings.production` (DEBUG off), PostgreSQL. wrk `-t1 -c{CONNECTIONS}`, "
         f"{DURATION} s per run, endpoints round-robin with a rotating start, {ROUNDS} rounds in each of 2 passes "
@@ -491,6 +495,9 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
     summary = "all targets hold" if all(verdicts) and race["oversold"] == 0 and steady else "some targets are missed"
     out.insert(3, f"**Verdict: {summary}.**\n")
     return "\n".join(out)
+
+
+LOAD_AT_START = os.getloadavg()
 
 
 def main() -> None:
