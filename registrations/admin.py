@@ -1,9 +1,10 @@
 from collections import defaultdict
 
 from django.contrib import admin, messages
-from django.db.models import F
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -16,14 +17,17 @@ from .models import (
     Order,
     OutboundEmail,
     PreworkCompletion,
+    Quote,
     Refund,
     ReminderSent,
     RosterSeat,
     Seat,
     SeatAlert,
     StripeEvent,
+    Voucher,
     WorkshopDashboard,
 )
+from .forms import VoucherBatchForm
 
 
 @admin.action(description="Resend the welcome email")
@@ -123,7 +127,7 @@ class RefundInline(admin.TabularInline):
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["reference", "buyer_name", "organisation", "workshop", "seat_count", "total", "status", "created_at"]
-    list_filter = ["status", "workshop", "is_test_payment", "role"]
+    list_filter = ["status", "workshop", "payment_method", "invoice_status", "kind", "is_test_payment", "role"]
     list_select_related = ["workshop"]
     search_fields = [
         "reference",
@@ -132,12 +136,15 @@ class OrderAdmin(admin.ModelAdmin):
         "organisation",
         "stripe_checkout_session_id",
         "stripe_payment_intent_id",
+        "stripe_invoice_id",
+        "invoice_number",
+        "po_number",
         "seats__attendee_email",
         "seats__attendee_name",
     ]
     date_hierarchy = "created_at"
     inlines = [SeatInline, RefundInline]
-    actions = ["refund_whole_order", "resend_confirmation", "export_csv"]
+    actions = ["refund_whole_order", "resend_confirmation", "export_csv", "mark_invoice_paid_out_of_band"]
     readonly_fields = [
         "reference",
         "token",
@@ -159,6 +166,21 @@ class OrderAdmin(admin.ModelAdmin):
         "confirmation_sent_at",
         "created_at",
         "updated_at",
+        "payment_method",
+        "billing_name",
+        "billing_email",
+        "billing_address",
+        "stripe_customer_id",
+        "stripe_invoice_id",
+        "invoice_number",
+        "invoice_status",
+        "invoice_due_at",
+        "hosted_invoice_page",
+        "invoice_paid_out_of_band",
+        "invoice_reminder_sent_at",
+        "kind",
+        "parent_order",
+        "added_seats",
     ]
     fields = [
         "reference",
@@ -183,6 +205,22 @@ class OrderAdmin(admin.ModelAdmin):
         "paid_at",
         "closed_at",
         "confirmation_sent_at",
+        "payment_method",
+        "po_number",
+        "billing_name",
+        "billing_email",
+        "billing_address",
+        "stripe_customer_id",
+        "stripe_invoice_id",
+        "invoice_number",
+        "invoice_status",
+        "invoice_due_at",
+        "hosted_invoice_page",
+        "invoice_paid_out_of_band",
+        "invoice_reminder_sent_at",
+        "kind",
+        "parent_order",
+        "added_seats",
         "staff_note",
         "token",
         "created_at",
@@ -227,6 +265,57 @@ class OrderAdmin(admin.ModelAdmin):
             emails.send_order_confirmation(order_id=order.pk, resend=True)
             sent += 1
         self.message_user(request, f"Resent {sent} confirmation(s). Unpaid orders were skipped.", messages.SUCCESS)
+
+    @admin.display(description="Billing address")
+    def billing_address(self, obj):
+        return ", ".join(obj.billing_address_lines) if obj.is_invoiced else "–"
+
+    @admin.display(description="Hosted invoice page")
+    def hosted_invoice_page(self, obj):
+        if not obj.stripe_invoice_url:
+            return "–"
+        return format_html('<a href="{0}" rel="noopener">{0}</a>', obj.stripe_invoice_url)
+
+    @admin.display(description="Added to order")
+    def parent_order(self, obj):
+        if not obj.parent_id:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:registrations_order_change", args=[obj.parent_id]), obj.parent.reference
+        )
+
+    @admin.display(description="Seats added later")
+    def added_seats(self, obj):
+        rows = [
+            format_html(
+                '<a href="{}">{}</a>: {} seat(s), {}, {}',
+                reverse("admin:registrations_order_change", args=[a.pk]),
+                a.reference,
+                a.seat_count,
+                usd(a.total_cents),
+                a.get_status_display(),
+            )
+            for a in obj.additions.order_by("created_at")
+        ]
+        return format_html("<br>".join(["{}"] * len(rows)), *rows) if rows else "–"
+
+    @admin.action(description="Mark invoice paid out of band (cheque or transfer received)", permissions=["change"])
+    def mark_invoice_paid_out_of_band(self, request, queryset):
+        for order in queryset:
+            try:
+                order = services.mark_invoice_paid_out_of_band(order=order)
+            except services.InvoiceError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            except payments.PaymentProviderError as exc:
+                self.message_user(
+                    request, f"{order.reference}: Stripe refused to mark the invoice paid ({exc}). Nothing changed.", messages.ERROR
+                )
+            else:
+                self.message_user(
+                    request,
+                    f"{order.reference}: invoice {order.invoice_number} marked paid out of band; order {order.get_status_display().lower()}.",
+                    messages.SUCCESS,
+                )
 
     @admin.action(description="Export selected orders to CSV")
     def export_csv(self, request, queryset):
@@ -548,3 +637,119 @@ class WorkshopDashboardAdmin(admin.ModelAdmin):
                 **(extra_context or {}),
             },
         )
+
+
+def _voucher_uses_annotation():
+    now = timezone.now()
+    taking = Q(orders__status__in=[Order.Status.PAID, Order.Status.PROCESSING]) | Q(
+        orders__status=Order.Status.PENDING, orders__hold_expires_at__gt=now
+    )
+    return Count("orders", filter=taking, distinct=True)
+
+
+def _voucher_csv(vouchers) -> list[list]:
+    return [
+        [
+            exports._text(v.code),
+            exports._text(v.label),
+            v.description,
+            exports._text(v.workshop.title) if v.workshop_id else "any",
+            v.uses,
+            v.max_uses if v.max_uses is not None else "unlimited",
+            v.valid_from.isoformat(timespec="minutes") if v.valid_from else "",
+            v.valid_until.isoformat(timespec="minutes") if v.valid_until else "",
+            "yes" if v.is_active else "no",
+        ]
+        for v in vouchers
+    ]
+
+
+VOUCHER_HEADER = ["Code", "Label", "Discount", "Workshop", "Uses", "Max uses", "Valid from (UTC)", "Valid until (UTC)", "Active"]
+
+
+@admin.register(Voucher)
+class VoucherAdmin(admin.ModelAdmin):
+    list_display = ["code", "label", "description", "workshop", "uses", "max_uses", "valid_until", "is_active"]
+    list_filter = ["is_active", "kind", "applies_to", "workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["code", "label"]
+    date_hierarchy = "created_at"
+    actions = ["export_csv", "deactivate"]
+    fields = [
+        "code", "label", "kind", "percent_off", "amount_off_cents", "applies_to", "workshop",
+        "valid_from", "valid_until", "max_uses", "is_active", "uses", "created_at",
+    ]
+    readonly_fields = ["uses", "created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(use_count=_voucher_uses_annotation())
+
+    @admin.display(description="Uses (paid or held)", ordering="use_count")
+    def uses(self, obj):
+        return getattr(obj, "use_count", 0)
+
+    @admin.display(description="Discount")
+    def description(self, obj):
+        return obj.description
+
+    @admin.action(description="Export selected codes to CSV")
+    def export_csv(self, request, queryset):
+        vouchers = list(queryset.select_related("workshop").annotate(uses=_voucher_uses_annotation()).order_by("code"))
+        return exports.csv_response(filename="codes.csv", header=VOUCHER_HEADER, rows=_voucher_csv(vouchers))
+
+    @admin.action(description="Deactivate selected codes")
+    def deactivate(self, request, queryset):
+        count = queryset.update(is_active=False)
+        self.message_user(request, f"Deactivated {count} code(s).", messages.SUCCESS)
+
+    def get_urls(self):
+        custom = [
+            path("generate/", self.admin_site.admin_view(self.generate_view), name="registrations_voucher_generate"),
+        ]
+        return custom + super().get_urls()
+
+    def generate_view(self, request):
+        """Generate a batch of single-use scholarship codes and download them at once as CSV."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = VoucherBatchForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            vouchers = services.generate_vouchers(
+                count=data["count"], prefix=data["prefix"], label=data["label"], kind=data["kind"],
+                percent_off=data["percent_off"], amount_off_cents=data["amount_off_cents"],
+                applies_to=data["applies_to"], workshop=data["workshop"], valid_until=data["valid_until"],
+            )
+            for voucher in vouchers:
+                voucher.uses = 0
+            return exports.csv_response(
+                filename=f"scholarship-codes-{timezone.now():%Y%m%d-%H%M}.csv", header=VOUCHER_HEADER,
+                rows=_voucher_csv(vouchers),
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Generate single-use scholarship codes",
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/registrations/voucher/generate.html", context, status=400 if form.errors else 200)
+
+
+@admin.register(Quote)
+class QuoteAdmin(admin.ModelAdmin):
+    list_display = ["reference", "organisation", "contact_name", "workshop", "seat_count", "total", "valid_until", "created_at"]
+    list_filter = ["workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["reference", "organisation", "contact_name", "contact_email"]
+    date_hierarchy = "created_at"
+    readonly_fields = [
+        "reference", "workshop", "contact_name", "contact_email", "organisation", "seat_count", "unit_price_cents",
+        "tier_min_seats", "subtotal_cents", "discount_cents", "voucher", "total_cents", "valid_until", "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Total", ordering="total_cents")
+    def total(self, obj):
+        return usd(obj.total_cents)

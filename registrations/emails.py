@@ -9,60 +9,79 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert
-from .tasks import deliver_email
+from .tasks import deliver_emails
 
 logger = logging.getLogger(__name__)
 
 
-def queue_email(*, key: str, to: str, subject: str, body: str) -> OutboundEmail | None:
-    """Record an email and schedule its delivery, inside the caller's transaction.
+def queue_emails(messages: list[tuple[str, str, str, str]]) -> int:
+    """Record emails (key, to, subject, body) and schedule their delivery, in the caller's transaction.
 
-    The same key twice queues nothing the second time. Returns None for a repeat.
+    One INSERT for the rows and one for the delivery task, however many emails; the
+    database backend writes the task in this same transaction, so both commit or neither.
+    A key already queued is skipped. Returns how many rows were offered.
     """
-    with transaction.atomic():
-        email, created = OutboundEmail.objects.get_or_create(
-            key=key[:200], defaults={"to_address": to, "subject": subject[:300], "body": body}
-        )
-        if not created:
-            return None
-        # The database backend writes the task row in this same transaction: both or neither.
-        deliver_email.enqueue(email.pk)
-    return email
+    if not messages:
+        return 0
+    OutboundEmail.objects.bulk_create(
+        [OutboundEmail(key=key[:200], to_address=to, subject=subject[:300], body=body) for key, to, subject, body in messages],
+        ignore_conflicts=True,
+    )
+    deliver_emails.enqueue([key[:200] for key, *_ in messages])
+    return len(messages)
+
+
+def queue_email(*, key: str, to: str, subject: str, body: str) -> None:
+    """Record one email and schedule its delivery, inside the caller's transaction."""
+    queue_emails([(key, to, subject, body)])
+
+
+def _render(template: str, context: dict) -> str:
+    context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
+    return render_to_string(f"registrations/email/{template}.txt", context)
 
 
 def _send(*, to: str, subject: str, template: str, context: dict, key: str | None = None) -> None:
-    context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
-    body = render_to_string(f"registrations/email/{template}.txt", context)
-    queue_email(key=key or f"{template}:{uuid.uuid4()}", to=to, subject=subject, body=body)
+    queue_email(key=key or f"{template}:{uuid.uuid4()}", to=to, subject=subject, body=_render(template, context))
 
 
-def send_order_confirmation(*, order_id: int, resend: bool = False) -> None:
-    order = Order.objects.select_related("workshop").get(pk=order_id)
+def _welcome(seat: Seat, order: Order, sessions: list, resend: bool) -> tuple[str, str, str, str]:
+    key = f"seat_welcome:{seat.pk}:{uuid.uuid4()}" if resend else f"seat_welcome:{seat.pk}:{seat.token}:{seat.attendee_email.lower()}"
+    body = _render("seat_welcome", {"seat": seat, "order": order, "workshop": order.workshop, "sessions": sessions})
+    return key, seat.attendee_email, f"Your seat at {order.workshop.title}", body
+
+
+def send_order_confirmation(*, order_id: int | None = None, order: Order | None = None, resend: bool = False) -> None:
+    """The buyer's confirmation and a welcome to every other named attendee, queued together."""
+    if order is None:
+        order = Order.objects.select_related("workshop").get(pk=order_id)
     seats = list(order.seats.filter(status=Seat.Status.ACTIVE).order_by("position"))
     sessions = order.workshop.session_list
-    _send(
-        to=order.buyer_email,
-        subject=f"You're registered: {order.workshop.title} ({order.reference})",
-        template="order_confirmation",
-        context={"order": order, "seats": seats, "sessions": sessions, "workshop": order.workshop},
-        key=None if resend else f"order_confirmation:{order.pk}",
+    confirmation = _render(
+        "order_confirmation", {"order": order, "seats": seats, "sessions": sessions, "workshop": order.workshop}
     )
-    for seat in seats:
-        if seat.attendee_email and seat.attendee_email.lower() != order.buyer_email.lower():
-            send_seat_welcome(seat_id=seat.pk, resend=resend)
+    messages = [
+        (
+            f"order_confirmation:{order.pk}:{uuid.uuid4()}" if resend else f"order_confirmation:{order.pk}",
+            order.buyer_email,
+            f"You're registered: {order.workshop.title} ({order.reference})",
+            confirmation,
+        )
+    ]
+    welcomed = [s for s in seats if s.attendee_email and s.attendee_email.lower() != order.buyer_email.lower()]
+    for seat in welcomed:
+        seat.order = order
+        messages.append(_welcome(seat, order, sessions, resend))
+    queue_emails(messages)
+    if welcomed:
+        Seat.objects.filter(pk__in=[s.pk for s in welcomed]).update(welcome_sent_at=timezone.now())
 
 
 def send_seat_welcome(*, seat_id: int, resend: bool = False) -> None:
     seat = Seat.objects.select_related("order__workshop").get(pk=seat_id)
     if not seat.attendee_email:
         return
-    _send(
-        to=seat.attendee_email,
-        subject=f"Your seat at {seat.order.workshop.title}",
-        template="seat_welcome",
-        context={"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "sessions": seat.order.workshop.session_list},
-        key=None if resend else f"seat_welcome:{seat.pk}:{seat.token}:{seat.attendee_email.lower()}",
-    )
+    queue_emails([_welcome(seat, seat.order, seat.order.workshop.session_list, resend)])
     Seat.objects.filter(pk=seat_id).update(welcome_sent_at=timezone.now())
 
 
@@ -127,4 +146,49 @@ def send_session_reminder(*, reminder_id: int) -> None:
         template="session_reminder",
         context={"seat": seat, "workshop": workshop, "session": session},
         key=f"reminder:{reminder.pk}",
+    )
+
+
+def _invoice_recipients(order: Order) -> list[tuple[str, str]]:
+    """The billing contact, and the buyer too when someone else pays: (label for the key, address)."""
+    recipients = [("billing", order.billing_email or order.buyer_email)]
+    if order.buyer_email.lower() != recipients[0][1].lower():
+        recipients.append(("buyer", order.buyer_email))
+    return recipients
+
+
+def _invoice_email(*, order_id: int, template: str, subject: str) -> None:
+    order = Order.objects.select_related("workshop", "parent").get(pk=order_id)
+    page = order.parent if order.parent_id else order
+    for label, address in _invoice_recipients(order):
+        _send(
+            to=address,
+            subject=subject.format(title=order.workshop.title, reference=order.reference, number=order.invoice_number),
+            template=template,
+            context={"order": order, "page": page, "workshop": order.workshop, "to_billing": label == "billing"},
+            key=f"{template}:{order.pk}:{label}",
+        )
+
+
+def send_invoice_issued(*, order_id: int) -> None:
+    _invoice_email(order_id=order_id, template="invoice_issued", subject="Invoice {number} for {title}: your seats are held")
+
+
+def send_invoice_reminder(*, order_id: int) -> None:
+    _invoice_email(order_id=order_id, template="invoice_reminder", subject="Reminder: invoice {number} for {title} is due soon")
+
+
+def send_invoice_lapsed(*, order_id: int) -> None:
+    _invoice_email(order_id=order_id, template="invoice_lapsed", subject="Invoice {number} for {title} was not paid: seats released")
+
+
+def send_seats_added(*, addition_id: int) -> None:
+    addition = Order.objects.select_related("workshop", "parent").get(pk=addition_id)
+    order = addition.parent
+    _send(
+        to=order.buyer_email,
+        subject=f"Seats added: {addition.workshop.title} ({order.reference})",
+        template="seats_added",
+        context={"order": order, "addition": addition, "workshop": addition.workshop},
+        key=f"seats_added:{addition.pk}",
     )

@@ -24,6 +24,8 @@ class RegistrationForm(forms.Form):
     needs_captions = forms.BooleanField(label="I would like live captions", required=False)
     needs_interpreter = forms.BooleanField(label="I need an interpreter", required=False)
     access_note = forms.CharField(label="Other access needs (seen only by staff)", max_length=500, required=False)
+    voucher_code = forms.CharField(label="Discount or scholarship code (optional)", max_length=40, required=False)
+    quote_reference = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
 
     def __init__(self, *args, seats_left: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,6 +49,9 @@ class RegistrationForm(forms.Form):
 
     def clean_organisation(self):
         return self.cleaned_data["organisation"].strip()
+
+    def clean_voucher_code(self):
+        return self.cleaned_data["voucher_code"].strip().upper()
 
     def clean_seat_count(self):
         count = self.cleaned_data["seat_count"]
@@ -136,3 +141,170 @@ class PreworkMarkForm(forms.Form):
 
 class SeatAlertForm(forms.Form):
     email = forms.EmailField(label="Your email")
+
+
+class VoucherBatchForm(forms.Form):
+    """Staff generate single-use scholarship codes in admin."""
+
+    count = forms.IntegerField(label="How many codes", min_value=1, max_value=500, initial=10)
+    prefix = forms.CharField(label="Prefix", max_length=12, required=False, initial="SCHOLAR",
+                             help_text="Letters and digits only, e.g. SCHOLAR → SCHOLAR-7KQ2M9XHTA.")
+    label = forms.CharField(label="Label for staff", max_length=200, initial="Scholarships")
+    kind = forms.ChoiceField(choices=[("percent", "Percent off"), ("fixed", "Fixed amount off")], initial="percent")
+    percent_off = forms.IntegerField(label="Percent off", min_value=1, max_value=100, required=False, initial=100)
+    amount_off_cents = forms.IntegerField(label="Amount off (cents)", min_value=1, required=False)
+    applies_to = forms.ChoiceField(choices=[("order", "The whole order"), ("seat", "Each seat")], initial="seat")
+    workshop = forms.ModelChoiceField(queryset=None, required=False, help_text="Blank: any workshop.")
+    valid_until = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM, in UTC. Blank: no end.")
+
+    def __init__(self, *args, **kwargs):
+        from workshops.models import Workshop
+
+        super().__init__(*args, **kwargs)
+        self.fields["workshop"].queryset = Workshop.objects.order_by("-created_at")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "percent" and not data.get("percent_off"):
+            self.add_error("percent_off", "Give a percentage from 1 to 100.")
+        if data.get("kind") == "fixed" and not data.get("amount_off_cents"):
+            self.add_error("amount_off_cents", "Give the amount off in cents.")
+        return data
+
+
+COUNTRY_CODE_ERROR = "Use the two-letter country code, such as US or CA."
+
+
+class PaymentForm(forms.Form):
+    """Card now (Stripe Checkout) or an invoice to the organisation, with its billing details."""
+
+    CARD = Order.PaymentMethod.CARD
+    INVOICE = Order.PaymentMethod.INVOICE
+    BILLING_FIELDS = ("billing_name", "billing_email", "billing_line1", "billing_city", "billing_state", "billing_postal_code")
+
+    payment_method = forms.ChoiceField(
+        label="How will you pay?",
+        choices=[(CARD, "Pay by card now"), (INVOICE, "Invoice my organisation")],
+        initial=CARD,
+        required=False,  # card unless the buyer picks the invoice
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose card or invoice."},
+    )
+    billing_name = forms.CharField(label="Billing contact name", max_length=200, required=False)
+    billing_email = forms.EmailField(label="Billing contact email", required=False, help_text="The invoice is emailed here.")
+    billing_line1 = forms.CharField(label="Address line 1", max_length=200, required=False)
+    billing_line2 = forms.CharField(label="Address line 2 (optional)", max_length=200, required=False)
+    billing_city = forms.CharField(label="City", max_length=100, required=False)
+    billing_state = forms.CharField(label="State", max_length=100, required=False)
+    billing_postal_code = forms.CharField(label="ZIP or postal code", max_length=20, required=False)
+    billing_country = forms.CharField(
+        label="Country", max_length=2, min_length=2, required=False, initial="US",
+        help_text="Two-letter code, such as US.",
+        error_messages={"min_length": COUNTRY_CODE_ERROR, "max_length": COUNTRY_CODE_ERROR},
+    )
+    po_number = forms.CharField(
+        label="Purchase-order number (optional)", max_length=100, required=False,
+        help_text="Printed on the invoice and receipt. You can add it later from your order page.",
+    )
+
+    MISSING = {
+        "billing_name": "Enter the name of the person who pays the invoice.",
+        "billing_email": "Enter the email address the invoice goes to.",
+        "billing_line1": "Enter the organisation's street address.",
+        "billing_city": "Enter the city.",
+        "billing_state": "Enter the state.",
+        "billing_postal_code": "Enter the ZIP or postal code.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, autocomplete in [
+            ("billing_name", "billing name"),
+            ("billing_email", "billing email"),
+            ("billing_line1", "billing address-line1"),
+            ("billing_line2", "billing address-line2"),
+            ("billing_city", "billing address-level2"),
+            ("billing_state", "billing address-level1"),
+            ("billing_postal_code", "billing postal-code"),
+            ("billing_country", "billing country"),
+        ]:
+            self.fields[name].widget.attrs["autocomplete"] = autocomplete
+        self.fields["billing_postal_code"].widget.attrs["inputmode"] = "text"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_payment_method(self):
+        return self.cleaned_data["payment_method"] or self.CARD
+
+    def clean_billing_country(self):
+        country = self.cleaned_data["billing_country"].strip().upper() or "US"
+        if not (len(country) == 2 and country.isascii() and country.isalpha()):
+            raise forms.ValidationError(COUNTRY_CODE_ERROR)
+        return country
+
+    def clean(self):
+        data = super().clean()
+        for name, value in list(data.items()):
+            if isinstance(value, str):
+                data[name] = value.strip()
+        if data.get("payment_method") == self.INVOICE:
+            for name in self.BILLING_FIELDS:
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, self.MISSING[name])
+        return data
+
+    @property
+    def wants_invoice(self) -> bool:
+        return self.cleaned_data.get("payment_method") == self.INVOICE
+
+    def billing_details(self):
+        from .services import BillingDetails
+
+        data = self.cleaned_data
+        return BillingDetails(
+            name=data["billing_name"],
+            email=data["billing_email"],
+            line1=data["billing_line1"],
+            line2=data["billing_line2"],
+            city=data["billing_city"],
+            state=data["billing_state"],
+            postal_code=data["billing_postal_code"],
+            country=data["billing_country"],
+            po_number=data["po_number"],
+        )
+
+
+class PONumberForm(forms.Form):
+    po_number = forms.CharField(
+        label="Purchase-order number", max_length=100, required=False,
+        help_text="Shown on your receipt. Leave empty to remove it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["po_number"].widget.attrs["autocomplete"] = "off"
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean_po_number(self):
+        return self.cleaned_data["po_number"].strip()
+
+
+class AddSeatsForm(PaymentForm):
+    """The lead of a paid order adds seats, paying the difference by card or invoice."""
+
+    extra_seats = forms.IntegerField(
+        label="Seats to add",
+        min_value=1,
+        initial=1,
+        error_messages={"invalid": "Enter a whole number of seats, such as 1 or 2.", "required": "Enter how many seats to add."},
+    )
+    field_order = ["extra_seats", "payment_method"]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "grow")
+        super().__init__(*args, **kwargs)
+        # Capacity and the per-order limit are checked by the service, under the workshop lock.
+        self.fields["extra_seats"].widget.attrs.update({"min": 1, "inputmode": "numeric"})

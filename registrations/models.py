@@ -24,6 +24,117 @@ def new_certificate_code() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(CERTIFICATE_CODE_LENGTH))
 
 
+VOUCHER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_voucher_code(prefix: str = "") -> str:
+    body = "".join(secrets.choice(VOUCHER_ALPHABET) for _ in range(10))
+    return f"{prefix}-{body}" if prefix else body
+
+
+class Voucher(models.Model):
+    """A discount or scholarship code, applied on the server after the team tier."""
+
+    class Kind(models.TextChoices):
+        PERCENT = "percent", "Percent off"
+        FIXED = "fixed", "Fixed amount off"
+
+    class AppliesTo(models.TextChoices):
+        SEAT = "seat", "Each seat"
+        ORDER = "order", "The whole order"
+
+    code = models.CharField(max_length=40, unique=True, help_text="Stored in capitals; buyers may type any case.")
+    label = models.CharField(max_length=200, blank=True, help_text="For staff, e.g. “Spring scholarships”.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PERCENT)
+    percent_off = models.PositiveSmallIntegerField(null=True, blank=True, help_text="1–100, for percent codes.")
+    amount_off_cents = models.PositiveIntegerField(null=True, blank=True, help_text="In cents, for fixed codes.")
+    applies_to = models.CharField(max_length=10, choices=AppliesTo.choices, default=AppliesTo.ORDER)
+    workshop = models.ForeignKey(
+        Workshop, null=True, blank=True, on_delete=models.PROTECT, related_name="vouchers", help_text="Blank: any workshop."
+    )
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True)
+    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: unlimited. 1 for single-use codes.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="percent", percent_off__gte=1, percent_off__lte=100)
+                    | models.Q(kind="fixed", amount_off_cents__gte=1)
+                ),
+                name="voucher_has_a_valid_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        self.code = (self.code or "").strip().upper()
+        if self.kind == self.Kind.PERCENT and not (self.percent_off and 1 <= self.percent_off <= 100):
+            raise ValidationError({"percent_off": "Give a percentage from 1 to 100."})
+        if self.kind == self.Kind.FIXED and not self.amount_off_cents:
+            raise ValidationError({"amount_off_cents": "Give the amount off in cents."})
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValidationError({"valid_until": "Must be after “valid from”."})
+
+    def save(self, *args, **kwargs):
+        self.code = (self.code or "").strip().upper()
+        super().save(*args, **kwargs)
+
+    def discount_cents(self, *, subtotal_cents: int, seat_count: int) -> int:
+        """The discount on an order of this subtotal, never more than the subtotal."""
+        if self.kind == self.Kind.PERCENT:
+            off = (subtotal_cents * self.percent_off + 50) // 100  # round half up to the cent
+        elif self.applies_to == self.AppliesTo.SEAT:
+            off = self.amount_off_cents * seat_count
+        else:
+            off = self.amount_off_cents
+        return min(off, subtotal_cents)
+
+    @property
+    def description(self) -> str:
+        if self.kind == self.Kind.PERCENT:
+            return f"{self.percent_off}% off"
+        dollars = f"${self.amount_off_cents / 100:,.2f}"
+        return f"{dollars} off each seat" if self.applies_to == self.AppliesTo.SEAT else f"{dollars} off the order"
+
+
+def new_quote_reference() -> str:
+    return "Q-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+class Quote(models.Model):
+    """A priced quote a district office can attach to its purchase-order request."""
+
+    reference = models.CharField(max_length=16, unique=True, default=new_quote_reference, editable=False)
+    workshop = models.ForeignKey(Workshop, on_delete=models.PROTECT, related_name="quotes")
+    contact_name = models.CharField(max_length=200)
+    contact_email = models.EmailField()
+    organisation = models.CharField(max_length=200)
+    seat_count = models.PositiveSmallIntegerField()
+    unit_price_cents = models.PositiveIntegerField()
+    tier_min_seats = models.PositiveSmallIntegerField()
+    subtotal_cents = models.PositiveIntegerField()
+    discount_cents = models.PositiveIntegerField(default=0)
+    voucher = models.ForeignKey(Voucher, null=True, blank=True, on_delete=models.PROTECT, related_name="quotes")
+    total_cents = models.PositiveIntegerField()
+    valid_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} – {self.organisation} ({self.seat_count} seats)"
+
+
 class Order(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Awaiting payment"
@@ -34,6 +145,11 @@ class Order(models.Model):
         FAILED = "failed", "Payment failed"
         NEEDS_REFUND = "needs_refund", "Paid after the hold lapsed: refund due"
         REFUNDED = "refunded", "Refunded"
+        MERGED = "merged", "Added to the original order"
+
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", "Purchase"
+        ADDITION = "addition", "Seats added to a paid order"
 
     class Role(models.TextChoices):
         TEACHER = "teacher", "Classroom teacher"
@@ -41,6 +157,17 @@ class Order(models.Model):
         DISTRICT_LEADER = "district_leader", "District leader"
         SUPPORT = "support", "Counselor or support staff"
         OTHER = "other", "Other"
+
+    class PaymentMethod(models.TextChoices):
+        CARD = "card", "Card (Stripe Checkout)"
+        INVOICE = "invoice", "Invoice"
+
+    class InvoiceStatus(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open: awaiting payment"
+        PAID = "paid", "Paid"
+        VOID = "void", "Void"
+        UNCOLLECTIBLE = "uncollectible", "Uncollectible"
 
     reference = models.CharField(max_length=16, unique=True, default=new_reference, editable=False)
     token = models.CharField(max_length=64, unique=True, default=new_token, editable=False)
@@ -53,6 +180,10 @@ class Order(models.Model):
     seat_count = models.PositiveSmallIntegerField()
     refunded_seat_count = models.PositiveSmallIntegerField(default=0)
     unit_price_cents = models.PositiveIntegerField()
+    subtotal_cents = models.PositiveIntegerField(default=0, help_text="Seats × unit price, before any discount.")
+    discount_cents = models.PositiveIntegerField(default=0)
+    voucher = models.ForeignKey(Voucher, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    quote = models.ForeignKey(Quote, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
     total_cents = models.PositiveIntegerField()
     refunded_cents = models.PositiveIntegerField(default=0)
     tier_min_seats = models.PositiveSmallIntegerField()
@@ -67,6 +198,35 @@ class Order(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, help_text="When it expired, was cancelled or failed.")
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     staff_note = models.TextField(blank=True)
+    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
+    billing_name = models.CharField("billing contact", max_length=200, blank=True)
+    billing_email = models.EmailField("billing contact email", blank=True)
+    billing_line1 = models.CharField("address line 1", max_length=200, blank=True)
+    billing_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    billing_city = models.CharField("city", max_length=100, blank=True)
+    billing_state = models.CharField("state", max_length=100, blank=True)
+    billing_postal_code = models.CharField("postal code", max_length=20, blank=True)
+    billing_country = models.CharField("country", max_length=2, blank=True, default="US")
+    po_number = models.CharField("purchase-order number", max_length=100, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_invoice_id = models.CharField(max_length=255, blank=True, db_index=True)
+    invoice_number = models.CharField(max_length=100, blank=True)
+    invoice_status = models.CharField(max_length=20, choices=InvoiceStatus.choices, blank=True)
+    invoice_due_at = models.DateTimeField(null=True, blank=True)
+    stripe_invoice_url = models.TextField("hosted invoice page", blank=True)
+    invoice_paid_out_of_band = models.BooleanField(
+        default=False, help_text="Paid outside Stripe (e.g. a cheque): a refund goes back the same way."
+    )
+    invoice_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PURCHASE)
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="additions",
+        help_text="For seats added later: the paid order they join once paid.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -87,7 +247,9 @@ class Order(models.Model):
         return f"{self.reference} – {self.buyer_name} ({self.seat_count} seat{'s' if self.seat_count != 1 else ''})"
 
     def get_absolute_url(self) -> str:
-        return reverse("registrations:order_detail", kwargs={"token": self.token})
+        # Seats added to a paid order are shown, and paid for, on that order's page.
+        token = self.parent.token if self.parent_id else self.token
+        return reverse("registrations:order_detail", kwargs={"token": token})
 
     @property
     def active_seat_count(self) -> int:
@@ -104,6 +266,15 @@ class Order(models.Model):
     @property
     def is_open_for_payment(self) -> bool:
         return self.status == self.Status.PENDING
+
+    @property
+    def is_invoiced(self) -> bool:
+        return self.payment_method == self.PaymentMethod.INVOICE
+
+    @property
+    def billing_address_lines(self) -> list[str]:
+        city = " ".join(part for part in (f"{self.billing_city}," if self.billing_city else "", self.billing_state, self.billing_postal_code) if part)
+        return [line for line in (self.billing_line1, self.billing_line2, city, self.billing_country) if line]
 
 
 class Seat(models.Model):

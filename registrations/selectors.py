@@ -2,12 +2,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from workshops.models import PreworkModule, Session, Workshop
-from workshops.selectors import workshops_for_catalog
+from workshops.selectors import NoPriceError, quote_for, workshops_for_catalog
 
 from .models import (
     CERTIFICATE_CODE_LENGTH,
@@ -79,7 +80,7 @@ def order_for_token(token: str) -> Order:
     """Raises Order.DoesNotExist for an unknown or malformed token."""
     if not TOKEN_PATTERN.fullmatch(token or ""):
         raise Order.DoesNotExist
-    return Order.objects.select_related("workshop").prefetch_related(
+    return Order.objects.select_related("workshop", "voucher", "quote").prefetch_related(
         Prefetch("workshop__sessions", queryset=Session.objects.order_by("starts_at"))
     ).get(token=token)
 
@@ -125,10 +126,16 @@ class OrderOverview:
     prework_minutes_total: int
     changes_close_at: datetime | None
     changes_open: bool
+    payments: list["OrderPayment"] | None = None  # only for an order that grew: each payment, for the receipt
+    pending_addition: Order | None = None  # seats added and not yet paid for
 
     @property
     def can_change_seats(self) -> bool:
         return self.order.is_paid and self.changes_open
+
+    @property
+    def can_add_seats(self) -> bool:
+        return self.can_change_seats and self.order.kind == Order.Kind.PURCHASE and self.pending_addition is None
 
 
 def order_overview(*, order: Order, now: datetime | None = None) -> OrderOverview:
@@ -138,12 +145,17 @@ def order_overview(*, order: Order, now: datetime | None = None) -> OrderOvervie
         seat.order = order  # the page reads seat.order; reuse the one already loaded
     total = PreworkModule.objects.filter(workshop_id=order.workshop_id).aggregate(n=Sum("minutes"))["n"] or 0
     workshop = order.workshop
+    additions = list(order.additions.filter(Q(status=Order.Status.MERGED) | seat_taking_orders(now=now)))
+    merged = [a for a in additions if a.status == Order.Status.MERGED]
+    pending = [a for a in additions if a.status != Order.Status.MERGED]
     return OrderOverview(
         order=order,
         seats=seats,
         prework_minutes_total=total,
         changes_close_at=workshop.seat_changes_close_at(),
         changes_open=seat_changes_open(workshop=workshop, now=now),
+        payments=order_payments(order=order) if merged else None,
+        pending_addition=max(pending, key=lambda a: a.created_at) if pending else None,
     )
 
 
@@ -463,3 +475,155 @@ def workshop_dashboard(*, now: datetime | None = None) -> list[WorkshopStats]:
         )
         for w in workshops
     ]
+
+
+def voucher_uses(*, voucher_id: int, now: datetime | None = None, exclude_order_id: int | None = None) -> int:
+    """Orders paid with the code, or holding it on a live hold: uses are reserved like seats."""
+    orders = Order.objects.filter(seat_taking_orders(now=now), voucher_id=voucher_id)
+    if exclude_order_id is not None:
+        orders = orders.exclude(pk=exclude_order_id)
+    return orders.count()
+
+
+def valid_quote(*, workshop: Workshop, reference: str, now: datetime | None = None) -> "Quote | None":
+    """A quote for this workshop that has not run out, by its reference (any case)."""
+    from .models import Quote
+
+    reference = (reference or "").strip().upper()
+    if not reference:
+        return None
+    return (
+        Quote.objects.select_related("voucher")
+        .filter(workshop=workshop, reference=reference, valid_until__gt=now or timezone.now())
+        .first()
+    )
+
+
+# --- Invoices and orders that grew -----------------------------------------------------------
+
+
+def invoice_orders_due_reminder(*, now: datetime, days_before: int) -> QuerySet[Order]:
+    """Sent, unpaid invoices whose seat hold lapses within `days_before` days and that had no reminder yet."""
+    return Order.objects.filter(
+        payment_method=Order.PaymentMethod.INVOICE,
+        status=Order.Status.PENDING,
+        invoice_status=Order.InvoiceStatus.OPEN,
+        invoice_reminder_sent_at__isnull=True,
+        hold_expires_at__gt=now,
+        hold_expires_at__lte=now + timedelta(days=days_before),
+    ).order_by("hold_expires_at", "pk")
+
+
+def invoice_orders_lapsed(*, now: datetime) -> QuerySet[Order]:
+    """Invoice orders still open for payment whose seat hold has lapsed (their seats already count as free)."""
+    return Order.objects.filter(
+        payment_method=Order.PaymentMethod.INVOICE, status=Order.Status.PENDING, hold_expires_at__lte=now
+    ).order_by("hold_expires_at", "pk")
+
+
+def invoices_to_void() -> QuerySet[Order]:
+    """Closed orders whose Stripe invoice can still be paid."""
+    return Order.objects.filter(
+        status__in=(Order.Status.EXPIRED, Order.Status.CANCELLED, Order.Status.FAILED),
+        invoice_status=Order.InvoiceStatus.OPEN,
+    ).exclude(stripe_invoice_id="").order_by("pk")
+
+
+@dataclass(frozen=True)
+class OrderPayment:
+    """One payment behind an order: its own, or one batch of seats added later."""
+
+    order_id: int
+    reference: str
+    seat_count: int
+    amount_cents: int
+    paid_at: datetime | None
+    payment_method: str
+    payment_intent_id: str
+    invoice_id: str
+    invoice_number: str
+    is_addition: bool
+
+    @property
+    def payment_reference(self) -> str:
+        return self.invoice_number or self.payment_intent_id
+
+
+def _payment(order: Order, *, amount_cents: int, seat_count: int) -> OrderPayment:
+    return OrderPayment(
+        order_id=order.pk,
+        reference=order.reference,
+        seat_count=seat_count,
+        amount_cents=amount_cents,
+        paid_at=order.paid_at,
+        payment_method=order.payment_method,
+        payment_intent_id=order.stripe_payment_intent_id,
+        invoice_id=order.stripe_invoice_id,
+        invoice_number=order.invoice_number,
+        is_addition=order.kind == Order.Kind.ADDITION,
+    )
+
+
+def order_payments(*, order: Order) -> list[OrderPayment]:
+    """The payments an order was paid with, oldest first: the order's own, then each batch of added seats."""
+    additions = list(order.additions.filter(status=Order.Status.MERGED).order_by("paid_at", "pk"))
+    own = _payment(
+        order,
+        amount_cents=order.total_cents - sum(a.total_cents for a in additions),
+        seat_count=order.seat_count - sum(a.seat_count for a in additions),
+    )
+    return [own] + [_payment(a, amount_cents=a.total_cents, seat_count=a.seat_count) for a in additions]
+
+
+def refund_allocation(*, order: Order, already_refunded_cents: int, amount_cents: int) -> list[tuple[OrderPayment, int]]:
+    """Which payments a refund of `amount_cents` comes from: newest first, after what earlier refunds took.
+
+    Seats added last are refunded from their own payment first, so no Stripe refund is ever
+    larger than the charge it returns.
+    """
+    parts = []
+    for payment in reversed(order_payments(order=order)):
+        room = payment.amount_cents
+        skipped = min(room, already_refunded_cents)
+        already_refunded_cents -= skipped
+        room -= skipped
+        take = min(room, amount_cents)
+        if take > 0:
+            parts.append((payment, take))
+            amount_cents -= take
+    return parts
+
+
+def refunded_from_payment(*, order: Order, payment_intent_id: str) -> int:
+    """How much of an order's recorded refunds came out of one of its payments."""
+    parts = refund_allocation(order=order, already_refunded_cents=0, amount_cents=order.refunded_cents)
+    return sum(cents for payment, cents in parts if payment.payment_intent_id == payment_intent_id)
+
+
+def addition_difference_cents(*, order: Order, new_total_cents: int) -> int:
+    """What adding seats costs: the new seat count's total at its tier, less what the seats already bought cost at theirs."""
+    return new_total_cents - order.unit_price_cents * order.seat_count
+
+
+@dataclass(frozen=True)
+class AdditionPrice:
+    extra_seats: int
+    unit_price_cents: int
+    difference_cents: int
+
+
+def addition_prices(*, order: Order, tiers: list, up_to: int = 5) -> list[AdditionPrice]:
+    """What adding 1 to `up_to` seats to a paid order would cost, for the order page."""
+    rows = []
+    for extra in range(1, up_to + 1):
+        if order.seat_count + extra > settings.MAX_SEATS_PER_ORDER:
+            break
+        try:
+            quote = quote_for(tiers=tiers, seat_count=order.seat_count + extra)
+        except NoPriceError:
+            break
+        difference = addition_difference_cents(order=order, new_total_cents=quote.total_cents)
+        if difference <= 0:
+            break
+        rows.append(AdditionPrice(extra_seats=extra, unit_price_cents=quote.unit_price_cents, difference_cents=difference))
+    return rows

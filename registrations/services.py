@@ -2,18 +2,32 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from workshops.models import Workshop
 from workshops.selectors import quote_for
+from workshops.templatetags.workshop_tags import usd
 
 from . import emails, payments, selectors, tasks
-from .models import Attendance, Certificate, Order, PreworkCompletion, ReminderSent, Refund, Seat, SeatAlert, new_token
+from .models import (
+    Attendance,
+    Certificate,
+    Order,
+    PreworkCompletion,
+    Quote,
+    ReminderSent,
+    Refund,
+    Seat,
+    SeatAlert,
+    Voucher,
+    new_token,
+    new_voucher_code,
+)
 from .selectors import seat_changes_open, seats_taken
 
 logger = logging.getLogger(__name__)
@@ -94,13 +108,16 @@ def place_order(
     seat_count: int,
     buyer_attends: bool,
     attendees: list[AttendeeData],
+    voucher_code: str = "",
+    from_quote: Quote | None = None,
     now: datetime | None = None,
 ) -> Order:
     """Create an order and hold its seats, never beyond capacity.
 
     The workshop row is locked while paid seats and live holds are counted, so
-    concurrent buyers queue here for a moment instead of overselling.
-    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError.
+    concurrent buyers queue here for a moment instead of overselling. A voucher's
+    row is locked the same way while its uses are counted.
+    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError, VoucherError.
     """
     now = now or timezone.now()
     if not 1 <= seat_count <= settings.MAX_SEATS_PER_ORDER:
@@ -115,6 +132,10 @@ def place_order(
         seats_left = locked.capacity - seats_taken(workshop_id=locked.pk, now=now)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)
+        voucher, discount = None, 0
+        if voucher_code.strip():
+            voucher = _claim_voucher(code=voucher_code, workshop=locked, now=now)
+            discount = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=seat_count)
         order = Order.objects.create(
             workshop=locked,
             buyer_name=buyer_name,
@@ -124,7 +145,11 @@ def place_order(
             buyer_attends=buyer_attends,
             seat_count=seat_count,
             unit_price_cents=quote.unit_price_cents,
-            total_cents=quote.total_cents,
+            subtotal_cents=quote.total_cents,
+            discount_cents=discount,
+            voucher=voucher,
+            quote=from_quote,
+            total_cents=quote.total_cents - discount,
             tier_min_seats=quote.tier_min_seats,
             hold_expires_at=now + hold_duration(),
             is_test_payment=payments.is_test_payment_mode(),
@@ -146,7 +171,83 @@ def place_order(
     return order
 
 
-def _renew_hold(*, order: Order, now: datetime) -> Order:
+class VoucherError(RegistrationError):
+    """The code cannot be used; the message goes beside the code field."""
+
+
+def _usable_voucher(*, code: str, workshop: Workshop, now: datetime, lock: bool) -> Voucher:
+    vouchers = Voucher.objects.select_for_update() if lock else Voucher.objects
+    voucher = vouchers.filter(code=code.strip().upper()).first()
+    if voucher is None or not voucher.is_active:
+        raise VoucherError("This code is not valid. Check it and try again, or leave the box empty.")
+    if voucher.workshop_id and voucher.workshop_id != workshop.pk:
+        raise VoucherError("This code is for a different workshop.")
+    if voucher.valid_from and now < voucher.valid_from:
+        raise VoucherError(f"This code can be used from {timezone.localtime(voucher.valid_from, workshop.tz):%B %-d, %Y}.")
+    if voucher.valid_until and now >= voucher.valid_until:
+        raise VoucherError(f"This code expired on {timezone.localtime(voucher.valid_until, workshop.tz):%B %-d, %Y}.")
+    if voucher.max_uses is not None and selectors.voucher_uses(voucher_id=voucher.pk, now=now) >= voucher.max_uses:
+        raise VoucherError("This code has already been used as many times as it allows.")
+    return voucher
+
+
+def _claim_voucher(*, code: str, workshop: Workshop, now: datetime) -> Voucher:
+    # Called inside place_order's transaction: the voucher row stays locked until the
+    # order holding it commits, so a code with one use left is never used twice.
+    return _usable_voucher(code=code, workshop=workshop, now=now, lock=True)
+
+
+def check_voucher(*, code: str, workshop: Workshop, now: datetime | None = None) -> Voucher:
+    """Look a code up for a price preview or a quote. Raises VoucherError."""
+    return _usable_voucher(code=code, workshop=workshop, now=now or timezone.now(), lock=False)
+
+
+def complete_free_order(*, order: Order) -> Order:
+    """A 100 % scholarship: the order is confirmed without any payment step."""
+    if order.total_cents != 0:
+        raise OrderNotPayableError("This order has an amount to pay.")
+    return fulfil_order(order=order)
+
+
+def create_quote(
+    *,
+    workshop: Workshop,
+    contact_name: str,
+    contact_email: str,
+    organisation: str,
+    seat_count: int,
+    voucher_code: str = "",
+    now: datetime | None = None,
+) -> Quote:
+    """Price seats for a purchase-order request, valid for QUOTE_VALID_DAYS or until registration closes.
+
+    Raises NoPriceError, VoucherError.
+    """
+    now = now or timezone.now()
+    price = quote_for(tiers=workshop.tier_list, seat_count=seat_count)
+    voucher = check_voucher(code=voucher_code, workshop=workshop, now=now) if voucher_code.strip() else None
+    discount = voucher.discount_cents(subtotal_cents=price.total_cents, seat_count=seat_count) if voucher else 0
+    valid_until = now + timedelta(days=settings.QUOTE_VALID_DAYS)
+    closes = workshop.registration_closes()
+    if closes and closes < valid_until:
+        valid_until = closes
+    return Quote.objects.create(
+        workshop=workshop,
+        contact_name=contact_name,
+        contact_email=contact_email,
+        organisation=organisation,
+        seat_count=seat_count,
+        unit_price_cents=price.unit_price_cents,
+        tier_min_seats=price.tier_min_seats,
+        subtotal_cents=price.total_cents,
+        discount_cents=discount,
+        voucher=voucher,
+        total_cents=price.total_cents - discount,
+        valid_until=valid_until,
+    )
+
+
+def _renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None) -> Order:
     with transaction.atomic():
         locked_workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -155,7 +256,7 @@ def _renew_hold(*, order: Order, now: datetime) -> Order:
         left = locked_workshop.capacity - seats_taken(workshop_id=locked_workshop.pk, now=now, exclude_order_id=order.pk)
         if order.active_seat_count > left:
             raise NotEnoughSeatsError(left)
-        order.hold_expires_at = now + hold_duration()
+        order.hold_expires_at = now + (duration or hold_duration())
         order.save(update_fields=["hold_expires_at", "updated_at"])
     return order
 
@@ -175,10 +276,11 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
     if order.hold_expires_at - now < timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES):
         order = _renew_hold(order=order, now=now)
     Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
+    product_name, description = _checkout_text(order)
     session = payments.create_checkout_session(
         order=order,
-        product_name=order.workshop.title,
-        description=f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''} – order {order.reference}",
+        product_name=product_name,
+        description=description,
         expires_at=int(order.hold_expires_at.timestamp()),
         attempt=int(order.hold_expires_at.timestamp()),
     )
@@ -191,11 +293,12 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
     return session.url
 
 
-def _lock(order_id: int) -> tuple[Workshop, Order]:
+def _lock(order: Order) -> tuple[Workshop, Order]:
     # Always workshop first, then order: the same order place_order uses, so no deadlock.
-    workshop_id = Order.objects.values_list("workshop_id", flat=True).get(pk=order_id)
-    workshop = Workshop.objects.select_for_update().get(pk=workshop_id)
-    order = Order.objects.select_for_update().get(pk=order_id)
+    # (An order never moves to another workshop, so the caller's copy names the right row.)
+    workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    order.workshop = workshop
     return workshop, order
 
 
@@ -207,9 +310,10 @@ def fulfil_order(*, order: Order, payment_intent_id: str = "", checkout_session_
     still free; otherwise the order is flagged and refunded, never oversold.
     """
     now = timezone.now()
-    with transaction.atomic():
-        workshop, order = _lock(order.pk)
-        if order.status in (Order.Status.PAID, Order.Status.NEEDS_REFUND, Order.Status.REFUNDED):
+    # No savepoint when nested (the webhook's transaction): any error rolls the whole delivery back anyway.
+    with transaction.atomic(savepoint=False):
+        workshop, order = _lock(order)
+        if order.status in (Order.Status.PAID, Order.Status.NEEDS_REFUND, Order.Status.REFUNDED, Order.Status.MERGED):
             return order
         if payment_intent_id:
             order.stripe_payment_intent_id = payment_intent_id
@@ -220,28 +324,41 @@ def fulfil_order(*, order: Order, payment_intent_id: str = "", checkout_session_
         )
         if not hold_is_live:
             left = workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now, exclude_order_id=order.pk)
+            problem = ""
             if order.active_seat_count > left:
+                problem = f"only {max(left, 0)} seat(s) were left"
+            elif order.voucher_id:
+                voucher = Voucher.objects.select_for_update().get(pk=order.voucher_id)
+                used = selectors.voucher_uses(voucher_id=voucher.pk, now=now, exclude_order_id=order.pk)
+                if voucher.max_uses is not None and used >= voucher.max_uses:
+                    problem = f"code {voucher.code} had been used up meanwhile"
+            if problem:
                 order.status = Order.Status.NEEDS_REFUND
                 order.staff_note = (
-                    f"{now:%Y-%m-%d %H:%M} UTC: paid after its seat hold lapsed and only {max(left, 0)} seat(s) "
-                    "were left, so the payment is being refunded."
+                    f"{now:%Y-%m-%d %H:%M} UTC: paid after its seat hold lapsed and {problem}, "
+                    "so the payment is being refunded."
                 ).strip()
                 order.save()
                 # Stripe is called from a task after commit; the task row commits with this flag.
                 tasks.refund_oversold_order.enqueue(order.pk)
                 return order
+        if order.kind == Order.Kind.ADDITION:
+            return _merge_addition(addition=order, now=now)
         order.status = Order.Status.PAID
         order.paid_at = now
         order.confirmation_sent_at = now
         order.save()
         # Queued in this transaction: the email exists exactly when the payment is recorded.
-        emails.send_order_confirmation(order_id=order.pk)
+        emails.send_order_confirmation(order=order)
     return order
 
 
 def refund_oversold(*, order_id: int) -> None:
     """Refund an order that was paid after its hold lapsed and the seats were gone."""
     order = Order.objects.get(pk=order_id)
+    if order.kind == Order.Kind.ADDITION:
+        _refund_addition(order=order)
+        return
     try:
         refund_seats(order=order, seats=list(order.seats.filter(status=Seat.Status.ACTIVE)), reason="Sold out after the hold lapsed")
     except (RefundError, payments.PaymentProviderError):
@@ -253,7 +370,7 @@ def refund_oversold(*, order_id: int) -> None:
 def mark_processing(*, order: Order, checkout_session_id: str = "") -> Order:
     """Checkout finished with a delayed payment method: keep the seats held until it settles."""
     with transaction.atomic():
-        _, order = _lock(order.pk)
+        _, order = _lock(order)
         if order.status == Order.Status.PENDING:
             order.status = Order.Status.PROCESSING
             order.stripe_checkout_session_id = checkout_session_id or order.stripe_checkout_session_id
@@ -324,11 +441,12 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
         order.save()
         refund = Refund.objects.create(order=order, seat_count=len(active), amount_cents=amount, reason=reason)
     try:
-        refund_id = payments.create_refund(
-            payment_intent_id=order.stripe_payment_intent_id,
+        refund_ids, outside_cents = _refund_payments(
+            order=order,
             amount_cents=amount,
+            already_refunded_cents=order.refunded_cents - amount,
             idempotency_key=f"refund-{order.reference}-{'-'.join(map(str, seat_ids))}",
-            reason_note=reason,
+            reason=reason,
         )
     except payments.PaymentProviderError:
         # Put everything back so staff can retry; the money never moved.
@@ -341,22 +459,31 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
             locked.save()
             refund.delete()
         raise
-    refund.stripe_refund_id = refund_id
-    refund.save(update_fields=["stripe_refund_id"])
+    refund.stripe_refund_id = ", ".join(refund_ids)[:255]
+    if outside_cents:
+        refund.reason = (f"{reason} " if reason else "") + (
+            f"({usd(outside_cents)} was paid outside Stripe, e.g. by cheque: return it the same way.)"
+        )
+    refund.save(update_fields=["stripe_refund_id", "reason"])
     return refund
 
 
-def record_stripe_refund(*, order: Order, amount_refunded_cents: int) -> bool:
+def record_stripe_refund(*, order: Order, amount_refunded_cents: int, payment_intent_id: str = "") -> bool:
     """A `charge.refunded` event: catch up with refunds made in Stripe's dashboard.
 
     Refunds started here already moved `refunded_cents`, so their events change nothing.
+    An order that grew has one payment per batch of seats; its refunds are compared with
+    what this site refunded from that one payment (newest payment first).
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        extra = amount_refunded_cents - order.refunded_cents
+        known = order.refunded_cents
+        if payment_intent_id and order.additions.filter(status=Order.Status.MERGED).exists():
+            known = selectors.refunded_from_payment(order=order, payment_intent_id=payment_intent_id)
+        extra = amount_refunded_cents - known
         if extra <= 0:
             return False
-        order.refunded_cents = min(amount_refunded_cents, order.total_cents)
+        order.refunded_cents = min(order.refunded_cents + extra, order.total_cents)
         Refund.objects.create(order=order, seat_count=0, amount_cents=extra, reason="Refunded in Stripe")
         if order.refunded_cents >= order.total_cents:
             order.status = Order.Status.REFUNDED
@@ -559,3 +686,501 @@ def set_attendance(*, seats: list[Seat], session_number: int, attended: bool) ->
                 deleted, _ = Attendance.objects.filter(seat=seat, session=session).delete()
                 changed += bool(deleted)
     return changed
+
+
+def generate_vouchers(
+    *,
+    count: int,
+    prefix: str,
+    label: str,
+    kind: str,
+    percent_off: int | None,
+    amount_off_cents: int | None,
+    applies_to: str,
+    workshop: Workshop | None,
+    valid_until: datetime | None,
+) -> list[Voucher]:
+    """Create a batch of single-use codes (scholarships), each unguessable. Raises ValueError."""
+    if not 1 <= count <= 500:
+        raise ValueError("Generate between 1 and 500 codes at a time.")
+    prefix = "".join(ch for ch in prefix.upper() if ch.isalnum())[:12]
+    with transaction.atomic():
+        vouchers = []
+        while len(vouchers) < count:
+            code = new_voucher_code(prefix)
+            if Voucher.objects.filter(code=code).exists() or any(v.code == code for v in vouchers):
+                continue
+            vouchers.append(
+                Voucher(
+                    code=code,
+                    label=label,
+                    kind=kind,
+                    percent_off=percent_off if kind == Voucher.Kind.PERCENT else None,
+                    amount_off_cents=amount_off_cents if kind == Voucher.Kind.FIXED else None,
+                    applies_to=applies_to,
+                    workshop=workshop,
+                    valid_until=valid_until,
+                    max_uses=1,
+                )
+            )
+        Voucher.objects.bulk_create(vouchers)
+    return vouchers
+
+
+# --- Paying by invoice (purchase orders) -------------------------------------------------
+
+
+class InvoiceError(Exception):
+    """An invoice action staff asked for cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class BillingDetails:
+    """Who receives and pays the invoice, and the purchase-order number to print on it."""
+
+    name: str
+    email: str
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    line2: str = ""
+    country: str = "US"
+    po_number: str = ""
+
+
+def invoice_hold_days() -> int:
+    return getattr(settings, "INVOICE_HOLD_DAYS", 14)
+
+
+def invoice_reminder_days() -> int:
+    return getattr(settings, "INVOICE_REMINDER_DAYS", 3)
+
+
+def invoice_hold_duration() -> timedelta:
+    return timedelta(days=invoice_hold_days())
+
+
+def _apply_billing(order: Order, billing: BillingDetails) -> None:
+    order.payment_method = Order.PaymentMethod.INVOICE
+    order.billing_name = billing.name.strip()
+    order.billing_email = billing.email.strip()
+    order.billing_line1 = billing.line1.strip()
+    order.billing_line2 = billing.line2.strip()
+    order.billing_city = billing.city.strip()
+    order.billing_state = billing.state.strip()
+    order.billing_postal_code = billing.postal_code.strip()
+    order.billing_country = (billing.country.strip() or "US").upper()
+    order.po_number = billing.po_number.strip()
+
+
+def place_invoice_order(*, billing: BillingDetails, now: datetime | None = None, **order_fields) -> Order:
+    """place_order for an organisation paying by invoice: the seats are held for INVOICE_HOLD_DAYS (default 14).
+
+    Takes place_order's keyword arguments, and raises what it raises.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        # One transaction with place_order's, so its workshop lock lasts until the longer hold is saved.
+        order = place_order(now=now, **order_fields)
+        _apply_billing(order, billing)
+        order.hold_expires_at = now + invoice_hold_duration()
+        order.save()
+    return order
+
+
+def _addition_label(order: Order) -> str:
+    seats = f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''}"
+    if order.tier_min_seats > 1:
+        return f"Add {seats} (team price now {usd(order.unit_price_cents)} each)"
+    return f"Add {seats} ({usd(order.unit_price_cents)} each)"
+
+
+def _checkout_text(order: Order) -> tuple[str, str]:
+    """The product name and description Stripe shows the buyer."""
+    if order.kind == Order.Kind.ADDITION:
+        return _addition_label(order), f"{order.workshop.title} – order {order.parent.reference}"
+    seats = f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''}"
+    return order.workshop.title, f"{seats} – order {order.reference}"
+
+
+def _invoice_lines(order: Order) -> list[payments.InvoiceLine]:
+    """Invoice items adding up to exactly the order's total."""
+    if order.kind == Order.Kind.ADDITION:
+        label = f"{order.workshop.title}: {_addition_label(order)}, order {order.parent.reference}"
+        return [payments.InvoiceLine(description=label, unit_amount_cents=order.total_cents)]
+    price = "team price" if order.tier_min_seats > 1 else "per participant"
+    lines = [
+        payments.InvoiceLine(
+            description=f"{order.workshop.title}: seat ({price}), order {order.reference}",
+            quantity=order.seat_count,
+            unit_amount_cents=order.unit_price_cents,
+        )
+    ]
+    discount = order.unit_price_cents * order.seat_count - order.total_cents
+    if discount > 0:
+        code = f" (code {order.voucher.code})" if order.voucher_id else ""
+        lines.append(payments.InvoiceLine(description=f"Discount{code}", amount_cents=-discount))
+    return lines
+
+
+def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
+    """Create, finalize and send the Stripe invoice for a pending invoice order.
+
+    A retry resumes where a failed attempt stopped (each step is stored, and has its own
+    idempotency key); an invoice already sent is not sent again. A lapsed hold is renewed
+    for INVOICE_HOLD_DAYS if the seats are still free.
+    Raises OrderNotPayableError, NotEnoughSeatsError, payments.PaymentProviderError.
+    """
+    now = now or timezone.now()
+    order.refresh_from_db()
+    if order.status != Order.Status.PENDING or order.payment_method != Order.PaymentMethod.INVOICE:
+        raise OrderNotPayableError("This order can no longer be paid.")
+    if order.invoice_status == Order.InvoiceStatus.OPEN and order.stripe_invoice_url:
+        return order
+    if order.hold_expires_at <= now:
+        order = _renew_hold(order=order, now=now, duration=invoice_hold_duration())
+    Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
+    title = order.workshop.title if order.kind == Order.Kind.PURCHASE else f"{order.workshop.title} (seats added)"
+    try:
+        invoice = payments.issue_invoice(
+            order=order,
+            lines=_invoice_lines(order),
+            days_until_due=invoice_hold_days(),
+            description=f"{title}, order {order.reference}. Seats are held until this invoice is due.",
+            customer_id=order.stripe_customer_id,
+            invoice_id=order.stripe_invoice_id,
+        )
+    except payments.InvoiceStepError as exc:
+        # Keep what was created, so the retry continues with the same customer and invoice.
+        Order.objects.filter(pk=order.pk).update(
+            stripe_customer_id=exc.customer_id or order.stripe_customer_id,
+            stripe_invoice_id=exc.invoice_id or order.stripe_invoice_id,
+            invoice_status=Order.InvoiceStatus.DRAFT if exc.invoice_id else order.invoice_status,
+            updated_at=now,
+        )
+        raise
+    due_at = datetime.fromtimestamp(invoice.due_date, tz=UTC) if invoice.due_date else order.hold_expires_at
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        order.stripe_customer_id = invoice.customer_id
+        order.stripe_invoice_id = invoice.id
+        order.invoice_number = invoice.number
+        order.invoice_due_at = due_at
+        order.stripe_invoice_url = invoice.hosted_invoice_url
+        order.is_test_payment = payments.is_test_payment_mode()
+        # A webhook may already have recorded a payment; never move it back to "open".
+        if order.invoice_status in ("", Order.InvoiceStatus.DRAFT) and invoice.status in Order.InvoiceStatus.values:
+            order.invoice_status = invoice.status
+        order.save()
+        if order.status == Order.Status.PENDING:
+            emails.send_invoice_issued(order_id=order.pk)
+    return order
+
+
+def record_invoice_paid(
+    *, order: Order, invoice_id: str = "", payment_intent_id: str = "", paid_out_of_band: bool = False
+) -> Order:
+    """An invoice was paid (on Stripe's page, or out of band): fulfil the order once.
+
+    A payment after the hold lapsed follows fulfil_order's rule: accepted while the seats
+    are still free, refunded otherwise. Repeats change nothing.
+    """
+    with transaction.atomic():
+        # fulfil_order takes the workshop and order locks first, in the usual order.
+        order = fulfil_order(order=order, payment_intent_id=payment_intent_id)
+        changes = {"invoice_status": Order.InvoiceStatus.PAID, "updated_at": timezone.now()}
+        if paid_out_of_band:
+            changes["invoice_paid_out_of_band"] = True
+        if invoice_id and not order.stripe_invoice_id:
+            changes["stripe_invoice_id"] = invoice_id
+        Order.objects.filter(pk=order.pk).update(**changes)
+    order.refresh_from_db()
+    return order
+
+
+def close_invoice_order(*, order: Order, invoice_id: str, invoice_status: str) -> bool:
+    """The invoice was voided or written off in Stripe: close the order and free its seats.
+
+    An event about some other invoice than the order's own changes nothing. Returns
+    whether the order was closed.
+    """
+    if order.stripe_invoice_id and invoice_id and order.stripe_invoice_id != invoice_id:
+        return False
+    with transaction.atomic():
+        changed = _close(order=order, status=Order.Status.CANCELLED)
+        Order.objects.filter(pk=order.pk).exclude(invoice_status=Order.InvoiceStatus.PAID).update(
+            invoice_status=invoice_status, updated_at=timezone.now()
+        )
+    return changed
+
+
+def mark_invoice_paid_out_of_band(*, order: Order) -> Order:
+    """Staff received the money outside Stripe (a cheque): mark the invoice paid in Stripe and fulfil the order.
+
+    The `invoice.paid` event Stripe sends afterwards finds the order paid and changes nothing.
+    Raises InvoiceError, payments.PaymentProviderError (e.g. the invoice was voided).
+    """
+    order.refresh_from_db()
+    if order.payment_method != Order.PaymentMethod.INVOICE or not order.stripe_invoice_id:
+        raise InvoiceError(f"{order.reference} has no invoice.")
+    if order.status not in (Order.Status.PENDING, Order.Status.EXPIRED) or order.invoice_status == Order.InvoiceStatus.PAID:
+        raise InvoiceError(f"{order.reference} is {order.get_status_display().lower()}; only an unpaid invoice can be marked paid.")
+    payments.pay_invoice_out_of_band(order.stripe_invoice_id, idempotency_key=f"invoice-paid-out-of-band-{order.reference}")
+    return record_invoice_paid(order=order, invoice_id=order.stripe_invoice_id, paid_out_of_band=True)
+
+
+def set_po_number(*, order: Order, po_number: str) -> Order:
+    """The buyer adds, changes or clears the purchase-order number printed on the receipt.
+
+    Raises RegistrationError for an order that was closed unpaid.
+    """
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status not in (Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.PAID):
+            raise RegistrationError("This order is closed, so its purchase-order number can no longer change.")
+        order.po_number = po_number.strip()
+        order.save(update_fields=["po_number", "updated_at"])
+    return order
+
+
+@dataclass(frozen=True)
+class InvoicesTidied:
+    reminded: int
+    lapsed: int
+    voided: int
+
+
+def _remind_invoice_once(*, order: Order, now: datetime) -> bool:
+    with transaction.atomic():
+        # The conditional update is the once-only guard: an overlapping run updates nothing and sends nothing.
+        claimed = Order.objects.filter(
+            pk=order.pk, status=Order.Status.PENDING, invoice_reminder_sent_at__isnull=True
+        ).update(invoice_reminder_sent_at=now)
+        if claimed:
+            emails.send_invoice_reminder(order_id=order.pk)
+    return bool(claimed)
+
+
+def _lapse_invoice_order(*, order: Order, now: datetime) -> bool:
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.status != Order.Status.PENDING or locked.hold_expires_at > now:
+            return False
+        if not _close(order=locked, status=Order.Status.EXPIRED):
+            return False
+        emails.send_invoice_lapsed(order_id=locked.pk)
+    return True
+
+
+def tidy_invoices(*, now: datetime | None = None) -> InvoicesTidied:
+    """Remind before an unpaid invoice's seat hold lapses, and close and void the ones that lapsed.
+
+    The reminder goes out once, INVOICE_REMINDER_DAYS (default 3) days before. A lapsed
+    hold already stopped counting against capacity; this closes the order, tells the buyer,
+    and voids the invoice in Stripe so it can no longer be paid (retried on the next run
+    if Stripe is down). Safe to run every few minutes. Raises nothing.
+    """
+    now = now or timezone.now()
+    reminded = sum(
+        _remind_invoice_once(order=order, now=now)
+        for order in selectors.invoice_orders_due_reminder(now=now, days_before=invoice_reminder_days())
+    )
+    lapsed = sum(_lapse_invoice_order(order=order, now=now) for order in selectors.invoice_orders_lapsed(now=now))
+    voided = 0
+    for order in selectors.invoices_to_void():
+        try:
+            payments.void_invoice(order.stripe_invoice_id, idempotency_key=f"invoice-void-{order.reference}")
+        except payments.PaymentProviderError:
+            # Paid a moment ago (its webhook decides), or Stripe is down (the next run retries).
+            logger.warning("Could not void invoice %s of %s yet", order.stripe_invoice_id, order.reference)
+            continue
+        voided += Order.objects.filter(pk=order.pk, invoice_status=Order.InvoiceStatus.OPEN).update(
+            invoice_status=Order.InvoiceStatus.VOID, updated_at=now
+        )
+    return InvoicesTidied(reminded=reminded, lapsed=lapsed, voided=voided)
+
+
+def _refund_payments(
+    *, order: Order, amount_cents: int, already_refunded_cents: int, idempotency_key: str, reason: str
+) -> tuple[list[str], int]:
+    """Send a refund back through the payments it came from, newest first.
+
+    An order that grew was paid in several payments (its own and one per batch of seats
+    added); each part of the refund goes to one of them. Returns the Stripe refund ids and
+    the cents that were paid outside Stripe (a cheque), which staff return themselves.
+    Raises payments.PaymentProviderError.
+    """
+    refund_ids, outside = [], 0
+    for payment, cents in selectors.refund_allocation(
+        order=order, already_refunded_cents=already_refunded_cents, amount_cents=amount_cents
+    ):
+        intent = payment.payment_intent_id
+        if not intent and payment.invoice_id:
+            intent = payments.invoice_payment_intent_id(payment.invoice_id)
+            if not intent:
+                outside += cents
+                continue
+            Order.objects.filter(pk=payment.order_id).update(stripe_payment_intent_id=intent)
+        key = idempotency_key if payment.order_id == order.pk else f"{idempotency_key}-{payment.reference}"
+        refund_ids.append(
+            payments.create_refund(payment_intent_id=intent, amount_cents=cents, idempotency_key=key, reason_note=reason)
+        )
+    return refund_ids, outside
+
+
+# --- A team grows: seats added to a paid order --------------------------------------------
+
+
+def pending_addition(*, order: Order, now: datetime | None = None) -> Order | None:
+    """Seats the lead asked to add and has not paid for yet, while their hold lasts."""
+    now = now or timezone.now()
+    return (
+        order.additions.filter(selectors.seat_taking_orders(now=now))
+        .exclude(status=Order.Status.PAID)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def place_addition(
+    *, order: Order, extra_seats: int, billing: BillingDetails | None = None, now: datetime | None = None
+) -> Order:
+    """Hold more seats for a paid order; the team pays only the difference to the new tier's total.
+
+    The price is recomputed on the order's new seat count (3 seats paid at $120 growing to
+    5 at $100 each costs $500 - $360 = $140). The seats are held like a new order's (31
+    minutes for Checkout, INVOICE_HOLD_DAYS with `billing`), under the same workshop lock
+    and capacity count as place_order, and join the order when paid.
+    Raises SeatChangesClosedError, SeatChangeError, RegistrationClosedError, NotEnoughSeatsError, NoPriceError.
+    """
+    now = now or timezone.now()
+    if extra_seats < 1:
+        raise SeatChangeError("Add at least one seat.", field="extra_seats")
+    with transaction.atomic():
+        workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
+        parent = Order.objects.select_for_update().get(pk=order.pk)
+        ensure_seat_changes_open(order=parent, now=now)
+        if parent.kind != Order.Kind.PURCHASE:
+            raise SeatChangeError("Seats can only be added to the original order.")
+        if not workshop.is_published or workshop.registration_state(now) != "open":
+            raise RegistrationClosedError("Registration has closed, so seats can no longer be added online.")
+        if parent.refunded_seat_count:
+            raise SeatChangeError(
+                "Seats on this order were refunded, so please reply to your confirmation email and we will add seats for you."
+            )
+        if pending_addition(order=parent, now=now) is not None:
+            raise SeatChangeError("You have added seats that are still awaiting payment. Pay for them or cancel them first.")
+        new_count = parent.seat_count + extra_seats
+        if new_count > settings.MAX_SEATS_PER_ORDER:
+            room = settings.MAX_SEATS_PER_ORDER - parent.seat_count
+            raise SeatChangeError(
+                f"One order can hold up to {settings.MAX_SEATS_PER_ORDER} seats, so you can add {max(room, 0)} more.",
+                field="extra_seats",
+            )
+        left = workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now)
+        if extra_seats > left:
+            raise NotEnoughSeatsError(left)
+        quote = quote_for(tiers=list(workshop.price_tiers.all()), seat_count=new_count)
+        difference = selectors.addition_difference_cents(order=parent, new_total_cents=quote.total_cents)
+        if difference <= 0:
+            raise SeatChangeError("Please reply to your confirmation email and we will add these seats for you.")
+        addition = Order(
+            workshop=workshop,
+            kind=Order.Kind.ADDITION,
+            parent=parent,
+            buyer_name=parent.buyer_name,
+            buyer_email=parent.buyer_email,
+            organisation=parent.organisation,
+            role=parent.role,
+            buyer_attends=False,
+            seat_count=extra_seats,
+            unit_price_cents=quote.unit_price_cents,
+            subtotal_cents=difference,
+            total_cents=difference,
+            tier_min_seats=quote.tier_min_seats,
+            hold_expires_at=now + (invoice_hold_duration() if billing else hold_duration()),
+            is_test_payment=payments.is_test_payment_mode(),
+        )
+        if billing is not None:
+            _apply_billing(addition, billing)
+        addition.save()
+    return addition
+
+
+def _merge_addition(*, addition: Order, now: datetime) -> Order:
+    """Paid seats join their order in this transaction: the order's seat count, tier and total
+    change, new unnamed seats appear, and the addition stops counting on its own."""
+    # Called by fulfil_order with the workshop and the addition locked; the parent is locked last.
+    parent = Order.objects.select_for_update().get(pk=addition.parent_id)
+    addition.paid_at = now
+    if parent.status != Order.Status.PAID or parent.refunded_seat_count:
+        addition.status = Order.Status.NEEDS_REFUND
+        addition.staff_note = (
+            f"{now:%Y-%m-%d %H:%M} UTC: paid, but order {parent.reference} is "
+            f"{parent.get_status_display().lower()} or had seats refunded, so the payment is being refunded."
+        )
+        addition.save()
+        tasks.refund_oversold_order.enqueue(addition.pk)
+        return addition
+    first = (parent.seats.aggregate(n=Max("position"))["n"] or 0) + 1
+    Seat.objects.bulk_create(Seat(order=parent, position=p) for p in range(first, first + addition.seat_count))
+    parent.seat_count += addition.seat_count
+    parent.unit_price_cents = addition.unit_price_cents
+    parent.tier_min_seats = addition.tier_min_seats
+    parent.subtotal_cents = parent.unit_price_cents * parent.seat_count
+    parent.total_cents += addition.total_cents
+    parent.save()
+    addition.status = Order.Status.MERGED
+    addition.save()
+    emails.send_seats_added(addition_id=addition.pk)
+    return addition
+
+
+def _refund_addition(*, order: Order) -> None:
+    """Refund an addition whose seats could not join its order (paid too late, or the order was refunded)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != Order.Status.NEEDS_REFUND:
+            return
+        order.status = Order.Status.REFUNDED
+        order.refunded_cents = order.total_cents
+        order.refunded_seat_count = order.seat_count
+        order.save()
+        refund = Refund.objects.create(order=order, seat_count=order.seat_count, amount_cents=order.total_cents,
+                                       reason="Added seats could not join the order")
+    try:
+        refund_ids, outside = _refund_payments(
+            order=order, amount_cents=order.total_cents, already_refunded_cents=0,
+            idempotency_key=f"refund-{order.reference}", reason=refund.reason,
+        )
+    except payments.PaymentProviderError:
+        logger.exception("Automatic refund of added seats %s failed; it stays marked 'refund due'.", order.reference)
+        with transaction.atomic():
+            Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_REFUND, refunded_cents=0, refunded_seat_count=0)
+            refund.delete()
+        return
+    refund.stripe_refund_id = ", ".join(refund_ids)[:255]
+    if outside:
+        refund.reason += f" ({usd(outside)} was paid outside Stripe: return it the same way.)"
+    refund.save(update_fields=["stripe_refund_id", "reason"])
+    emails.send_oversold_refund_notice(order_id=order.pk)
+
+
+def cancel_addition(*, order: Order) -> bool:
+    """The lead withdraws seats they added and have not paid for: release them now.
+
+    Their Checkout Session is expired; their invoice is voided by the next tidy_invoices run
+    (or here, when Stripe answers). Returns whether anything was cancelled.
+    """
+    addition = pending_addition(order=order)
+    if addition is None or not _close(order=addition, status=Order.Status.CANCELLED):
+        return False
+    payments.expire_checkout_session(addition.stripe_checkout_session_id)
+    if addition.stripe_invoice_id and addition.invoice_status == Order.InvoiceStatus.OPEN:
+        try:
+            payments.void_invoice(addition.stripe_invoice_id, idempotency_key=f"invoice-void-{addition.reference}")
+        except payments.PaymentProviderError:
+            return True
+        Order.objects.filter(pk=addition.pk).update(invoice_status=Order.InvoiceStatus.VOID)
+    return True

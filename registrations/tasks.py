@@ -23,6 +23,14 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 @task(queue_name="email")
+def deliver_emails(keys: list[str]) -> str:
+    """Deliver a batch queued together; each email is tried, and retried, on its own."""
+    ids = list(OutboundEmail.objects.filter(key__in=keys, sent_at__isnull=True).values_list("pk", flat=True))
+    outcomes = [deliver_email.call(email_id) for email_id in ids]
+    return f"{outcomes.count('sent')} sent, {outcomes.count('retry scheduled')} to retry"
+
+
+@task(queue_name="email")
 def deliver_email(email_id: int) -> str:
     with transaction.atomic():
         # The row lock makes a second copy of this task wait, then see sent_at and stop.

@@ -12,12 +12,26 @@ from django.views.decorators.http import require_GET, require_POST
 from workshops.selectors import NoPriceError, quote_for
 
 from . import certificates, ics, payments, selectors, services, webhooks
-from .forms import AttendeeFormSet, PreworkMarkForm, RegistrationForm, SeatAlertForm, SeatChangeForm
+from .forms import (
+    AddSeatsForm,
+    AttendeeFormSet,
+    PaymentForm,
+    PONumberForm,
+    PreworkMarkForm,
+    RegistrationForm,
+    SeatAlertForm,
+    SeatChangeForm,
+)
 from .models import Certificate, Order, Seat
+from .quotes import quote_document
 from .selectors import catalog_with_availability, order_for_token, seat_for_token
 
 logger = logging.getLogger(__name__)
 
+INVOICE_DOWN_MESSAGE = (
+    "We could not create your invoice just now. Your seats are held and nothing was charged: "
+    "please try again in a moment."
+)
 PAYMENT_DOWN_MESSAGE = (
     "We could not reach our payment provider just now. Your seats are held and nothing was charged: "
     "please try the payment again in a moment."
@@ -52,6 +66,9 @@ def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
         "role": order.role,
         "seat_count": order.seat_count,
         "buyer_attends": order.buyer_attends,
+        **_billing_initial(order),
+        "voucher_code": order.voucher.code if order.voucher_id else "",
+        "quote_reference": order.quote.reference if order.quote_id else "",
     }
     if order.buyer_attends and seats:
         own = seats.pop(0)
@@ -67,6 +84,12 @@ def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
         for s in seats
     ]
     return initial, rows
+
+
+def _billing_initial(order: Order) -> dict:
+    fields = ("billing_name", "billing_email", "billing_line1", "billing_line2", "billing_city", "billing_state",
+              "billing_postal_code", "billing_country", "po_number")
+    return {"payment_method": order.payment_method, **{name: getattr(order, name) for name in fields}}
 
 
 def _posted_rows(data) -> list[dict]:
@@ -93,8 +116,14 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and "update" not in request.POST:
         form = RegistrationForm(request.POST, seats_left=seats_left)
         formset = AttendeeFormSet(request.POST, prefix="attendees")
-        if form.is_valid() and formset.is_valid():
-            response = _place_and_pay(request, workshop, form, formset)
+        payment_form = PaymentForm(request.POST)
+        # A quote needs no payment choice; anything else does.
+        payment_ok = payment_form.is_valid() or "download_quote" in request.POST
+        if form.is_valid() and formset.is_valid() and payment_ok:
+            if "download_quote" in request.POST:
+                response = _quote_pdf(workshop, form)
+            else:
+                response = _place_and_pay(request, workshop, form, formset, payment_form)
             if response is not None:
                 return response
     else:
@@ -104,6 +133,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         elif request.GET.get("from"):
             previous = Order.objects.filter(token=request.GET["from"], workshop=workshop).first()
             initial, rows = _initial_from_order(previous) if previous else ({}, [])
+        elif request.GET.get("quote"):
+            initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
         else:
             initial, rows = {}, []
         seat_count = _posted_seat_count(initial) or 1
@@ -114,12 +145,15 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         rows = (rows + [{}] * wanted)[:wanted]
         form = RegistrationForm(initial=initial, seats_left=seats_left)
         formset = AttendeeFormSet(initial=rows, prefix="attendees")
+        payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
 
-    seat_count = _posted_seat_count(form.data if form.is_bound else form.initial) or 1
+    data = form.data if form.is_bound else form.initial
+    seat_count = _posted_seat_count(data) or 1
     try:
         quote = quote_for(tiers=tiers, seat_count=seat_count)
     except NoPriceError:
         quote = None
+    discount = _discount_preview(workshop, quote, str(data.get("voucher_code") or ""))
     return render(
         request,
         "registrations/register.html",
@@ -128,15 +162,18 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "formset": formset,
             "quote": quote,
+            "discount": discount,
             "seats_left": seats_left,
             "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in tiers],
             "test_payment_mode": payments.is_test_payment_mode(),
+            "payment_form": payment_form,
+            "invoice_hold_days": services.invoice_hold_days(),
         },
-        status=400 if form.is_bound and (form.errors or formset.total_error_count()) else 200,
+        status=400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200,
     )
 
 
-def _place_and_pay(request, workshop, form, formset) -> HttpResponse | None:
+def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpResponse | None:
     data = form.cleaned_data
     named = [f.cleaned_data for f in formset.forms if f.has_changed() and not f.is_blank]
     attendees = []
@@ -166,8 +203,12 @@ def _place_and_pay(request, workshop, form, formset) -> HttpResponse | None:
             f"You named {len(attendees)} attendees but chose {data['seat_count']} seats. Add seats or remove a name.",
         )
         return None
+    place, extra = services.place_order, {}
+    if payment_form.wants_invoice:
+        place, extra = services.place_invoice_order, {"billing": payment_form.billing_details()}
     try:
-        order = services.place_order(
+        order = place(
+            **extra,
             workshop=workshop,
             buyer_name=data["buyer_name"],
             buyer_email=data["buyer_email"],
@@ -176,9 +217,14 @@ def _place_and_pay(request, workshop, form, formset) -> HttpResponse | None:
             seat_count=data["seat_count"],
             buyer_attends=data["buyer_attends"],
             attendees=attendees,
+            voucher_code=data["voucher_code"],
+            from_quote=selectors.valid_quote(workshop=workshop, reference=data["quote_reference"]),
         )
     except services.NotEnoughSeatsError as exc:
         form.add_error("seat_count", str(exc))
+        return None
+    except services.VoucherError as exc:
+        form.add_error("voucher_code", str(exc))
         return None
     except NoPriceError:
         form.add_error("seat_count", "This number of seats cannot be bought online; please contact us.")
@@ -186,10 +232,65 @@ def _place_and_pay(request, workshop, form, formset) -> HttpResponse | None:
     except services.RegistrationError as exc:
         form.add_error(None, str(exc))
         return None
+    if order.total_cents == 0:
+        services.complete_free_order(order=order)
+        messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")
+        return redirect(order.get_absolute_url())
     return _go_to_checkout(request, order)
 
 
+def _discount_preview(workshop, quote, code: str) -> dict | None:
+    """What a code would take off, for the price summary; the order itself is priced in place_order."""
+    code = code.strip()
+    if not code or quote is None:
+        return None
+    try:
+        voucher = services.check_voucher(code=code, workshop=workshop)
+    except services.VoucherError as exc:
+        return {"error": str(exc)}
+    off = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=quote.seat_count)
+    return {"code": voucher.code, "description": voucher.description, "cents": off, "total_cents": quote.total_cents - off}
+
+
+def _initial_from_quote(workshop, reference: str) -> dict:
+    quote = selectors.valid_quote(workshop=workshop, reference=reference)
+    if quote is None:
+        return {}
+    return {
+        "buyer_name": quote.contact_name,
+        "buyer_email": quote.contact_email,
+        "organisation": quote.organisation,
+        "seat_count": quote.seat_count,
+        "voucher_code": quote.voucher.code if quote.voucher_id else "",
+        "quote_reference": quote.reference,
+    }
+
+
+def _quote_pdf(workshop, form) -> HttpResponse | None:
+    data = form.cleaned_data
+    try:
+        quote = services.create_quote(
+            workshop=workshop,
+            contact_name=data["buyer_name"],
+            contact_email=data["buyer_email"],
+            organisation=data["organisation"],
+            seat_count=data["seat_count"],
+            voucher_code=data["voucher_code"],
+        )
+    except services.VoucherError as exc:
+        form.add_error("voucher_code", str(exc))
+        return None
+    except NoPriceError:
+        form.add_error("seat_count", "This number of seats cannot be quoted online; please contact us.")
+        return None
+    response = HttpResponse(quote_document(quote=quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="quote-{quote.reference}.pdf"'
+    return response
+
+
 def _go_to_checkout(request, order: Order) -> HttpResponse:
+    if order.payment_method == Order.PaymentMethod.INVOICE:
+        return _send_invoice(request, order)
     try:
         url = services.start_checkout(order=order)
     except payments.PaymentProviderError:
@@ -201,13 +302,37 @@ def _go_to_checkout(request, order: Order) -> HttpResponse:
     return redirect(url)
 
 
+def _send_invoice(request, order: Order) -> HttpResponse:
+    try:
+        order = services.start_invoice(order=order)
+    except payments.PaymentProviderError:
+        messages.error(request, INVOICE_DOWN_MESSAGE)
+        return redirect(order.get_absolute_url())
+    except services.RegistrationError as exc:
+        messages.error(request, str(exc))
+        return redirect(order.get_absolute_url())
+    messages.success(
+        request,
+        f"Invoice {order.invoice_number} is on its way to {order.billing_email}. Your seats are held until it is due.",
+    )
+    return redirect(order.get_absolute_url())
+
+
 @require_POST
 def order_pay(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_404(token)
     return _go_to_checkout(request, order)
 
 
-def _render_order(request: HttpRequest, order: Order, *, bound: SeatChangeForm | None = None, status: int = 200):
+def _render_order(
+    request: HttpRequest,
+    order: Order,
+    *,
+    bound: SeatChangeForm | None = None,
+    po_form: PONumberForm | None = None,
+    grow_form: AddSeatsForm | None = None,
+    status: int = 200,
+):
     overview = selectors.order_overview(order=order)
     rows = []
     for seat in overview.seats:
@@ -218,14 +343,83 @@ def _render_order(request: HttpRequest, order: Order, *, bound: SeatChangeForm |
     return render(
         request,
         "registrations/order_detail.html",
-        {"order": order, "workshop": order.workshop, "overview": overview, "rows": rows},
+        {
+            "order": order,
+            "workshop": order.workshop,
+            "overview": overview,
+            "rows": rows,
+            "po_form": po_form or PONumberForm(initial={"po_number": order.po_number}),
+            "grow_form": grow_form or AddSeatsForm(initial={"payment_method": order.payment_method, **_billing_initial(order)}),
+            "invoice_hold_days": services.invoice_hold_days(),
+            "addition_prices": (
+                selectors.addition_prices(order=order, tiers=order.workshop.tier_list) if overview.can_add_seats else []
+            ),
+        },
         status=status,
     )
 
 
 @require_GET
 def order_detail(request: HttpRequest, token: str) -> HttpResponse:
-    return _render_order(request, _order_or_404(token))
+    order = _order_or_404(token)
+    if order.parent_id:
+        # Added seats live on the order they join.
+        return redirect(order.get_absolute_url())
+    return _render_order(request, order)
+
+
+@require_POST
+def order_po_number(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer adds or changes the purchase-order number shown on the receipt."""
+    order = _order_or_404(token)
+    form = PONumberForm(request.POST)
+    if not form.is_valid():
+        return _render_order(request, order, po_form=form, status=400)
+    try:
+        services.set_po_number(order=order, po_number=form.cleaned_data["po_number"])
+    except services.RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Purchase-order number saved." if form.cleaned_data["po_number"] else "Purchase-order number removed.")
+    return redirect(f"{order.get_absolute_url()}#po-number")
+
+
+@require_POST
+def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
+    """The lead of a paid order adds seats and pays the difference, by card or invoice."""
+    order = _order_or_404(token)
+    form = AddSeatsForm(request.POST)
+    if not form.is_valid():
+        return _render_order(request, order, grow_form=form, status=400)
+    try:
+        addition = services.place_addition(
+            order=order,
+            extra_seats=form.cleaned_data["extra_seats"],
+            billing=form.billing_details() if form.wants_invoice else None,
+        )
+    except services.NotEnoughSeatsError as exc:
+        form.add_error("extra_seats", str(exc))
+        return _render_order(request, order, grow_form=form, status=400)
+    except NoPriceError:
+        form.add_error("extra_seats", "This number of seats cannot be bought online; please contact us.")
+        return _render_order(request, order, grow_form=form, status=400)
+    except services.RegistrationError as exc:
+        if getattr(exc, "field", None) == "extra_seats":
+            form.add_error("extra_seats", str(exc))
+            return _render_order(request, order, grow_form=form, status=400)
+        # Not about what was typed (unpaid, closed, an addition awaiting payment): say so at the top.
+        messages.error(request, str(exc))
+        return redirect(f"{order.get_absolute_url()}#add-seats")
+    return _go_to_checkout(request, addition)
+
+
+@require_POST
+def order_cancel_addition(request: HttpRequest, token: str) -> HttpResponse:
+    """The lead withdraws seats they added but have not paid for."""
+    order = _order_or_404(token)
+    if services.cancel_addition(order=order):
+        messages.info(request, "The seats you were adding have been released, and their payment cancelled.")
+    return redirect(f"{order.get_absolute_url()}#add-seats")
 
 
 @require_POST
@@ -292,7 +486,7 @@ def checkout_cancel(request: HttpRequest, token: str) -> HttpResponse:
     if services.cancel_order(order=order):
         messages.info(request, "Payment cancelled and your seats released. Your details are below if you want to try again.")
         order.refresh_from_db()
-    if order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED):
+    if order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED) and not order.parent_id:
         return redirect(f"{reverse('registrations:register', kwargs={'slug': order.workshop.slug})}?from={order.token}")
     return redirect(order.get_absolute_url())
 
@@ -323,6 +517,32 @@ def test_payment(request: HttpRequest, token: str) -> HttpResponse:
         messages.success(request, "Test payment received.")
         return redirect(order.get_absolute_url())
     return render(request, "registrations/test_payment.html", {"order": order, "workshop": order.workshop})
+
+
+def test_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    """Stand-in for Stripe's hosted invoice page when no Stripe key is configured."""
+    order = _order_or_404(token)
+    if not payments.is_local_invoice(order.stripe_invoice_id):
+        raise Http404("No test invoice")
+    if request.method == "POST" and order.status == Order.Status.PENDING:
+        # Paid through the very webhook path Stripe's `invoice.paid` takes.
+        payload, signature = payments.signed_test_event(
+            event_type="invoice.paid",
+            data_object={
+                "id": order.stripe_invoice_id,
+                "object": "invoice",
+                "status": "paid",
+                "number": order.invoice_number,
+                "metadata": {"order_reference": order.reference},
+                "amount_paid": order.total_cents,
+            },
+        )
+        webhooks.handle_webhook(payload=payload, signature=signature)
+        messages.success(request, "Test invoice paid.")
+        return redirect(order.get_absolute_url())
+    if request.method == "POST":
+        return redirect(order.get_absolute_url())
+    return render(request, "registrations/test_invoice.html", {"order": order, "workshop": order.workshop})
 
 
 @csrf_exempt

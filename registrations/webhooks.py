@@ -100,15 +100,62 @@ def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
             changed = services.expire_order(order=order, checkout_session_id=session_id)
             return order, "expired" if changed else "ignored"
         return order, "ignored"
+    if event_type.startswith("invoice."):
+        return _dispatch_invoice(event_type, obj)
     if event_type == "charge.refunded":
         payment_intent = _payment_intent_id(obj)
         order = Order.objects.filter(stripe_payment_intent_id=payment_intent).first() if payment_intent else None
         if order is None:
             logger.warning("charge.refunded for an unknown payment %s", payment_intent)
             return None, "unknown order"
+        if order.status == Order.Status.MERGED and order.parent_id:
+            # Seats added later were paid separately; their refunds belong to the order they joined.
+            order = order.parent
         amount = obj.get("amount_refunded")
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
             return order, "ignored"
-        changed = services.record_stripe_refund(order=order, amount_refunded_cents=amount)
+        changed = services.record_stripe_refund(order=order, amount_refunded_cents=amount, payment_intent_id=payment_intent)
         return order, "refund recorded" if changed else "ignored"
     return None, "ignored"
+
+
+def _order_for_invoice(obj: dict) -> Order | None:
+    metadata = obj.get("metadata")
+    reference = metadata.get("order_reference") if isinstance(metadata, dict) else None
+    if isinstance(reference, str) and reference:
+        order = Order.objects.filter(reference=reference).first()
+        if order is not None:
+            return order
+    invoice_id = _text(obj, "id")
+    return Order.objects.filter(stripe_invoice_id=invoice_id).first() if invoice_id else None
+
+
+def _invoice_payment_intent_id(obj: dict) -> str:
+    """The PaymentIntent behind a paid invoice, when the event carries its (expanded) payments."""
+    payments = obj.get("payments")
+    rows = payments.get("data") if isinstance(payments, dict) else None
+    for row in rows if isinstance(rows, list) else []:
+        payment = row.get("payment") if isinstance(row, dict) else None
+        if isinstance(payment, dict) and row.get("status") == "paid":
+            intent = _payment_intent_id(payment)
+            if intent:
+                return intent
+    return ""
+
+
+def _dispatch_invoice(event_type: str, obj: dict) -> tuple[Order | None, str]:
+    if event_type not in ("invoice.paid", "invoice.voided", "invoice.marked_uncollectible"):
+        return None, "ignored"
+    order = _order_for_invoice(obj)
+    if order is None or order.payment_method != Order.PaymentMethod.INVOICE:
+        logger.warning("Stripe %s for an unknown order: invoice %s", event_type, obj.get("id"))
+        return None, "unknown order"
+    invoice_id = _text(obj, "id")
+    if event_type == "invoice.paid":
+        order = services.record_invoice_paid(
+            order=order, invoice_id=invoice_id, payment_intent_id=_invoice_payment_intent_id(obj)
+        )
+        return order, f"order {order.status}"
+    status = Order.InvoiceStatus.VOID if event_type == "invoice.voided" else Order.InvoiceStatus.UNCOLLECTIBLE
+    changed = services.close_invoice_order(order=order, invoice_id=invoice_id, invoice_status=status)
+    return order, "cancelled" if changed else "ignored"

@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import threading
+from decimal import Decimal
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +56,10 @@ class StripeDouble:
     port: int = 0
     sessions: dict = field(default_factory=dict)
     refunds: dict = field(default_factory=dict)
+    coupons: dict = field(default_factory=dict)
+    customers: dict = field(default_factory=dict)
+    invoices: dict = field(default_factory=dict)
+    invoice_items: dict = field(default_factory=dict)
     requests: list = field(default_factory=list)
     faults: list = field(default_factory=list)
     idempotent: dict = field(default_factory=dict)
@@ -96,6 +101,10 @@ class StripeDouble:
         with self.lock:
             self.sessions.clear()
             self.refunds.clear()
+            self.coupons.clear()
+            self.customers.clear()
+            self.invoices.clear()
+            self.invoice_items.clear()
             self.requests.clear()
             self.faults.clear()
             self.idempotent.clear()
@@ -110,6 +119,36 @@ class StripeDouble:
             session = self.sessions[session_id]
             session.update(status="complete", payment_status="paid", payment_intent=f"pi_{secrets.token_hex(12)}")
             return dict(session)
+
+    def pay_invoice(self, invoice_id: str) -> dict:
+        """The district pays on Stripe's hosted invoice page (card or bank transfer)."""
+        with self.lock:
+            invoice = self.invoices[invoice_id]
+            assert invoice["status"] == "open", f"cannot pay a {invoice['status']} invoice"
+            _mark_invoice_paid(invoice, payment_intent=f"pi_{secrets.token_hex(12)}")
+            return _invoice_view(invoice)
+
+    def void_invoice(self, invoice_id: str) -> dict:
+        """Staff void the invoice in Stripe's dashboard."""
+        with self.lock:
+            invoice = self.invoices[invoice_id]
+            assert invoice["status"] in ("open", "uncollectible"), f"cannot void a {invoice['status']} invoice"
+            invoice["status"] = "void"
+            invoice["status_transitions"]["voided_at"] = int(time.time())
+            return _invoice_view(invoice)
+
+    def mark_invoice_uncollectible(self, invoice_id: str) -> dict:
+        """Staff write the invoice off in Stripe's dashboard."""
+        with self.lock:
+            invoice = self.invoices[invoice_id]
+            assert invoice["status"] == "open", f"cannot write off a {invoice['status']} invoice"
+            invoice["status"] = "uncollectible"
+            invoice["status_transitions"]["marked_uncollectible_at"] = int(time.time())
+            return _invoice_view(invoice)
+
+    def invoice(self, invoice_id: str) -> dict:
+        with self.lock:
+            return _invoice_view(self.invoices[invoice_id], with_payments=True)
 
     def requests_to(self, method: str, path_prefix: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == method and r["path"].startswith(path_prefix)]
@@ -127,7 +166,7 @@ class StripeDouble:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length).decode() if length else ""
         path = urlsplit(handler.path).path
-        params = decode_form(body) if body else {}
+        params = decode_form(body or urlsplit(handler.path).query)  # GET parameters (expand[]) ride in the query
         key = handler.headers.get("Idempotency-Key")
         with self.lock:
             self.requests.append(
@@ -176,6 +215,25 @@ class StripeDouble:
                         return 400, {"error": {"type": "invalid_request_error", "message": "Only open sessions can be expired."}}
                     session["status"] = "expired"
                 return 200, dict(session)
+        if method == "POST" and path == "/v1/coupons":
+            if not params.get("amount_off") and not params.get("percent_off"):
+                return 400, {"error": {"type": "invalid_request_error", "message": "Coupons need amount_off or percent_off."}}
+            coupon = {
+                "id": f"coupon_{secrets.token_hex(6)}",
+                "object": "coupon",
+                "amount_off": int(params["amount_off"]) if params.get("amount_off") else None,
+                "percent_off": float(params["percent_off"]) if params.get("percent_off") else None,
+                "currency": params.get("currency"),
+                "duration": params.get("duration", "once"),
+                "max_redemptions": int(params["max_redemptions"]) if params.get("max_redemptions") else None,
+                "name": params.get("name"),
+            }
+            with self.lock:
+                self.coupons[coupon["id"]] = coupon
+            return 200, coupon
+        if path.startswith(("/v1/customers", "/v1/invoices", "/v1/invoiceitems")):
+            with self.lock:
+                return self._route_invoicing(method, path, params)
         if method == "POST" and path == "/v1/refunds":
             refund = {
                 "id": f"re_{secrets.token_hex(12)}",
@@ -199,6 +257,13 @@ class StripeDouble:
         if expires_at < time.time() + 30 * 60 - 5:
             return 400, {"error": {"type": "invalid_request_error", "param": "expires_at", "message": "The `expires_at` timestamp must be at least 30 minutes from Checkout Session creation."}}
         amount = sum(int(item["quantity"]) * int(item["price_data"]["unit_amount"]) for item in params["line_items"])
+        for discount in params.get("discounts", []):
+            with self.lock:
+                coupon = self.coupons.get(discount.get("coupon"))
+            if coupon is None:
+                return 400, {"error": {"type": "invalid_request_error", "param": "discounts", "message": "No such coupon."}}
+            off = coupon["amount_off"] or round(amount * coupon["percent_off"] / 100)
+            amount = max(amount - off, 0)
         session_id = f"cs_test_{secrets.token_hex(16)}"
         session = {
             "id": session_id,
@@ -222,6 +287,186 @@ class StripeDouble:
             self.sessions[session_id] = session
         return 200, session
 
+    # --- Customers, invoice items and invoices (called with the lock held) ---------------
+    def _route_invoicing(self, method: str, path: str, params: dict) -> tuple[int, dict]:
+        if method == "POST" and path == "/v1/customers":
+            return self._create_customer(params)
+        if method == "POST" and path == "/v1/invoiceitems":
+            return self._create_invoice_item(params)
+        if method == "POST" and path == "/v1/invoices":
+            return self._create_invoice(params)
+        match = re.fullmatch(r"/v1/invoices/([^/]+)(?:/(finalize|send|pay|void))?", path)
+        if match is None:
+            return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({method} {path})."}}
+        invoice = self.invoices.get(match.group(1))
+        if invoice is None:
+            return _missing("invoice", match.group(1))
+        action = match.group(2)
+        if method == "GET" and action is None:
+            return 200, _invoice_view(invoice, with_payments="payments" in (params.get("expand") or []))
+        if method != "POST" or action is None:
+            return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({method} {path})."}}
+        status = invoice["status"]
+        if action == "finalize":
+            if status != "draft":
+                return _invalid("This invoice is already finalized, you can't re-finalize a non-draft invoice.")
+            self._finalize(invoice)
+        elif action == "send":
+            if invoice["collection_method"] != "send_invoice":
+                return _invalid("You can only manually send an invoice if its collection method is 'send_invoice'.")
+            if status == "draft":
+                self._finalize(invoice)
+            elif status not in ("open", "paid"):
+                return _invalid(f"You can't send a {status} invoice.")
+            invoice["sent_count"] += 1
+        elif action == "pay":
+            if status != "open":
+                return _invalid(f"Invoice is already {status}." if status in ("paid", "void") else f"You can't pay a {status} invoice.")
+            if params.get("paid_out_of_band") != "true":
+                return 402, {"error": {"type": "card_error", "code": "invoice_no_customer_payment_method",
+                                       "message": "This customer has no attached payment source or default payment method."}}
+            _mark_invoice_paid(invoice, payment_intent=None)
+        elif action == "void":
+            if status not in ("open", "uncollectible"):
+                return _invalid(f"You can only pass in open or uncollectible invoices; this one is {status}.")
+            invoice["status"] = "void"
+            invoice["status_transitions"]["voided_at"] = int(time.time())
+        return 200, _invoice_view(invoice)
+
+    def _create_customer(self, params: dict) -> tuple[int, dict]:
+        address = params.get("address") or {}
+        if not isinstance(address, dict):
+            return _invalid("Invalid object", param="address")
+        unknown = set(address) - {"line1", "line2", "city", "state", "postal_code", "country"}
+        if unknown:
+            return _invalid(f"Received unknown parameter: address[{sorted(unknown)[0]}]", param="address")
+        customer = {
+            "id": f"cus_{secrets.token_hex(8)}",
+            "object": "customer",
+            "email": params.get("email"),
+            "name": params.get("name"),
+            "address": address or None,
+            "metadata": params.get("metadata", {}),
+        }
+        self.customers[customer["id"]] = customer
+        return 200, customer
+
+    def _create_invoice(self, params: dict) -> tuple[int, dict]:
+        customer = params.get("customer")
+        if not customer:
+            return _invalid("Missing required param: customer.", param="customer")
+        if customer not in self.customers:
+            return _missing("customer", customer, param="customer")
+        method = params.get("collection_method", "charge_automatically")
+        if method not in ("charge_automatically", "send_invoice"):
+            return _invalid(f"Invalid collection_method: {method}", param="collection_method")
+        if method == "send_invoice" and "days_until_due" not in params and "due_date" not in params:
+            return _invalid("Invoices with collection_method=send_invoice need days_until_due or due_date.", param="days_until_due")
+        if method == "charge_automatically" and "days_until_due" in params:
+            return _invalid("days_until_due can only be set when collection_method=send_invoice.", param="days_until_due")
+        fields = params.get("custom_fields") or []
+        if len(fields) > 4:
+            return _invalid("You can only have up to 4 custom fields.", param="custom_fields")
+        for item in fields:
+            if not isinstance(item, dict) or not item.get("name") or not item.get("value"):
+                return _invalid("Custom fields need a name and a value.", param="custom_fields")
+            if len(item["name"]) > 40 or len(item["value"]) > 140:
+                return _invalid("Custom field names are at most 40 characters and values at most 140.", param="custom_fields")
+        invoice_id = f"in_{secrets.token_hex(12)}"
+        invoice = {
+            "id": invoice_id,
+            "object": "invoice",
+            "customer": customer,
+            "collection_method": method,
+            "days_until_due": int(params["days_until_due"]) if "days_until_due" in params else None,
+            "due_date": int(params["due_date"]) if "due_date" in params else None,
+            "currency": params.get("currency", "usd"),
+            "custom_fields": fields or None,
+            "description": params.get("description"),
+            "footer": params.get("footer"),
+            "metadata": params.get("metadata", {}),
+            "auto_advance": params.get("auto_advance", "false") == "true",
+            "status": "draft",
+            "number": None,
+            "hosted_invoice_url": None,
+            "amount_due": 0,
+            "amount_paid": 0,
+            "amount_remaining": 0,
+            "total": 0,
+            "lines": [],
+            "status_transitions": {"finalized_at": None, "paid_at": None, "voided_at": None, "marked_uncollectible_at": None},
+            "payments_data": [],
+            "sent_count": 0,
+        }
+        self.invoices[invoice_id] = invoice
+        return 200, _invoice_view(invoice)
+
+    def _create_invoice_item(self, params: dict) -> tuple[int, dict]:
+        customer = params.get("customer")
+        if not customer:
+            return _invalid("Missing required param: customer.", param="customer")
+        if customer not in self.customers:
+            return _missing("customer", customer, param="customer")
+        if "unit_amount" in params:
+            return _invalid("Received unknown parameter: unit_amount. Did you mean unit_amount_decimal?", param="unit_amount")
+        priced = [k for k in ("amount", "unit_amount_decimal", "price_data", "pricing") if k in params]
+        if not priced:
+            return _invalid("You must specify either `amount`, `unit_amount_decimal`, `price_data` or `pricing`.")
+        if len(priced) > 1:
+            return _invalid(f"You may only specify one of these parameters: {', '.join(priced)}.")
+        if "price_data" in params and "product" not in params["price_data"]:
+            return _invalid("Missing required param: price_data[product].", param="price_data[product]")
+        if ("amount" in params or "unit_amount_decimal" in params) and not params.get("currency"):
+            return _invalid("Missing required param: currency.", param="currency")
+        if "amount" in params and "quantity" in params:
+            return _invalid("When passing `amount`, `quantity` cannot be set; use `unit_amount_decimal`.", param="quantity")
+        quantity = int(params.get("quantity", 1))
+        if quantity < 0:
+            return _invalid("Quantity must be a non-negative integer.", param="quantity")
+        if "amount" in params:
+            amount = int(params["amount"])
+        elif "unit_amount_decimal" in params:
+            amount = int(Decimal(params["unit_amount_decimal"]) * quantity)
+        else:
+            amount = int(params["price_data"].get("unit_amount", 0)) * quantity
+        invoice_id = params.get("invoice")
+        invoice = None
+        if invoice_id:
+            invoice = self.invoices.get(invoice_id)
+            if invoice is None:
+                return _missing("invoice", invoice_id, param="invoice")
+            if invoice["status"] != "draft":
+                return _invalid("You can only add invoice items to draft invoices.", param="invoice")
+            if invoice["customer"] != customer:
+                return _invalid("The invoice item's customer must match the invoice's customer.", param="customer")
+        item = {
+            "id": f"ii_{secrets.token_hex(12)}",
+            "object": "invoiceitem",
+            "customer": customer,
+            "invoice": invoice_id,
+            "amount": amount,
+            "quantity": quantity,
+            "unit_amount_decimal": params.get("unit_amount_decimal"),
+            "currency": params.get("currency"),
+            "description": params.get("description"),
+            "metadata": params.get("metadata", {}),
+        }
+        self.invoice_items[item["id"]] = item
+        if invoice is not None:
+            invoice["lines"].append(item)
+            invoice["total"] += amount
+            invoice["amount_due"] = invoice["amount_remaining"] = invoice["total"]
+        return 200, item
+
+    def _finalize(self, invoice: dict) -> None:
+        now = int(time.time())
+        invoice["status"] = "open"
+        invoice["number"] = f"DBL-{sum(1 for i in self.invoices.values() if i['number']) + 1:04d}"
+        invoice["hosted_invoice_url"] = f"https://invoice.stripe.test/i/{invoice['id']}"
+        invoice["status_transitions"]["finalized_at"] = now
+        if invoice["due_date"] is None and invoice["days_until_due"] is not None:
+            invoice["due_date"] = now + invoice["days_until_due"] * 86400
+
     def _send(self, handler, status: int, payload: dict, replay: bool = False) -> None:
         data = json.dumps(payload).encode()
         handler.send_response(status)
@@ -232,6 +477,42 @@ class StripeDouble:
             handler.send_header("Idempotent-Replayed", "true")
         handler.end_headers()
         handler.wfile.write(data)
+
+
+def _invalid(message: str, param: str | None = None) -> tuple[int, dict]:
+    error = {"type": "invalid_request_error", "message": message}
+    if param:
+        error["param"] = param
+    return 400, {"error": error}
+
+
+def _missing(kind: str, object_id: str, param: str | None = None) -> tuple[int, dict]:
+    error = {"type": "invalid_request_error", "code": "resource_missing", "message": f"No such {kind}: '{object_id}'"}
+    if param:
+        error["param"] = param
+    return 404, {"error": error}
+
+
+def _mark_invoice_paid(invoice: dict, *, payment_intent: str | None) -> None:
+    invoice["status"] = "paid"
+    invoice["amount_paid"] = invoice["amount_due"]
+    invoice["amount_remaining"] = 0
+    invoice["status_transitions"]["paid_at"] = int(time.time())
+    payment = {"type": "payment_intent", "payment_intent": payment_intent} if payment_intent else {"type": "out_of_band"}
+    invoice["payments_data"].append(
+        {"id": f"inpay_{secrets.token_hex(8)}", "object": "invoice_payment", "status": "paid",
+         "amount_paid": invoice["amount_due"], "payment": payment}
+    )
+
+
+def _invoice_view(invoice: dict, *, with_payments: bool = False) -> dict:
+    """The invoice as the API shows it; `payments` appears only when expanded, as in Stripe."""
+    view = {k: v for k, v in invoice.items() if k not in ("payments_data", "lines", "sent_count")}
+    view["lines"] = {"object": "list", "data": [dict(line) for line in invoice["lines"]], "has_more": False}
+    view["status_transitions"] = dict(invoice["status_transitions"])
+    if with_payments:
+        view["payments"] = {"object": "list", "data": [dict(p) for p in invoice["payments_data"]], "has_more": False}
+    return view
 
 
 def _error_body(status: int) -> dict:

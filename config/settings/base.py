@@ -121,6 +121,9 @@ STRIPE_CURRENCY = "usd"
 # How long a checkout holds its seats: Stripe's minimum Checkout Session lifetime.
 CHECKOUT_HOLD_MINUTES = 30
 MAX_SEATS_PER_ORDER = env.int("MAX_SEATS_PER_ORDER", default=50)
+QUOTE_VALID_DAYS = env.int("QUOTE_VALID_DAYS", default=30)
+PREWORK_REMINDER_DAYS = env.int("PREWORK_REMINDER_DAYS", default=3)
+SESSION_REMINDER_HOURS = env.int("SESSION_REMINDER_HOURS", default=24)
 
 # Emails and other after-payment work: rows in the database, run by `manage.py run_worker`.
 TASKS = {

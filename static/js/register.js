@@ -38,6 +38,10 @@
       html += "<p class=\"small mb-0\">Add one more seat and every seat is " + usd(next.unit_price_cents) + ": " +
         next.min_seats + " seats for " + usd(next.unit_price_cents * next.min_seats) + ".</p>";
     }
+    var code = form.querySelector("[name=voucher_code]");
+    if (code && code.value.trim()) {
+      html += "<p class=\"small mb-0\">Your code's discount is applied when you continue.</p>";
+    }
     summary.innerHTML = html;
   }
   function syncRows() {

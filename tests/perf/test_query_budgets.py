@@ -176,15 +176,6 @@ def test_checkout_start_costs_at_most_fifteen_queries(client, rush, stripe_doubl
     assert order.status == Order.Status.PENDING and order.seats.count() == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Over budget: the payment transaction renders and queues the confirmation and each attendee's welcome "
-        "email (outbox row + task row each), so a 1-seat order costs 23 statements (13 data statements, 10 "
-        "BEGIN/COMMIT/SAVEPOINT/RELEASE) and each other named attendee adds 10. See bench/README.md."
-    ),
-)
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
 @pytest.mark.parametrize("seat_count", [1, 6])

@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand
 from django_tasks_db.models import DBTaskResult
 
 from registrations.models import OutboundEmail
-from registrations.tasks import deliver_email
+from registrations.tasks import deliver_email, deliver_emails
 
 
 class Command(BaseCommand):
@@ -17,13 +17,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, batch: bool = False, **options):
         # Emails whose delivery task is no longer waiting: claimed by a worker that died, or failed.
-        waiting = {
-            row["args_kwargs"]["args"][0]
-            for row in DBTaskResult.objects.filter(task_path=deliver_email.module_path, status="READY").values("args_kwargs")
-            if row["args_kwargs"].get("args")
-        }
+        waiting_ids, waiting_keys = set(), set()
+        ready = DBTaskResult.objects.filter(
+            task_path__in=[deliver_email.module_path, deliver_emails.module_path], status="READY"
+        ).values("task_path", "args_kwargs")
+        for row in ready:
+            args = row["args_kwargs"].get("args") or []
+            if not args:
+                continue
+            if row["task_path"] == deliver_email.module_path:
+                waiting_ids.add(args[0])
+            else:
+                waiting_keys.update(args[0])
         unsent = [
-            pk for pk in OutboundEmail.objects.filter(sent_at__isnull=True).values_list("pk", flat=True) if pk not in waiting
+            pk
+            for pk, key in OutboundEmail.objects.filter(sent_at__isnull=True).values_list("pk", "key")
+            if pk not in waiting_ids and key not in waiting_keys
         ]
         for email_id in unsent:
             # Even a duplicate task is harmless: delivery re-checks sent_at under a row lock.

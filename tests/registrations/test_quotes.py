@@ -1,0 +1,71 @@
+import re
+
+import pytest
+
+from registrations.models import Order, Quote, Voucher
+from tests.registrations.helpers import registration_data
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def pdf_text(content: bytes) -> str:
+    """The strings drawn on the page (the quote PDF is written uncompressed)."""
+    return " ".join(m.decode("latin-1") for m in re.findall(rb"\((.*?)\) Tj", content))
+
+
+def download_quote(client, workshop, **kwargs):
+    data = registration_data(**kwargs)
+    data["download_quote"] = "1"
+    return client.post(f"/workshops/{workshop.slug}/register/", data)
+
+
+def test_quote_pdf_states_organisation_seats_tier_total_and_validity(client, workshop):
+    response = download_quote(client, workshop, seat_count=5, organisation="Lincoln Unified")
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    quote = Quote.objects.get()
+    assert f'filename="quote-{quote.reference}.pdf"' in response["Content-Disposition"]
+    text = pdf_text(response.content)
+    assert "Lincoln Unified" in text
+    assert "5 seats \\327 $100.00 (team price)" in text or "5 seats" in text
+    assert "$500.00" in text
+    assert quote.reference in text and "Valid until" in text
+    assert not Order.objects.exists()
+
+
+def test_quote_includes_a_valid_discount_code(client, workshop):
+    Voucher.objects.create(code="HALF", kind="percent", percent_off=50)
+    response = download_quote(client, workshop, seat_count=2, voucher_code="half")
+    text = pdf_text(response.content)
+    assert "Code HALF" in text and "-$120.00" in text and "$120.00" in text
+    assert Quote.objects.get().total_cents == 12000
+
+
+def test_quote_with_bad_code_gets_a_message_beside_the_field(client, workshop):
+    response = download_quote(client, workshop, voucher_code="NOPE")
+    assert response.status_code == 400
+    assert "This code is not valid" in response.content.decode()
+    assert not Quote.objects.exists()
+
+
+def test_quote_needs_the_contact_details(client, workshop):
+    response = download_quote(client, workshop, buyer_email="")
+    assert response.status_code == 400
+    assert not Quote.objects.exists()
+
+
+def test_order_placed_from_a_quote_matches_its_figures(client, workshop, stripe_double):
+    download_quote(client, workshop, seat_count=6, organisation="Lincoln Unified")
+    quote = Quote.objects.get()
+    form = client.get(f"/workshops/{workshop.slug}/register/?quote={quote.reference.lower()}").content.decode()
+    assert 'value="Lincoln Unified"' in form and 'value="6"' in form and f'value="{quote.reference}"' in form
+    client.post(
+        f"/workshops/{workshop.slug}/register/",
+        registration_data(seat_count=6, organisation="Lincoln Unified", quote_reference=quote.reference),
+    )
+    order = Order.objects.get()
+    assert order.quote == quote
+    assert (order.seat_count, order.unit_price_cents, order.tier_min_seats, order.total_cents) == (
+        quote.seat_count, quote.unit_price_cents, quote.tier_min_seats, quote.total_cents,
+    )
+    assert stripe_double.sessions[order.stripe_checkout_session_id]["amount_total"] == quote.total_cents
