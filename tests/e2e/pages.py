@@ -49,6 +49,35 @@ def pending_order() -> Order:
     )
 
 
+def invoiced_order() -> Order:
+    """A district's order awaiting payment of its (local test) invoice."""
+    return OrderFactory(
+        workshop=demo_workshop(),
+        buyer_name="Denise Okafor",
+        organisation="Riverside Unified School District",
+        seat_count=5,
+        unit_price_cents=10000,
+        tier_min_seats=5,
+        status=Order.Status.PENDING,
+        paid_at=None,
+        stripe_payment_intent_id="",
+        payment_method=Order.PaymentMethod.INVOICE,
+        billing_name="Accounts Payable",
+        billing_email="ap@district.example",
+        billing_line1="100 Main St",
+        billing_city="Riverside",
+        billing_state="CA",
+        billing_postal_code="92501",
+        po_number="PO-2027-0042",
+        stripe_invoice_id="in_local_e2e",
+        invoice_number="TEST-E2E0001",
+        invoice_status="open",
+        invoice_due_at=timezone.now() + timedelta(days=14),
+        hold_expires_at=timezone.now() + timedelta(days=14),
+        seats=["Denise Okafor"],
+    )
+
+
 def sold_out_workshop() -> Workshop:
     workshop = demo_workshop()
     Workshop.objects.filter(pk=workshop.pk).update(capacity=5)
@@ -96,6 +125,8 @@ PUBLIC_PAGES = {
     "test-payment": lambda: f"{pending_order().get_absolute_url()}test-payment/",
     "order-pending": lambda: pending_order().get_absolute_url(),
     "order-paid": lambda: paid_team_order().get_absolute_url(),
+    "order-invoiced": lambda: invoiced_order().get_absolute_url(),
+    "test-invoice": lambda: f"{invoiced_order().get_absolute_url()}test-invoice/",
     "seat": lambda: paid_team_order().seats.get(position=2).get_absolute_url(),
     "sold-out": lambda: (sold_out_workshop(), f"/workshops/{SLUG}/register/")[1],
     "not-found": lambda: "/orders/no-such-order/",

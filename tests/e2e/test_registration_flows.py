@@ -48,8 +48,8 @@ def test_individual_registers_and_pays_through_the_test_payment(page, axe_source
     expect(page).to_have_url(re.compile(r"/orders/[\w-]+/$"))
     expect(page.get_by_role("status")).to_contain_text("Test payment received.")
     expect(page.locator(".status-badge")).to_contain_text("Paid")
-    expect(page.get_by_role("region", name="Receipt")).to_contain_text("$120.00")
-    seat_list = page.get_by_role("region", name="Seats")
+    expect(page.get_by_role("region", name="Receipt", exact=True)).to_contain_text("$120.00")
+    seat_list = page.get_by_role("region", name="Seats", exact=True)
     expect(seat_list).to_contain_text("Seat 1")
     expect(seat_list).to_contain_text("Maya Chen (maya@lincoln.example)")
     audit(page, axe_source, "paid order")
@@ -93,10 +93,10 @@ def test_team_lead_buys_five_seats_names_two_then_names_the_rest_on_the_order_pa
     page.get_by_role("button", name="Complete test payment of $500.00").click()
 
     expect(page.locator(".status-badge")).to_contain_text("Paid")
-    receipt = page.get_by_role("region", name="Receipt")
+    receipt = page.get_by_role("region", name="Receipt", exact=True)
     expect(receipt).to_contain_text("$100.00 (team price, 5+ seats)")
     expect(receipt).to_contain_text("$500.00")
-    seat_list = page.get_by_role("region", name="Seats")
+    seat_list = page.get_by_role("region", name="Seats", exact=True)
     expect(seat_list).to_contain_text("Denise Okafor")
     expect(seat_list).to_contain_text("Luis Ortega")
     expect(seat_list).to_contain_text("Priya Natarajan")
@@ -130,7 +130,7 @@ def test_team_lead_buys_five_seats_names_two_then_names_the_rest_on_the_order_pa
     seat5.get_by_role("button", name="Save seat 5").click()
     expect(page.get_by_role("status")).to_contain_text("Seat 5 saved")
 
-    seat_list = page.get_by_role("region", name="Seats")
+    seat_list = page.get_by_role("region", name="Seats", exact=True)
     expect(seat_list.locator("#seat-4")).to_contain_text("Grace Kim (gkim@district.example)")
     expect(seat_list.locator("#seat-5")).to_contain_text("Tomás Álvarez (talvarez@district.example)")
     expect(seat_list.get_by_text("not named yet")).to_have_count(0)
@@ -191,3 +191,48 @@ def test_buyer_who_cancels_at_checkout_comes_back_to_what_they_typed(page, axe_s
     page.get_by_role("button", name="Continue to payment").click()
     expect(page).to_have_url(re.compile(r"/test-payment/$"))
     expect(page.locator("dl")).to_contain_text("2 × $120.00")
+
+
+def test_district_pays_by_invoice_with_a_purchase_order_number(page, axe_source):
+    page.goto(REGISTER)
+    fill_about_you(page, name="Denise Okafor", email="dokafor@district.example", organisation="Riverside Unified",
+                   role="District leader")
+    page.get_by_label("Number of seats").fill("5")
+    page.get_by_label("Invoice my organisation").check()
+    page.get_by_role("button", name="Continue to payment").click()
+
+    # The billing details were left out: each missing one is flagged on its own field.
+    billing_name = page.get_by_label("Billing contact name")
+    expect(billing_name).to_have_attribute("aria-invalid", "true")
+    expect(billing_name).to_have_accessible_description(re.compile("name of the person who pays the invoice"))
+    expect(page.get_by_label("ZIP or postal code")).to_have_accessible_description(re.compile("ZIP or postal code"))
+    expect(page.get_by_label("Invoice my organisation")).to_be_checked()
+    audit(page, axe_source, "invoice chosen, billing details missing")
+
+    page.get_by_label("Billing contact name").fill("Accounts Payable")
+    page.get_by_label("Billing contact email").fill("ap@district.example")
+    page.get_by_label("Address line 1").fill("100 Main St")
+    page.get_by_label("City").fill("Riverside")
+    page.get_by_label("State").fill("CA")
+    page.get_by_label("ZIP or postal code").fill("92501")
+    page.get_by_label(re.compile("purchase.order", re.I)).first.fill("PO-2027-0042")
+    page.get_by_role("button", name="Continue to payment").click()
+
+    expect(page).to_have_url(re.compile(r"/orders/[\w-]+/"))
+    screenshot(page, "order-invoice-desktop")
+    audit(page, axe_source, "invoice sent, awaiting payment")
+    order = Order.objects.get()
+    assert (order.payment_method, order.total_cents, order.po_number) == ("invoice", 50000, "PO-2027-0042")
+
+    expect(page.get_by_role("status")).to_contain_text("is on its way to ap@district.example")
+    page.get_by_role("link", name="View and pay the invoice (test)").click()
+    expect(page).to_have_url(re.compile(r"/test-invoice/$"))
+    expect(page.get_by_role("note")).to_contain_text("Test invoice")
+    expect(page.locator("dl")).to_contain_text("PO-2027-0042")
+    expect(page.locator("dl")).to_contain_text("$500.00")
+    audit(page, axe_source, "test invoice")
+    page.get_by_role("button", name="Pay this test invoice ($500.00)").click()
+    expect(page.get_by_role("status")).to_contain_text("Test invoice paid.")
+    expect(page.locator(".status-badge")).to_contain_text("Paid")
+    order.refresh_from_db()
+    assert order.status == Order.Status.PAID
