@@ -149,7 +149,7 @@ def test_a_pending_addition_holds_seats_until_its_hold_lapses(client, stripe_dou
     assert "sold out" in client.get(f"/workshops/{workshop.slug}/register/").content.decode()
     with time_machine.travel(timezone.now() + timedelta(minutes=32)):
         assert "2 seats left" in client.get(workshop.get_absolute_url()).content.decode()
-        assert "Add seats</h2>" in client.get(f"/orders/{team.token}/").content.decode()
+        assert "Grow your team</h2>" in client.get(f"/orders/{team.token}/").content.decode()
 
 
 def test_only_one_addition_at_a_time(client, team, stripe_double):
@@ -204,7 +204,7 @@ def test_unpaid_orders_cannot_grow(client, workshop, stripe_double):
     client.post(f"/workshops/{workshop.slug}/register/", registration_data(seat_count=3))
     order = Order.objects.get()
     html = client.get(f"/orders/{order.token}/").content.decode()
-    assert "Add seats</h2>" not in html
+    assert "Grow your team</h2>" not in html
     response = add_seats(client, order, 2)
     assert "once the order is paid" in client.get(response["Location"]).content.decode()
     assert not Order.objects.filter(parent=order).exists()
@@ -212,7 +212,7 @@ def test_unpaid_orders_cannot_grow(client, workshop, stripe_double):
 
 def test_seats_cannot_be_added_after_seat_changes_close(client, team, workshop):
     with time_machine.travel(workshop.sessions.order_by("starts_at").first().starts_at):
-        assert "Add seats</h2>" not in client.get(f"/orders/{team.token}/").content.decode()
+        assert "Grow your team</h2>" not in client.get(f"/orders/{team.token}/").content.decode()
         response = add_seats(client, team, 2)
         assert "Seat changes have closed" in client.get(response["Location"]).content.decode()
     assert not Order.objects.filter(parent=team).exists()
