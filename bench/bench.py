@@ -402,7 +402,8 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     rows, fresh_rows = list(header), list(header)
-    verdicts = []
+    missed = []
+    ratios: dict[str, tuple[float, int]] = {}
     for e in endpoints:
         rps = statistics.median(r.rps for r in e.runs)
         p50 = statistics.median(r.p50_ms for r in e.runs)
@@ -417,12 +418,14 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
             target = f"≥ {e.target:.0%}"
             ok = ratio >= e.target and bad == 0
             verdict = "yes" if ok else "**no**"
-            verdicts.append(ok)
+            if not ok:
+                missed.append(f"{e.label} at {ratio:.0%} of /healthz/ (target {e.target:.0%})")
         if bad:
             verdict += f" ({bad} failed answers)"
-            verdicts.append(False)
+            missed.append(f"{e.label}: {bad} failed answers")
         row = f"| {e.label} | {fmt(rps)} | {fmt(p50, 2)} | {fmt(p99, 2)} | {ratio:.0%} | {target} | {verdict} |"
         (fresh_rows if e.fresh else rows).append(row)
+        ratios[e.name] = (ratio, bad)
 
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     total_requests = sum(r.requests for e in endpoints for r in e.runs)
@@ -492,12 +495,50 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
         *[f"- {line}" for line in explain_lines],
         "",
     ]
-    summary = "all targets hold" if all(verdicts) and race["oversold"] == 0 and steady else "some targets are missed"
-    out.insert(3, f"**Verdict: {summary}.**\n")
+    if race["oversold"] or race["errors"]:
+        missed.append(f"contention: {race['oversold']} oversold seats, {race['errors']} errors")
+    if not steady:
+        missed.append(f"memory grew by {growth:+.1f} MiB between passes")
+    summary = "all targets hold" if not missed else "missed: " + "; ".join(missed)
+    pages = [ratios[n] for n in ("home", "workshop", "register", "cohort") if n in ratios]
+    pages_ok = all(r >= GET_TARGET and not bad for r, bad in pages)
+    checkout, checkout_bad = ratios.get("checkout", (0.0, 0))
+    checkout_ok = checkout >= CHECKOUT_TARGET and not checkout_bad
+    memory_growth = ", ".join(
+        f"{memory['pass2'].get(p, 0) - memory['pass1'].get(p, 0):+.1f}" for p in memory["warm"]
+    )
+    targets = [
+        "## Targets",
+        "",
+        "| target | this run | holds? |",
+        "| --- | --- | --- |",
+        f"| every public GET page ≥ {GET_TARGET:.0%} of /healthz/ | "
+        f"{min(r for r, _ in pages):.0%}–{max(r for r, _ in pages):.0%} ({len(pages)} pages) | {'yes' if pages_ok else '**no**'} |",
+        f"| checkout start ≥ {CHECKOUT_TARGET:.0%} of /healthz/ | {checkout:.0%} | {'yes' if checkout_ok else '**no**'} |",
+        f"| {race['contenders']} buyers for {race['seats_left']} seats: nothing oversold | "
+        f"{race['holds']} holds, {race['refused']} refused, {race['errors']} errors, {race['oversold']} oversold (SQL) | "
+        f"{'yes' if not race['oversold'] and not race['errors'] else '**no**'} |",
+        f"| worker memory flat across two consecutive passes | {memory_growth} MiB | {'yes' if steady else '**no**'} |",
+    ]
+    out[3:3] = ["", f"**Verdict: {summary}.**", "", *targets]
     return "\n".join(out)
 
 
 LOAD_AT_START = os.getloadavg()
+README_START, README_END = "<!-- results: start (written by bench/bench.py) -->", "<!-- results: end -->"
+
+
+def update_readme(text: str) -> None:
+    """Put this run's results into bench/README.md between its markers, so the README shows the last run."""
+    readme = ROOT / "bench" / "README.md"
+    if not readme.exists():
+        return
+    current = readme.read_text()
+    if README_START not in current or README_END not in current:
+        return
+    body = text.split("\n", 1)[1].strip().replace("\n### ", "\n#### ").replace("\n## ", "\n### ")
+    head, rest = current.split(README_START, 1)
+    readme.write_text(f"{head}{README_START}\n{body}\n{README_END}{rest.split(README_END, 1)[1]}")
 
 
 def main() -> None:
@@ -554,6 +595,7 @@ def main() -> None:
     elapsed = time.time() - float(os.environ.get("BENCH_STARTED", time.time() - (time.monotonic() - started)))
     text = report(endpoints, memory, race, static_notes, explain_lines, elapsed)
     (ROOT / "bench" / "RESULTS.md").write_text(text)
+    update_readme(text)
     print()
     print(text)
 
