@@ -17,10 +17,11 @@ def open_page(page, name: str):
 
 
 @pytest.mark.parametrize("name", PUBLIC_PAGES)
-def test_page_has_no_wcag_violations_on_a_desktop(page, axe_source, name):
+def test_page_passes_axe_shows_focus_and_fits_a_phone(page, phone_page, axe_source, name):
+    """One test per page (desktop and phone together) keeps the database resets, the slow part, to one per page."""
     open_page(page, name)
     screenshot(page, f"{name}-desktop")
-    audit(page, axe_source)
+    audit(page, axe_source, "1280 x 900")
     hidden_focus = []
     for _ in range(80):  # every Tab stop on the page, until focus leaves the document
         page.keyboard.press("Tab")
@@ -31,19 +32,19 @@ def test_page_has_no_wcag_violations_on_a_desktop(page, axe_source, name):
             hidden_focus.append(stop)
     assert hidden_focus == [], f"focus is not visible on: {hidden_focus}"
 
-
-@pytest.mark.parametrize("name", PUBLIC_PAGES)
-def test_page_fits_a_phone(phone_page, axe_source, name):
-    open_page(phone_page, name)
+    phone_page.goto(page.url)
     screenshot(phone_page, f"{name}-phone")
     assert phone_layout_problems(phone_page) == []
     audit(phone_page, axe_source, "375 x 812")
 
 
-def test_phone_menu_opens_and_reaches_the_sections(phone_page, axe_source):
+def test_phone_header_fits_one_line_and_its_menu_reaches_the_sections(phone_page, axe_source):
     page = phone_page
     page.goto("/")
     toggle = page.get_by_role("button", name="Show menu")
+    brand = page.get_by_role("link", name="Equity School Leadership").bounding_box()
+    box = toggle.bounding_box()
+    assert box["y"] < brand["y"] + brand["height"], f"the menu button wrapped below the site name: {brand}, {box}"
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Year-long course")).to_be_hidden()
     toggle.click()
     expect(toggle).to_have_attribute("aria-expanded", "true")
@@ -54,13 +55,6 @@ def test_phone_menu_opens_and_reaches_the_sections(phone_page, axe_source):
     course.click()
     expect(page).to_have_url(re.compile(r"/#cohort$"))
     expect(page.locator("#cohort")).to_be_in_viewport()
-
-
-def test_phone_header_fits_on_one_line(phone_page):
-    phone_page.goto("/")
-    brand = phone_page.get_by_role("link", name="Equity School Leadership").bounding_box()
-    toggle = phone_page.get_by_role("button", name="Show menu").bounding_box()
-    assert toggle["y"] < brand["y"] + brand["height"], f"menu button wrapped below the name: {brand}, {toggle}"
 
 
 def test_phone_visitor_reaches_dates_and_price_from_the_top_of_the_workshop_page(phone_page):
