@@ -94,6 +94,10 @@ ORDER_HEADER = [
     "Paid (workshop time)",
     "Stripe payment",
     "Test payment",
+    "Payment method",
+    "Invoice",
+    "Invoice status",
+    "PO number",
 ]
 
 
@@ -119,4 +123,8 @@ def order_rows(orders: Iterable[Order]) -> Iterable[list]:
             _local(order.paid_at, zone),
             order.stripe_payment_intent_id,
             "yes" if order.is_test_payment else "no",
+            order.get_payment_method_display(),
+            order.invoice_number,
+            order.get_invoice_status_display(),
+            _text(order.po_number),
         ]

@@ -1,13 +1,23 @@
 """Paying by invoice: the form, the Stripe invoice, its webhooks, cheques, reminders and lapses, the PO number."""
 
+import csv
+import io
+import json
+import threading
+import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+import stripe
 import time_machine
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test import Client, override_settings
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from registrations.models import Order, StripeEvent, Voucher
 from tests.factories import OrderFactory, WorkshopFactory
@@ -353,8 +363,6 @@ def test_po_number_of_a_closed_order_cannot_change(client, workshop):
 
 
 def test_po_number_needs_the_order_token_and_csrf(workshop):
-    from django.test import Client
-
     order = OrderFactory(workshop=workshop)
     strict = Client(enforce_csrf_checks=True)
     assert strict.post(f"/orders/{order.token}/po-number/", {"po_number": "PO-1"}).status_code == 403
@@ -471,3 +479,83 @@ def test_admin_shows_invoice_fields_read_only(staff_client, invoice_order):
     for field in ("stripe_invoice_id", "invoice_status", "invoice_number", "payment_method", "billing_email"):
         assert f'name="{field}"' not in html
     assert 'name="po_number"' in html
+
+
+@pytest.mark.postgres
+def test_overlapping_runs_remind_once_and_void_once(client, workshop, stripe_double):
+    for n in range(4):
+        register_invoice(client, workshop, seat_count=1, buyer_email=f"lead{n}@race.example")
+    mail.outbox.clear()
+    hold = Order.objects.order_by("hold_expires_at").last().hold_expires_at
+    errors = []
+
+    def race(moment) -> None:
+        start = threading.Barrier(6)
+
+        def run_once():
+            try:
+                start.wait()
+                run_reminders()
+            except Exception as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        with time_machine.travel(moment):
+            threads = [threading.Thread(target=run_once) for _ in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+
+    race(hold - timedelta(days=2))
+    race(hold + timedelta(minutes=1))
+    assert errors == []
+    subjects = [(m.to[0], m.subject) for m in mail.outbox]  # subjects name the invoice
+    assert len(subjects) == len(set(subjects)) == 4 * 2 * 2  # 4 orders × (billing, buyer) × (reminder, lapsed)
+    assert set(Order.objects.values_list("status", "invoice_status")) == {(Order.Status.EXPIRED, Order.InvoiceStatus.VOID)}
+    assert {i["status"] for i in stripe_double.invoices.values()} == {"void"}
+
+
+# --- hostile input: signed but malformed invoice events -------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=12), children, max_size=3),
+    max_leaves=12,
+)
+
+
+class InvoiceWebhookProperties(HypothesisTestCase):
+    @hypothesis_settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        event_type=st.sampled_from(["invoice.paid", "invoice.voided", "invoice.marked_uncollectible", "invoice.created"]),
+        obj=st.fixed_dictionaries({}, optional={"id": json_values, "status": json_values, "payments": json_values,
+                                                "number": json_values, "metadata": json_values}),
+        use_reference=st.booleans(),
+    )
+    def test_signed_but_malformed_invoice_events_never_error(self, event_type, obj, use_reference):
+        order = OrderFactory(status=Order.Status.PENDING, paid_at=None, payment_method=Order.PaymentMethod.INVOICE,
+                             stripe_payment_intent_id="", stripe_invoice_id="in_props")
+        if use_reference:
+            obj = {**obj, "metadata": {"order_reference": order.reference}}
+        payload = json.dumps({"id": f"evt_{time.time_ns()}", "type": event_type, "created": int(time.time()),
+                               "data": {"object": obj}})
+        with override_settings(STRIPE_SECRET_KEY="sk_test_props", STRIPE_WEBHOOK_SECRET="whsec_props"):
+            header = stripe.WebhookSignature.generate_signature_header(payload, "whsec_props")
+            response = self.client.post("/stripe/webhook/", payload, content_type="application/json",
+                                        HTTP_STRIPE_SIGNATURE=header)
+        self.assertIn(response.status_code, (200, 400))
+        order.refresh_from_db()
+        self.assertIn(order.status, (Order.Status.PENDING, Order.Status.PAID, Order.Status.CANCELLED))
+
+
+def test_orders_csv_carries_the_invoice_and_po_number(staff_client, invoice_order):
+    response = staff_client.post(
+        "/admin/registrations/order/", {"action": "export_csv", "_selected_action": [invoice_order.pk]}
+    )
+    header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    row = dict(zip(header, row, strict=True))
+    assert (row["Payment method"], row["Invoice"], row["Invoice status"], row["PO number"]) == (
+        "Invoice", invoice_order.invoice_number, "Open: awaiting payment", "PO-2027-0042"
+    )
