@@ -600,6 +600,11 @@ def refunded_from_payment(*, order: Order, payment_intent_id: str) -> int:
     return sum(cents for payment, cents in parts if payment.payment_intent_id == payment_intent_id)
 
 
+def pending_addition(*, order: Order, now: datetime | None = None) -> Order | None:
+    """Seats the lead asked to add to this order and has not paid for yet, while their hold lasts."""
+    return order.additions.filter(seat_taking_orders(now=now)).exclude(status=Order.Status.PAID).order_by("-created_at").first()
+
+
 def addition_difference_cents(*, order: Order, new_total_cents: int) -> int:
     """What adding seats costs: the new seat count's total at its tier, less what the seats already bought cost at theirs."""
     return new_total_cents - order.unit_price_cents * order.seat_count

@@ -1032,17 +1032,6 @@ def _refund_payments(
 # --- A team grows: seats added to a paid order --------------------------------------------
 
 
-def pending_addition(*, order: Order, now: datetime | None = None) -> Order | None:
-    """Seats the lead asked to add and has not paid for yet, while their hold lasts."""
-    now = now or timezone.now()
-    return (
-        order.additions.filter(selectors.seat_taking_orders(now=now))
-        .exclude(status=Order.Status.PAID)
-        .order_by("-created_at")
-        .first()
-    )
-
-
 def place_addition(
     *, order: Order, extra_seats: int, billing: BillingDetails | None = None, now: datetime | None = None
 ) -> Order:
@@ -1069,7 +1058,7 @@ def place_addition(
             raise SeatChangeError(
                 "Seats on this order were refunded, so please reply to your confirmation email and we will add seats for you."
             )
-        if pending_addition(order=parent, now=now) is not None:
+        if selectors.pending_addition(order=parent, now=now) is not None:
             raise SeatChangeError("You have added seats that are still awaiting payment. Pay for them or cancel them first.")
         new_count = parent.seat_count + extra_seats
         if new_count > settings.MAX_SEATS_PER_ORDER:
@@ -1173,7 +1162,7 @@ def cancel_addition(*, order: Order) -> bool:
     Their Checkout Session is expired; their invoice is voided by the next tidy_invoices run
     (or here, when Stripe answers). Returns whether anything was cancelled.
     """
-    addition = pending_addition(order=order)
+    addition = selectors.pending_addition(order=order)
     if addition is None or not _close(order=addition, status=Order.Status.CANCELLED):
         return False
     payments.expire_checkout_session(addition.stripe_checkout_session_id)
