@@ -122,6 +122,9 @@ STRIPE_CURRENCY = "usd"
 CHECKOUT_HOLD_MINUTES = 30
 MAX_SEATS_PER_ORDER = env.int("MAX_SEATS_PER_ORDER", default=50)
 QUOTE_VALID_DAYS = env.int("QUOTE_VALID_DAYS", default=30)
+# Pay by invoice: seats held (and the invoice due) this many days; a reminder this many days before.
+INVOICE_HOLD_DAYS = env.int("INVOICE_HOLD_DAYS", default=14)
+INVOICE_REMINDER_DAYS = env.int("INVOICE_REMINDER_DAYS", default=3)
 PREWORK_REMINDER_DAYS = env.int("PREWORK_REMINDER_DAYS", default=3)
 SESSION_REMINDER_HOURS = env.int("SESSION_REMINDER_HOURS", default=24)
 

@@ -128,6 +128,7 @@ class WebhookProperties(TestCase):
         event_type=st.sampled_from([
             "checkout.session.completed", "checkout.session.async_payment_succeeded",
             "checkout.session.async_payment_failed", "checkout.session.expired", "charge.refunded", "other.thing",
+            "invoice.paid", "invoice.voided", "invoice.marked_uncollectible",
         ]),
         obj=event_objects, event_id=json_values,
     )
