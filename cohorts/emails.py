@@ -22,6 +22,7 @@ def send_waitlist_confirmation(*, entry: WaitlistEntry, outcome: str, place: int
         "joined": f"You're on the waitlist: {entry.cohort.title}",
         "updated": f"Your waitlist details were updated: {entry.cohort.title}",
         "rejoined": f"You're back on the waitlist: {entry.cohort.title}",
+        "unchanged": f"Your invitation: {entry.cohort.title}",
     }
     _send(
         to=entry.email,

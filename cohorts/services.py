@@ -139,9 +139,13 @@ def join_waitlist(*, cohort: Cohort, details: EntryDetails, now: datetime | None
         if entry.status == Status.WITHDRAWN:
             outcome = "rejoined"
             _set_status(entry=entry, to_status=Status.WAITING, note="Rejoined from the course page", now=now)
+        elif outcome != "joined" and entry.status in (Status.INVITED, Status.ENROLLED):
+            # An invitation (and what it is paid for) can only change from the private status page;
+            # anyone can type an email address on the public form.
+            outcome = "unchanged"
         elif outcome != "joined":
             outcome = "updated"
-        if outcome != "joined":
+        if outcome in ("updated", "rejoined"):
             for name, value in values.items():
                 setattr(entry, name, value)
             entry.save()
@@ -375,24 +379,27 @@ def start_enrolment(*, entry: WaitlistEntry) -> str:
         raise EnrolmentError("Registration is by invitation from the waitlist, and this invitation is not open.")
     if cohort.status != Cohort.Status.OPEN or cohort.offering is None or not cohort.offering.is_published:
         raise EnrolmentError("Registration for the course is not open yet. We will email you when it is.")
-    if entry.order_token:
+    with transaction.atomic():
+        # Two clicks at once must not leave two payable orders: the entry row is the gate.
+        entry = WaitlistEntry.objects.select_for_update().select_related("cohort__offering").get(pk=entry.pk)
         previous = _course_order(entry)
         if previous is not None and previous.status == Order.Status.PAID:
             raise EnrolmentError("Your course seats are already paid.")
-        if previous is not None and previous.status == Order.Status.PENDING:
-            return registration_services.start_checkout(order=previous)
-    order = registration_services.place_order(
-        workshop=cohort.offering,
-        buyer_name=entry.name,
-        buyer_email=entry.email,
-        organisation=entry.organisation or entry.name,
-        role=_order_role(entry.role),
-        seat_count=entry.team_size,
-        buyer_attends=True,
-        attendees=[],
-    )
-    WaitlistEntry.objects.filter(pk=entry.pk).update(order_token=order.token, updated_at=timezone.now())
-    return registration_services.start_checkout(order=order)
+        if previous is not None and previous.status == Order.Status.PROCESSING:
+            raise EnrolmentError("Your payment is being processed by your bank; we will email you when it clears.")
+        if previous is None or previous.status != Order.Status.PENDING:
+            previous = registration_services.place_order(
+                workshop=cohort.offering,
+                buyer_name=entry.name,
+                buyer_email=entry.email,
+                organisation=entry.organisation or entry.name,
+                role=_order_role(entry.role),
+                seat_count=entry.team_size,
+                buyer_attends=True,
+                attendees=[],
+            )
+            WaitlistEntry.objects.filter(pk=entry.pk).update(order_token=previous.token, updated_at=timezone.now())
+    return registration_services.start_checkout(order=previous)
 
 
 def sync_enrolment(*, entry: WaitlistEntry, by=None) -> bool:

@@ -44,6 +44,8 @@ def cohort_detail(request: HttpRequest, slug: str) -> HttpResponse:
             # never to whoever typed it here.
             if result.outcome == "rejoined":
                 text = f"Welcome back: you're on the waitlist again, at the end of the line.{place}"
+            elif result.outcome == "unchanged":
+                text = "This email has already been invited from the waitlist, so nothing was changed here."
             else:
                 text = (
                     "This email was already on the waitlist, so we updated those details instead of adding it twice."

@@ -63,17 +63,23 @@ def catalog_with_availability() -> QuerySet[Workshop]:
 # Tokens are secrets.token_urlsafe(32); anything else cannot match, so it never reaches the database
 # (PostgreSQL rejects a NUL byte in a query parameter with an error, not "no rows").
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+QUOTE_REFERENCE_PATTERN = re.compile(r"Q-[A-Z0-9]{8}")
 
 # A seat's page exists while its order is paid or on its way to being paid.
 SEAT_PAGE_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.PAID)
 
 
 def refund_amount_cents(*, order: Order, seat_count: int) -> int:
-    """What refunding some seats returns: the unit price this order paid per seat, never more than is left.
+    """What refunding some seats returns: each seat's share of what the order actually paid.
 
-    A team that drops below the team-price seat count keeps its team price; nothing is re-charged.
+    Shares are whole cents and add up exactly to the total, so a discounted order never
+    refunds more per seat than it paid (without a discount a share is the unit price). A team
+    that drops below the team-price seat count keeps its team price; nothing is re-charged.
+    Never more than is left to refund.
     """
-    return min(order.unit_price_cents * seat_count, order.total_cents - order.refunded_cents)
+    done = order.refunded_seat_count
+    share = order.total_cents * (done + seat_count) // order.seat_count - order.total_cents * done // order.seat_count
+    return max(min(share, order.total_cents - order.refunded_cents), 0)
 
 
 def order_for_token(token: str) -> Order:
@@ -490,7 +496,7 @@ def valid_quote(*, workshop: Workshop, reference: str, now: datetime | None = No
     from .models import Quote
 
     reference = (reference or "").strip().upper()
-    if not reference:
+    if not QUOTE_REFERENCE_PATTERN.fullmatch(reference):
         return None
     return (
         Quote.objects.select_related("voucher")

@@ -1,5 +1,6 @@
 """Writes for orders and seats. Every function here is keyword-only and owns its transaction."""
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -176,6 +177,9 @@ class VoucherError(RegistrationError):
 
 
 def _usable_voucher(*, code: str, workshop: Workshop, now: datetime, lock: bool) -> Voucher:
+    code = code.strip()
+    if len(code) > 40 or not code.isprintable():
+        raise VoucherError("This code is not valid. Check it and try again, or leave the box empty.")
     vouchers = Voucher.objects.select_for_update() if lock else Voucher.objects
     voucher = vouchers.filter(code=code.strip().upper()).first()
     if voucher is None or not voucher.is_active:
@@ -253,9 +257,21 @@ def _renew_hold(*, order: Order, now: datetime, duration: timedelta | None = Non
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != Order.Status.PENDING:
             raise OrderNotPayableError("This order can no longer be paid.")
+        if order.kind != Order.Kind.ADDITION and (
+            not locked_workshop.is_published or locked_workshop.registration_state(now) != "open"
+        ):
+            raise OrderNotPayableError("Registration for this workshop has closed, so this order can no longer be paid.")
         left = locked_workshop.capacity - seats_taken(workshop_id=locked_workshop.pk, now=now, exclude_order_id=order.pk)
         if order.active_seat_count > left:
             raise NotEnoughSeatsError(left)
+        if order.voucher_id:
+            # The code's use lapsed with the hold; it may have gone to someone else meanwhile.
+            voucher = Voucher.objects.select_for_update().get(pk=order.voucher_id)
+            used = selectors.voucher_uses(voucher_id=voucher.pk, now=now, exclude_order_id=order.pk)
+            if not voucher.is_active or (voucher.max_uses is not None and used >= voucher.max_uses):
+                raise VoucherError(
+                    f"Code {voucher.code} has been used up since your seats were held. Please register again without it."
+                )
         order.hold_expires_at = now + (duration or hold_duration())
         order.save(update_fields=["hold_expires_at", "updated_at"])
     return order
@@ -274,6 +290,8 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
         raise OrderNotPayableError("This order can no longer be paid.")
     # Stripe needs at least 30 minutes left on a new session; renew the hold if it has less.
     if order.hold_expires_at - now < timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES):
+        if _previous_session_was_paid(order=order):
+            return order.get_absolute_url()
         order = _renew_hold(order=order, now=now)
     Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
     product_name, description = _checkout_text(order)
@@ -291,6 +309,25 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
         updated_at=now,
     )
     return session.url
+
+
+def _previous_session_was_paid(*, order: Order) -> bool:
+    """Before a renewed hold gets a new Checkout Session, settle the old one.
+
+    Paid already (the webhook is on its way): fulfil now and open nothing new. Still open:
+    expire it, so only one session for this order can ever be paid.
+    Raises payments.PaymentProviderError when Stripe cannot say (then no second session is opened).
+    """
+    session_id = order.stripe_checkout_session_id
+    if not session_id or payments.is_test_payment_mode() or order.payment_method != Order.PaymentMethod.CARD:
+        return False
+    session = payments.retrieve_checkout_session(session_id)
+    if session.payment_status in ("paid", "no_payment_required"):
+        fulfil_order(order=order, payment_intent_id=session.payment_intent_id, checkout_session_id=session.id)
+        return True
+    if session.status == "open":
+        payments.expire_checkout_session(session_id)
+    return False
 
 
 def _lock(order: Order) -> tuple[Workshop, Order]:
@@ -314,6 +351,14 @@ def fulfil_order(*, order: Order, payment_intent_id: str = "", checkout_session_
     with transaction.atomic(savepoint=False):
         workshop, order = _lock(order)
         if order.status in (Order.Status.PAID, Order.Status.NEEDS_REFUND, Order.Status.REFUNDED, Order.Status.MERGED):
+            if payment_intent_id and order.stripe_payment_intent_id and payment_intent_id != order.stripe_payment_intent_id:
+                # A second payment for an order already settled (two checkout tabs): give it back.
+                order.staff_note = (
+                    order.staff_note + f"\n{now:%Y-%m-%d %H:%M} UTC: a second payment ({payment_intent_id}) "
+                    "arrived for this order and is being refunded in full."
+                ).strip()
+                order.save(update_fields=["staff_note", "updated_at"])
+                tasks.refund_duplicate_payment.enqueue(order.pk, payment_intent_id)
             return order
         if payment_intent_id:
             order.stripe_payment_intent_id = payment_intent_id
@@ -445,7 +490,8 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
             order=order,
             amount_cents=amount,
             already_refunded_cents=order.refunded_cents - amount,
-            idempotency_key=f"refund-{order.reference}-{'-'.join(map(str, seat_ids))}",
+            # Stripe keys are at most 255 characters: a digest names the seat set at any team size.
+            idempotency_key=f"refund-{order.reference}-{hashlib.sha256('-'.join(map(str, seat_ids)).encode()).hexdigest()[:24]}",
             reason=reason,
         )
     except payments.PaymentProviderError:
@@ -1173,3 +1219,21 @@ def cancel_addition(*, order: Order) -> bool:
             return True
         Order.objects.filter(pk=addition.pk).update(invoice_status=Order.InvoiceStatus.VOID)
     return True
+
+
+def refund_duplicate_payment(*, order_id: int, payment_intent_id: str) -> str:
+    """Refund a second payment made for an order that was already settled. Returns the refund id.
+
+    Raises payments.PaymentProviderError (the task is then retried by staff from the note).
+    """
+    order = Order.objects.get(pk=order_id)
+    refund_id = payments.create_refund(
+        payment_intent_id=payment_intent_id,
+        amount_cents=order.total_cents,
+        idempotency_key=f"duplicate-{payment_intent_id}"[:255],
+        reason_note=f"Duplicate payment for order {order.reference}",
+    )
+    Order.objects.filter(pk=order_id).update(
+        staff_note=(order.staff_note + f"\nDuplicate payment {payment_intent_id} refunded ({refund_id}).").strip()
+    )
+    return refund_id

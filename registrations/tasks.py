@@ -62,3 +62,10 @@ def refund_oversold_order(order_id: int) -> str:
 
     refund_oversold(order_id=order_id)
     return "done"
+
+
+@task()
+def refund_duplicate_payment(order_id: int, payment_intent_id: str) -> str:
+    from .services import refund_duplicate_payment as refund
+
+    return refund(order_id=order_id, payment_intent_id=payment_intent_id)

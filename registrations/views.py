@@ -131,7 +131,12 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             initial, rows = request.POST.dict(), _posted_rows(request.POST)
             initial["buyer_attends"] = "buyer_attends" in request.POST
         elif request.GET.get("from"):
-            previous = Order.objects.filter(token=request.GET["from"], workshop=workshop).first()
+            token = request.GET["from"]
+            previous = (
+                Order.objects.filter(token=token, workshop=workshop).first()
+                if selectors.TOKEN_PATTERN.fullmatch(token)
+                else None
+            )
             initial, rows = _initial_from_order(previous) if previous else ({}, [])
         elif request.GET.get("quote"):
             initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []

@@ -100,3 +100,30 @@ def test_course_capacity_is_enforced_like_workshop_seats(staff_client, client, s
     response = client.post(f"/cohorts/waitlist/{entry.token}/pay/", follow=True)
     assert "Only 2 seats left" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_someone_typing_an_invited_persons_email_changes_nothing(staff_client, client, stripe_double):
+    from cohorts.models import WaitlistEntry as Entry
+
+    cohort = open_cohort(staff_client, CohortFactory())
+    entry = invited_entry(cohort, name="Ana Diaz", email="ana@district.example")
+    response = client.post(
+        cohort.get_absolute_url(),
+        {"name": "Mallory", "email": "ANA@district.example", "role": "teacher", "organisation": "X",
+         "kind": "team", "team_size": "9", "note": ""},
+        follow=True,
+    )
+    assert "already been invited" in response.content.decode()
+    entry = Entry.objects.get(pk=entry.pk)
+    assert (entry.name, entry.team_size, entry.status) == ("Ana Diaz", 1, "invited")
+    assert entry.token not in response.content.decode()
+
+
+def test_a_payment_still_clearing_blocks_a_second_order(staff_client, client, stripe_double):
+    cohort = open_cohort(staff_client, CohortFactory())
+    entry = invited_entry(cohort)
+    client.post(f"/cohorts/waitlist/{entry.token}/pay/")
+    Order.objects.update(status=Order.Status.PROCESSING)
+    response = client.post(f"/cohorts/waitlist/{entry.token}/pay/", follow=True)
+    assert "being processed by your bank" in response.content.decode()
+    assert Order.objects.count() == 1
