@@ -251,12 +251,18 @@ def create_quote(
     )
 
 
+# A pending order can have its hold renewed for a day at most, so nobody can keep seats forever.
+MAX_ORDER_AGE_FOR_RENEWAL = timedelta(days=1)
+
+
 def _renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None) -> Order:
     with transaction.atomic():
         locked_workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != Order.Status.PENDING:
             raise OrderNotPayableError("This order can no longer be paid.")
+        if now - order.created_at > MAX_ORDER_AGE_FOR_RENEWAL:
+            raise OrderNotPayableError("This order was started more than a day ago. Please register again.")
         if order.kind != Order.Kind.ADDITION and (
             not locked_workshop.is_published or locked_workshop.registration_state(now) != "open"
         ):
@@ -932,6 +938,9 @@ def record_invoice_paid(
     A payment after the hold lapsed follows fulfil_order's rule: accepted while the seats
     are still free, refunded otherwise. Repeats change nothing.
     """
+    if invoice_id and order.stripe_invoice_id and invoice_id != order.stripe_invoice_id:
+        logger.warning("invoice.paid for %s, which is not order %s's invoice", invoice_id, order.reference)
+        return order
     with transaction.atomic():
         # fulfil_order takes the workshop and order locks first, in the usual order.
         order = fulfil_order(order=order, payment_intent_id=payment_intent_id)
@@ -1100,6 +1109,9 @@ def place_addition(
             raise SeatChangeError("Seats can only be added to the original order.")
         if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration has closed, so seats can no longer be added online.")
+        if not workshop.is_listed:
+            # The course's seats go to invited people from the waitlist, not to whoever holds an order.
+            raise SeatChangeError("Seats for the course are offered from the waitlist; please write to us.", field="extra_seats")
         if parent.refunded_seat_count:
             raise SeatChangeError(
                 "Seats on this order were refunded, so please reply to your confirmation email and we will add seats for you."

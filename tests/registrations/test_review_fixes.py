@@ -119,3 +119,28 @@ def test_voucher_code_with_a_nul_byte_gets_a_message(client, workshop, stripe_do
     assert response.status_code in (200, 400)
     assert "This code is not valid" in response.content.decode() or "Null characters are not allowed" in response.content.decode()
     assert not Order.objects.exists()
+
+
+def test_a_pending_order_cannot_be_renewed_for_more_than_a_day(client, workshop, stripe_double):
+    order = register(client, workshop)
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=5)):
+        response = client.post(f"/orders/{order.token}/pay/", follow=True)
+    assert "more than a day ago" in response.content.decode()
+    assert len(stripe_double.sessions) == 1
+
+
+def test_invoice_paid_for_another_invoice_changes_nothing(workshop):
+    order = OrderFactory(workshop=workshop, status=Order.Status.PENDING, paid_at=None, payment_method="invoice",
+                         stripe_invoice_id="in_ours", stripe_payment_intent_id="")
+    services.record_invoice_paid(order=order, invoice_id="in_someone_elses")
+    order.refresh_from_db()
+    assert order.status == Order.Status.PENDING
+
+
+def test_course_orders_cannot_grow_outside_the_waitlist(client, stripe_double):
+    workshop = WorkshopFactory(is_listed=False)
+    order = OrderFactory(workshop=workshop, seat_count=1)
+    response = client.post(f"/orders/{order.token}/add-seats/", {"grow-extra_seats": "2", "grow-payment_method": "card"})
+    assert response.status_code == 400
+    assert "offered from the waitlist" in response.content.decode()
+    assert Order.objects.count() == 1
