@@ -10,9 +10,19 @@ SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set DJANGO_ALLOWED_HOSTS to the site's host names.")
+
+
+def _non_empty(name: str) -> str:
+    # env() refuses a missing variable but accepts an empty one (STRIPE_SECRET_KEY= in a .env file).
+    value = env(name).strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} is set but empty; production needs the live Stripe value.")
+    return value
+
+
 # Real payments only: without keys production would fall back to test payments.
-STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET")
+STRIPE_SECRET_KEY = _non_empty("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = _non_empty("STRIPE_WEBHOOK_SECRET")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 STORAGES = {

@@ -3,6 +3,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -43,3 +45,12 @@ def test_production_refuses_to_start_without_stripe_keys():
     result = run_check({k: v for k, v in FULL.items() if k != "STRIPE_SECRET_KEY"})
     assert result.returncode != 0
     assert "STRIPE_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])
+@pytest.mark.parametrize("value", ["", "   "])
+def test_production_refuses_to_start_with_an_empty_stripe_key(name, value):
+    result = run_check({**FULL, name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert name in result.stderr
