@@ -189,7 +189,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     inlines = [StatusChangeInline]
     actions = ["invite", "resend_invitation", "mark_paid_enrolled", "export_csv"]
 
-    @admin.action(description="Mark invited entries whose course order is paid as enrolled")
+    @admin.action(description="Mark invited entries whose course order is paid as enrolled", permissions=["change"])
     def mark_paid_enrolled(self, request, queryset):
         changed = sum(services.sync_enrolment(entry=entry, by=request.user) for entry in queryset)
         self.message_user(request, f"Marked {changed} entr{'y' if changed == 1 else 'ies'} enrolled.", messages.SUCCESS)
@@ -262,7 +262,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         if "status" in form.changed_data:
             services.change_status(entry=obj, to_status=obj.status, by=request.user, note="Changed in admin")
 
-    @admin.action(description="Invite (email each a link to confirm a seat)")
+    @admin.action(description="Invite (email each a link to confirm a seat)", permissions=["change"])
     def invite(self, request, queryset):
         result = services.invite_entries(entry_ids=list(queryset.values_list("pk", flat=True)), by=request.user)
         if result.invited:
@@ -281,7 +281,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
             )
         self._report_failures(request, result)
 
-    @admin.action(description="Resend the invitation email (invited entries only)")
+    @admin.action(description="Resend the invitation email (invited entries only)", permissions=["change"])
     def resend_invitation(self, request, queryset):
         result = services.resend_invitations(entry_ids=list(queryset.values_list("pk", flat=True)))
         if len(result.invited) > len(result.failed):

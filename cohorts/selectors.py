@@ -5,7 +5,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 # Whether someone took the workshop is registrations' knowledge; cohorts only asks its selector.
-from registrations.selectors import emails_meeting_prerequisite
+from registrations.selectors import TOKEN_PATTERN, emails_meeting_prerequisite
 
 from .models import Cohort, CohortTouchPoint, WaitlistEntry
 
@@ -30,6 +30,13 @@ def featured_cohort() -> Cohort | None:
 
 
 def entry_for_token(token: str) -> WaitlistEntry:
+    """The entry a waitlist link belongs to. Raises WaitlistEntry.DoesNotExist.
+
+    Waitlist tokens have the same shape as order and seat tokens; anything else (a NUL byte,
+    which PostgreSQL rejects with an error, or a huge string) is refused before any query.
+    """
+    if not TOKEN_PATTERN.fullmatch(token or ""):
+        raise WaitlistEntry.DoesNotExist
     return WaitlistEntry.objects.select_related("cohort__prerequisite_workshop").get(token=token)
 
 

@@ -30,7 +30,7 @@ from .models import (
 from .forms import VoucherBatchForm
 
 
-@admin.action(description="Resend the welcome email")
+@admin.action(description="Resend the welcome email", permissions=["change"])
 def resend_welcome(modeladmin, request, queryset):
     count = 0
     for seat in queryset.filter(status=Seat.Status.ACTIVE, order__status=Order.Status.PAID).exclude(attendee_email=""):
@@ -101,12 +101,25 @@ def refund_selected_seats(modeladmin, request, queryset):
             )
 
 
+# Who holds a seat changes only through services.change_seat (the order page's seat forms), which
+# gives the seat a new token so the previous attendee's link stops working; an admin edit would not.
+SEAT_CHANGES_HELP = (
+    "To name a seat or give it to someone else, use the seat forms on the order page, which send the "
+    "new attendee their own link and stop the old one working: {}"
+)
+
+
+def _order_page_link(order: Order) -> str:
+    url = order.get_absolute_url()
+    return format_html(SEAT_CHANGES_HELP, format_html('<a href="{0}" target="_blank" rel="noopener">{0}</a>', url))
+
+
 class SeatInline(admin.TabularInline):
     model = Seat
     extra = 0
     can_delete = False
     fields = ["position", "attendee_name", "attendee_email", "needs_captions", "needs_interpreter", "access_note", "status"]
-    readonly_fields = ["position", "status"]
+    readonly_fields = ["position", "attendee_name", "attendee_email", "status"]
 
 
 class RefundInline(admin.TabularInline):
@@ -181,6 +194,7 @@ class OrderAdmin(admin.ModelAdmin):
         "kind",
         "parent_order",
         "added_seats",
+        "seat_changes",
     ]
     fields = [
         "reference",
@@ -222,6 +236,7 @@ class OrderAdmin(admin.ModelAdmin):
         "parent_order",
         "added_seats",
         "staff_note",
+        "seat_changes",
         "token",
         "created_at",
         "updated_at",
@@ -241,11 +256,15 @@ class OrderAdmin(admin.ModelAdmin):
     def total(self, obj):
         return usd(obj.total_cents)
 
+    @admin.display(description="Attendee changes")
+    def seat_changes(self, obj):
+        return _order_page_link(obj)
+
     @admin.display(description="Refunded", ordering="refunded_cents")
     def refunded(self, obj):
         return usd(obj.refunded_cents)
 
-    @admin.action(description="Refund the whole order through Stripe")
+    @admin.action(description="Refund the whole order through Stripe", permissions=["change"])
     def refund_whole_order(self, request, queryset):
         for order in queryset:
             seats = list(order.seats.filter(status=Seat.Status.ACTIVE))
@@ -258,7 +277,7 @@ class OrderAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{order.reference}: refunded {usd(refund.amount_cents)}.", messages.SUCCESS)
 
-    @admin.action(description="Resend the confirmation email")
+    @admin.action(description="Resend the confirmation email", permissions=["change"])
     def resend_confirmation(self, request, queryset):
         sent = 0
         for order in queryset.filter(status=Order.Status.PAID):
@@ -332,12 +351,23 @@ class SeatAdmin(admin.ModelAdmin):
     list_filter = ["status", "order__workshop", "order__status", "needs_captions", "needs_interpreter"]
     list_select_related = ["order__workshop"]
     search_fields = ["attendee_name", "attendee_email", "order__reference", "order__organisation", "order__buyer_email"]
-    readonly_fields = ["order", "position", "token", "status", "welcome_sent_at", "created_at", "updated_at"]
+    fields = [
+        "order", "position", "attendee_name", "attendee_email", "attendee_changes", "needs_captions", "needs_interpreter",
+        "access_note", "status", "token", "welcome_sent_at", "created_at", "updated_at",
+    ]
+    readonly_fields = [
+        "order", "position", "attendee_name", "attendee_email", "attendee_changes", "token", "status", "welcome_sent_at",
+        "created_at", "updated_at",
+    ]
     date_hierarchy = "created_at"
     actions = [resend_welcome, refund_selected_seats]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="Attendee changes")
+    def attendee_changes(self, obj):
+        return _order_page_link(obj.order)
 
     @admin.display(description="Order", ordering="order__reference")
     def order_reference(self, obj):
@@ -697,7 +727,7 @@ class VoucherAdmin(admin.ModelAdmin):
         vouchers = list(queryset.select_related("workshop").annotate(uses=_voucher_uses_annotation()).order_by("code"))
         return exports.csv_response(filename="codes.csv", header=VOUCHER_HEADER, rows=_voucher_csv(vouchers))
 
-    @admin.action(description="Deactivate selected codes")
+    @admin.action(description="Deactivate selected codes", permissions=["change"])
     def deactivate(self, request, queryset):
         count = queryset.update(is_active=False)
         self.message_user(request, f"Deactivated {count} code(s).", messages.SUCCESS)

@@ -102,7 +102,7 @@ class WorkshopAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
             return "–"
         return timezone.localtime(first.starts_at, obj.tz).strftime("%b %-d %Y, %-I:%M %p %Z")
 
-    @admin.action(description="Duplicate for next year (unpublished copy)")
+    @admin.action(description="Duplicate for next year (unpublished copy)", permissions=["add"])
     def duplicate_for_next_year(self, request, queryset):
         for workshop in queryset:
             copy = services.duplicate_workshop(workshop=workshop)
