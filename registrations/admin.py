@@ -656,6 +656,9 @@ class WorkshopDashboardAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        # Seats and revenue: only for staff allowed to view orders.
+        if not (self.has_view_permission(request) and request.user.has_perm("registrations.view_order")):
+            raise PermissionDenied
         return TemplateResponse(
             request,
             "registrations/admin/workshop_dashboard.html",

@@ -282,3 +282,9 @@ def test_order_admin_does_not_change_seat_attendees(staff_client):
     order.refresh_from_db()
     assert order.staff_note == "Checked"
     assert order.get_absolute_url() in page.content.decode()  # where staff go instead
+
+
+def test_staff_without_order_permissions_cannot_see_the_dashboard(client, django_user_model):
+    user = django_user_model.objects.create_user("nosy", "nosy@example.org", "pw", is_staff=True)
+    client.force_login(user)
+    assert client.get("/admin/registrations/workshopdashboard/").status_code == 403
