@@ -381,7 +381,7 @@ def start_enrolment(*, entry: WaitlistEntry) -> str:
         raise EnrolmentError("Registration for the course is not open yet. We will email you when it is.")
     with transaction.atomic():
         # Two clicks at once must not leave two payable orders: the entry row is the gate.
-        entry = WaitlistEntry.objects.select_for_update().select_related("cohort__offering").get(pk=entry.pk)
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("cohort__offering").get(pk=entry.pk)
         previous = _course_order(entry)
         if previous is not None and previous.status == Order.Status.PAID:
             raise EnrolmentError("Your course seats are already paid.")
