@@ -40,8 +40,9 @@ def seats_taken(*, workshop_id: int, now: datetime | None = None, exclude_order_
     return total or 0
 
 
-def seats_available(*, workshop: Workshop, now: datetime | None = None) -> int:
-    return max(workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now), 0)
+def seats_available(*, workshop: Workshop, now: datetime | None = None, exclude_order_id: int | None = None) -> int:
+    """Seats still free: capacity less paid seats and live holds (other than the excluded order's)."""
+    return max(workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now, exclude_order_id=exclude_order_id), 0)
 
 
 def with_seats_taken(queryset: QuerySet[Workshop], *, now: datetime | None = None) -> QuerySet[Workshop]:
@@ -489,6 +490,13 @@ def voucher_uses(*, voucher_id: int, now: datetime | None = None, exclude_order_
     if exclude_order_id is not None:
         orders = orders.exclude(pk=exclude_order_id)
     return orders.count()
+
+
+def voucher_used_up(*, voucher, now: datetime | None = None, exclude_order_id: int | None = None) -> bool:
+    """Whether every use the code allows is taken (by orders other than the excluded one)."""
+    return voucher.max_uses is not None and (
+        voucher_uses(voucher_id=voucher.pk, now=now, exclude_order_id=exclude_order_id) >= voucher.max_uses
+    )
 
 
 def valid_quote(*, workshop: Workshop, reference: str, now: datetime | None = None) -> "Quote | None":

@@ -29,7 +29,7 @@ from .models import (
     new_token,
     new_voucher_code,
 )
-from .selectors import seat_changes_open, seats_taken
+from .selectors import seat_changes_open
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def place_order(
         if not locked.is_published or locked.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
         quote = quote_for(tiers=list(locked.price_tiers.all()), seat_count=seat_count)
-        seats_left = locked.capacity - seats_taken(workshop_id=locked.pk, now=now)
+        seats_left = selectors.seats_available(workshop=locked, now=now)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)
         voucher, discount = None, 0
@@ -190,7 +190,7 @@ def _usable_voucher(*, code: str, workshop: Workshop, now: datetime, lock: bool)
         raise VoucherError(f"This code can be used from {timezone.localtime(voucher.valid_from, workshop.tz):%B %-d, %Y}.")
     if voucher.valid_until and now >= voucher.valid_until:
         raise VoucherError(f"This code expired on {timezone.localtime(voucher.valid_until, workshop.tz):%B %-d, %Y}.")
-    if voucher.max_uses is not None and selectors.voucher_uses(voucher_id=voucher.pk, now=now) >= voucher.max_uses:
+    if selectors.voucher_used_up(voucher=voucher, now=now):
         raise VoucherError("This code has already been used as many times as it allows.")
     return voucher
 
@@ -267,14 +267,13 @@ def _renew_hold(*, order: Order, now: datetime, duration: timedelta | None = Non
             not locked_workshop.is_published or locked_workshop.registration_state(now) != "open"
         ):
             raise OrderNotPayableError("Registration for this workshop has closed, so this order can no longer be paid.")
-        left = locked_workshop.capacity - seats_taken(workshop_id=locked_workshop.pk, now=now, exclude_order_id=order.pk)
+        left = selectors.seats_available(workshop=locked_workshop, now=now, exclude_order_id=order.pk)
         if order.active_seat_count > left:
             raise NotEnoughSeatsError(left)
         if order.voucher_id:
             # The code's use lapsed with the hold; it may have gone to someone else meanwhile.
             voucher = Voucher.objects.select_for_update().get(pk=order.voucher_id)
-            used = selectors.voucher_uses(voucher_id=voucher.pk, now=now, exclude_order_id=order.pk)
-            if not voucher.is_active or (voucher.max_uses is not None and used >= voucher.max_uses):
+            if not voucher.is_active or selectors.voucher_used_up(voucher=voucher, now=now, exclude_order_id=order.pk):
                 raise VoucherError(
                     f"Code {voucher.code} has been used up since your seats were held. Please register again without it."
                 )
@@ -374,14 +373,13 @@ def fulfil_order(*, order: Order, payment_intent_id: str = "", checkout_session_
             order.status == Order.Status.PENDING and order.hold_expires_at > now
         )
         if not hold_is_live:
-            left = workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now, exclude_order_id=order.pk)
+            left = selectors.seats_available(workshop=workshop, now=now, exclude_order_id=order.pk)
             problem = ""
             if order.active_seat_count > left:
-                problem = f"only {max(left, 0)} seat(s) were left"
+                problem = f"only {left} seat(s) were left"
             elif order.voucher_id:
                 voucher = Voucher.objects.select_for_update().get(pk=order.voucher_id)
-                used = selectors.voucher_uses(voucher_id=voucher.pk, now=now, exclude_order_id=order.pk)
-                if voucher.max_uses is not None and used >= voucher.max_uses:
+                if selectors.voucher_used_up(voucher=voucher, now=now, exclude_order_id=order.pk):
                     problem = f"code {voucher.code} had been used up meanwhile"
             if problem:
                 order.status = Order.Status.NEEDS_REFUND
@@ -1125,7 +1123,7 @@ def place_addition(
                 f"One order can hold up to {settings.MAX_SEATS_PER_ORDER} seats, so you can add {max(room, 0)} more.",
                 field="extra_seats",
             )
-        left = workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now)
+        left = selectors.seats_available(workshop=workshop, now=now)
         if extra_seats > left:
             raise NotEnoughSeatsError(left)
         quote = quote_for(tiers=list(workshop.price_tiers.all()), seat_count=new_count)
