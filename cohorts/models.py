@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from registrations.models import Order
 from workshops.models import Workshop, validate_time_zone
 
 MAX_TEAM_SIZE = 500
@@ -131,12 +132,8 @@ class CohortTouchPoint(models.Model):
 
 
 class WaitlistEntry(models.Model):
-    class Role(models.TextChoices):
-        TEACHER = "teacher", "Classroom teacher"
-        SCHOOL_LEADER = "school_leader", "School leader"
-        DISTRICT_LEADER = "district_leader", "District leader"
-        SUPPORT = "support", "Counselor or support staff"
-        OTHER = "other", "Other"
+    # The same roles as a registration, so an invited entry's order carries the role it gave.
+    Role = Order.Role
 
     class Kind(models.TextChoices):
         INDIVIDUAL = "individual", "Just me"

@@ -360,10 +360,6 @@ def course_quote(*, entry: WaitlistEntry) -> PriceQuote | None:
     return quote_for(tiers=list(cohort.offering.price_tiers.all()), seat_count=entry.team_size)
 
 
-def _order_role(role: str) -> str:
-    return role if role in Order.Role.values else Order.Role.OTHER
-
-
 def start_enrolment(*, entry: WaitlistEntry) -> str:
     """An invited person starts paying for their course seat(s); returns the checkout URL.
 
@@ -393,7 +389,7 @@ def start_enrolment(*, entry: WaitlistEntry) -> str:
                 buyer_name=entry.name,
                 buyer_email=entry.email,
                 organisation=entry.organisation or entry.name,
-                role=_order_role(entry.role),
+                role=entry.role,
                 seat_count=entry.team_size,
                 buyer_attends=True,
                 attendees=[],
