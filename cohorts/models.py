@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.models import Order
-from workshops.models import Workshop, validate_time_zone
+from workshops.models import Workshop, text_lines, text_paragraphs, validate_time_zone
 
 MAX_TEAM_SIZE = 500
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
@@ -94,15 +94,15 @@ class Cohort(models.Model):
 
     @property
     def paragraphs(self) -> list[str]:
-        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+        return text_paragraphs(self.description)
 
     @property
     def outcome_list(self) -> list[str]:
-        return [line.strip() for line in self.outcomes.splitlines() if line.strip()]
+        return text_lines(self.outcomes)
 
     @property
     def audience_list(self) -> list[str]:
-        return [line.strip() for line in self.audiences.splitlines() if line.strip()]
+        return text_lines(self.audiences)
 
     @property
     def accepts_waitlist(self) -> bool:

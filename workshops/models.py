@@ -13,6 +13,16 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError("“%(value)s” is not a known time zone.", params={"value": value})
 
 
+def text_lines(text: str) -> list[str]:
+    """A one-item-per-line text field (outcomes, audiences) as its non-blank lines."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def text_paragraphs(text: str) -> list[str]:
+    """A description as its paragraphs (separated by blank lines)."""
+    return [p.strip() for p in text.split("\n\n") if p.strip()]
+
+
 class WorkshopQuerySet(models.QuerySet):
     def published(self):
         return self.filter(is_published=True)
@@ -78,15 +88,15 @@ class Workshop(models.Model):
 
     @property
     def outcome_list(self) -> list[str]:
-        return [line.strip() for line in self.outcomes.splitlines() if line.strip()]
+        return text_lines(self.outcomes)
 
     @property
     def audience_list(self) -> list[str]:
-        return [line.strip() for line in self.audiences.splitlines() if line.strip()]
+        return text_lines(self.audiences)
 
     @property
     def paragraphs(self) -> list[str]:
-        return [p.strip() for p in self.description.split("\n\n") if p.strip()]
+        return text_paragraphs(self.description)
 
     @property
     def total_hours(self) -> int:
