@@ -29,10 +29,7 @@ class RegistrationForm(forms.Form):
 
     def __init__(self, *args, seats_left: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.seats_left = seats_left
-        limit = settings.MAX_SEATS_PER_ORDER if seats_left is None else min(settings.MAX_SEATS_PER_ORDER, seats_left)
-        self.fields["seat_count"].max_value = limit
-        self.fields["seat_count"].widget.attrs.update({"max": max(limit, 1), "min": 1, "inputmode": "numeric"})
+        self.show_seats_left(seats_left)
         self.fields["buyer_name"].widget.attrs["autocomplete"] = "name"
         self.fields["buyer_email"].widget.attrs["autocomplete"] = "email"
         self.fields["organisation"].widget.attrs["autocomplete"] = "organization"
@@ -43,6 +40,13 @@ class RegistrationForm(forms.Form):
             Div(Field("buyer_name", wrapper_class="col-md-6"), Field("buyer_email", wrapper_class="col-md-6"), css_class="row"),
             Div(Field("organisation", wrapper_class="col-md-6"), Field("role", wrapper_class="col-md-6"), css_class="row"),
         )
+
+    def show_seats_left(self, seats_left: int | None) -> None:
+        """Limit the seat count to the seats left (None: not counted yet, so only the per-order limit)."""
+        self.seats_left = seats_left
+        limit = settings.MAX_SEATS_PER_ORDER if seats_left is None else min(settings.MAX_SEATS_PER_ORDER, seats_left)
+        self.fields["seat_count"].max_value = limit
+        self.fields["seat_count"].widget.attrs.update({"max": max(limit, 1), "min": 1, "inputmode": "numeric"})
 
     def clean_buyer_name(self):
         return self.cleaned_data["buyer_name"].strip()

@@ -233,7 +233,12 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["workshop", "status", "hold_expires_at"], name="order_capacity_idx"),
+            # Seats taken per workshop (selectors.seats_taken, under the workshop lock at checkout):
+            # the seat columns are in the index so PostgreSQL answers from it alone (index-only scan).
+            models.Index(
+                fields=["workshop", "status", "hold_expires_at", "seat_count", "refunded_seat_count"],
+                name="order_seats_taken_idx",
+            ),
             models.Index(fields=["buyer_email"], name="order_buyer_email_idx"),
         ]
         constraints = [

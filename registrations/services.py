@@ -126,19 +126,23 @@ def place_order(
     if len(attendees) > seat_count:
         raise RegistrationError("More attendees named than seats chosen.")
     with transaction.atomic():
-        locked = Workshop.objects.select_for_update().get(pk=workshop.pk)
-        if not locked.is_published or locked.registration_state(now) != "open":
+        # The lock, and the capacity as it stands under it. Dates, sessions and prices are the
+        # caller's copy of the workshop, read a moment ago in the same request.
+        workshop.capacity, workshop.is_published = (
+            Workshop.objects.select_for_update().filter(pk=workshop.pk).values_list("capacity", "is_published").get()
+        )
+        if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
-        quote = quote_for(tiers=list(locked.price_tiers.all()), seat_count=seat_count)
-        seats_left = selectors.seats_available(workshop=locked, now=now)
+        quote = quote_for(tiers=workshop.tier_list, seat_count=seat_count)
+        seats_left = selectors.seats_available(workshop=workshop, now=now)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)
         voucher, discount = None, 0
         if voucher_code.strip():
-            voucher = _claim_voucher(code=voucher_code, workshop=locked, now=now)
+            voucher = _claim_voucher(code=voucher_code, workshop=workshop, now=now)
             discount = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=seat_count)
         order = Order.objects.create(
-            workshop=locked,
+            workshop=workshop,
             buyer_name=buyer_name,
             buyer_email=buyer_email,
             organisation=organisation,
@@ -290,7 +294,8 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
     Raises OrderNotPayableError, NotEnoughSeatsError, payments.PaymentProviderError.
     """
     now = now or timezone.now()
-    order.refresh_from_db()
+    # Read afresh (the webhook may have paid it meanwhile), with what the session's text needs.
+    order = Order.objects.select_related("workshop", "parent").get(pk=order.pk)
     if order.status != Order.Status.PENDING:
         raise OrderNotPayableError("This order can no longer be paid.")
     # Stripe needs at least 30 minutes left on a new session; renew the hold if it has less.
@@ -298,16 +303,31 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
         if _previous_session_was_paid(order=order):
             return order.get_absolute_url()
         order = _renew_hold(order=order, now=now)
-    Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
+    return open_checkout_session(order=order, now=now)
+
+
+def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
+    """start_checkout without its checks, for an order place_order has just returned in this request:
+    pending, with a whole hold ahead of it and its workshop at hand, so there is nothing to read again.
+
+    Raises payments.PaymentProviderError.
+    """
+    now = now or timezone.now()
     product_name, description = _checkout_text(order)
-    session = payments.create_checkout_session(
-        order=order,
-        product_name=product_name,
-        description=description,
-        expires_at=int(order.hold_expires_at.timestamp()),
-        attempt=int(order.hold_expires_at.timestamp()),
-    )
-    Order.objects.filter(pk=order.pk).update(
+    this_order = Order.objects.filter(pk=order.pk)
+    try:
+        session = payments.create_checkout_session(
+            order=order,
+            product_name=product_name,
+            description=description,
+            expires_at=int(order.hold_expires_at.timestamp()),
+            attempt=int(order.hold_expires_at.timestamp()),
+        )
+    except payments.PaymentProviderError:
+        this_order.update(checkout_attempts=F("checkout_attempts") + 1)
+        raise
+    this_order.update(
+        checkout_attempts=F("checkout_attempts") + 1,
         stripe_checkout_session_id=session.id,
         stripe_checkout_url=session.url,
         is_test_payment=payments.is_test_payment_mode(),

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from workshops.selectors import NoPriceError, quote_for
+from workshops.selectors import NoPriceError, quote_for, workshops_for_catalog
 
 from . import certificates, ics, payments, selectors, services, webhooks
 from .forms import (
@@ -102,28 +102,20 @@ def _posted_rows(data) -> list[dict]:
 
 
 def register(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method == "POST" and "update" not in request.POST and "download_quote" not in request.POST:
+        return _submit_registration(request, slug)
     workshop = get_object_or_404(catalog_with_availability(), slug=slug)
-    seats_left = max(workshop.capacity - workshop.seats_taken, 0)
+    seats_left = workshop.seats_left
     state = workshop.registration_state()
     if state != "open" or seats_left == 0:
-        return render(
-            request,
-            "registrations/registration_closed.html",
-            {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": SeatAlertForm()},
-        )
+        return _registration_closed(request, workshop, state, seats_left)
 
-    tiers = workshop.tier_list
-    if request.method == "POST" and "update" not in request.POST:
+    if request.method == "POST" and "download_quote" in request.POST:
         form = RegistrationForm(request.POST, seats_left=seats_left)
         formset = AttendeeFormSet(request.POST, prefix="attendees")
-        payment_form = PaymentForm(request.POST)
-        # A quote needs no payment choice; anything else does.
-        payment_ok = payment_form.is_valid() or "download_quote" in request.POST
-        if form.is_valid() and formset.is_valid() and payment_ok:
-            if "download_quote" in request.POST:
-                response = _quote_pdf(workshop, form)
-            else:
-                response = _place_and_pay(request, workshop, form, formset, payment_form)
+        payment_form = PaymentForm(request.POST)  # a quote needs no payment choice
+        if form.is_valid() and formset.is_valid():
+            response = _quote_pdf(workshop, form)
             if response is not None:
                 return response
     else:
@@ -151,11 +143,51 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(initial=initial, seats_left=seats_left)
         formset = AttendeeFormSet(initial=rows, prefix="attendees")
         payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
+    return _registration_page(request, workshop, seats_left, form, formset, payment_form)
 
+
+def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
+    """Place the order and go to payment, or show the form again with what went wrong.
+
+    The seat count that decides is taken in services.place_order, under the workshop's row lock;
+    this view counts seats itself only when the form has to come back, so a registration that
+    goes through counts them once (the hot path of a registration rush).
+    """
+    workshop = get_object_or_404(workshops_for_catalog(), slug=slug)
+    form = RegistrationForm(request.POST)
+    formset = AttendeeFormSet(request.POST, prefix="attendees")
+    payment_form = PaymentForm(request.POST)
+    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid()])
+    if valid and workshop.registration_state() == "open":
+        response = _place_and_pay(request, workshop, form, formset, payment_form)
+        if response is not None:
+            return response
+    workshop.seats_taken = selectors.seats_taken(workshop_id=workshop.pk)
+    seats_left = workshop.seats_left
+    state = workshop.registration_state()
+    if state != "open" or (seats_left == 0 and not valid):
+        return _registration_closed(request, workshop, state, seats_left)
+    if not valid:
+        # Checked again against the seats left, so every problem shows at once.
+        form = RegistrationForm(request.POST, seats_left=seats_left)
+    else:
+        form.show_seats_left(seats_left)
+    return _registration_page(request, workshop, seats_left, form, formset, payment_form)
+
+
+def _registration_closed(request, workshop, state: str, seats_left: int) -> HttpResponse:
+    return render(
+        request,
+        "registrations/registration_closed.html",
+        {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": SeatAlertForm()},
+    )
+
+
+def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
     try:
-        quote = quote_for(tiers=tiers, seat_count=seat_count)
+        quote = quote_for(tiers=workshop.tier_list, seat_count=seat_count)
     except NoPriceError:
         quote = None
     discount = _discount_preview(workshop, quote, str(data.get("voucher_code") or ""))
@@ -169,7 +201,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             "quote": quote,
             "discount": discount,
             "seats_left": seats_left,
-            "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in tiers],
+            "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in workshop.tier_list],
             "test_payment_mode": payments.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": services.invoice_hold_days(),
@@ -241,7 +273,7 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
         services.complete_free_order(order=order)
         messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")
         return redirect(order.get_absolute_url())
-    return _go_to_checkout(request, order)
+    return _go_to_checkout(request, order, just_placed=True)
 
 
 def _discount_preview(workshop, quote, code: str) -> dict | None:
@@ -293,11 +325,11 @@ def _quote_pdf(workshop, form) -> HttpResponse | None:
     return response
 
 
-def _go_to_checkout(request, order: Order) -> HttpResponse:
+def _go_to_checkout(request, order: Order, *, just_placed: bool = False) -> HttpResponse:
     if order.payment_method == Order.PaymentMethod.INVOICE:
         return _send_invoice(request, order)
     try:
-        url = services.start_checkout(order=order)
+        url = (services.open_checkout_session if just_placed else services.start_checkout)(order=order)
     except payments.PaymentProviderError:
         messages.error(request, PAYMENT_DOWN_MESSAGE)
         return redirect(order.get_absolute_url())

@@ -94,6 +94,16 @@ def test_stripe_error_keeps_order_and_offers_retry(client, workshop, stripe_doub
     assert retry["Location"] == f"https://checkout.stripe.test/c/pay/{order.stripe_checkout_session_id}"
 
 
+def test_checkout_attempts_count_the_failed_one_and_the_retry(client, workshop, stripe_double):
+    stripe_double.fail_next(status=402, path_prefix="/v1/checkout/sessions")
+    register(client, workshop)
+    order = Order.objects.get()
+    assert (order.checkout_attempts, order.stripe_checkout_session_id) == (1, "")
+    client.post(f"/orders/{order.token}/pay/")
+    order.refresh_from_db()
+    assert order.checkout_attempts == 2 and order.stripe_checkout_session_id
+
+
 def test_unreachable_stripe_keeps_order(client, workshop, stripe_double, settings):
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens on the discard port
     response = register(client, workshop)
