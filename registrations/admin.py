@@ -126,8 +126,11 @@ class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["created_at", "seat_count", "amount", "reason", "stripe_refund_id"]
+    fields = ["created_at", "seat_count", "amount", "from_payments", "reason", "stripe_refund_id"]
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("parts__payment")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -135,6 +138,11 @@ class RefundInline(admin.TabularInline):
     @admin.display(description="Amount")
     def amount(self, obj):
         return usd(obj.amount_cents)
+
+    @admin.display(description="From payment")
+    def from_payments(self, obj):
+        """Which payment each part came out of: the order's own, or a batch of seats added later."""
+        return ", ".join(f"{usd(part.amount_cents)} of {part.payment.reference}" for part in obj.parts.all()) or "–"
 
 
 @admin.register(Order)

@@ -371,6 +371,20 @@ class Refund(models.Model):
         return f"Refund of {self.seat_count} seat(s) on {self.order.reference}"
 
 
+class RefundPart(models.Model):
+    """How much of a refund came out of one payment: an order's own, or one batch of seats added later."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="parts")
+    payment = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="refund_parts",
+        help_text="The order whose payment this was: the order itself, or seats added to it later.",
+    )
+    amount_cents = models.PositiveIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents} cents from {self.payment.reference}"
+
+
 class SeatAlert(models.Model):
     """Someone asking to be told when seats free up on a sold-out workshop."""
 

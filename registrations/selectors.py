@@ -17,6 +17,7 @@ from .models import (
     Certificate,
     Order,
     PreworkCompletion,
+    RefundPart,
     ReminderSent,
     RosterSeat,
     Seat,
@@ -589,29 +590,38 @@ def order_payments(*, order: Order) -> list[OrderPayment]:
     return [own] + [_payment(a, amount_cents=a.total_cents, seat_count=a.seat_count) for a in additions]
 
 
-def refund_allocation(*, order: Order, already_refunded_cents: int, amount_cents: int) -> list[tuple[OrderPayment, int]]:
-    """Which payments a refund of `amount_cents` comes from: newest first, after what earlier refunds took.
+def refunded_by_payment(*, order: Order, payments: list[OrderPayment] | None = None) -> dict[int, int]:
+    """Cents refunded so far from each of an order's payments, keyed by the payment's order id."""
+    payments = payments if payments is not None else order_payments(order=order)
+    refunded = {payment.order_id: 0 for payment in payments}
+    parts = RefundPart.objects.filter(refund__order=order).values("payment_id").annotate(n=Sum("amount_cents"))
+    for row in parts:
+        refunded[row["payment_id"]] = refunded.get(row["payment_id"], 0) + row["n"]
+    # Refunds recorded before they were tracked per payment came out newest payment first.
+    unattributed = order.refunded_cents - sum(refunded.values())
+    for payment in reversed(payments):
+        take = max(min(payment.amount_cents - refunded[payment.order_id], unattributed), 0)
+        refunded[payment.order_id] += take
+        unattributed -= take
+    return refunded
 
-    Seats added last are refunded from their own payment first, so no Stripe refund is ever
-    larger than the charge it returns.
+
+def refund_allocation(*, order: Order, amount_cents: int) -> list[tuple[OrderPayment, int]]:
+    """Which payments a refund of `amount_cents` comes from: newest first, each within what is left of it.
+
+    Seats added last are refunded from their own payment first, and no Stripe refund is ever
+    larger than what is left of the charge it returns, whichever payment earlier refunds
+    (here or in Stripe's dashboard) came out of.
     """
+    payments = order_payments(order=order)
+    refunded = refunded_by_payment(order=order, payments=payments)
     parts = []
-    for payment in reversed(order_payments(order=order)):
-        room = payment.amount_cents
-        skipped = min(room, already_refunded_cents)
-        already_refunded_cents -= skipped
-        room -= skipped
-        take = min(room, amount_cents)
+    for payment in reversed(payments):
+        take = min(max(payment.amount_cents - refunded[payment.order_id], 0), amount_cents)
         if take > 0:
             parts.append((payment, take))
             amount_cents -= take
     return parts
-
-
-def refunded_from_payment(*, order: Order, payment_intent_id: str) -> int:
-    """How much of an order's recorded refunds came out of one of its payments."""
-    parts = refund_allocation(order=order, already_refunded_cents=0, amount_cents=order.refunded_cents)
-    return sum(cents for payment, cents in parts if payment.payment_intent_id == payment_intent_id)
 
 
 def pending_addition(*, order: Order, now: datetime | None = None) -> Order | None:

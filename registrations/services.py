@@ -23,6 +23,7 @@ from .models import (
     Quote,
     ReminderSent,
     Refund,
+    RefundPart,
     Seat,
     SeatAlert,
     Voucher,
@@ -501,6 +502,7 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
         if len(active) != len(seat_ids):
             raise RefundError("Some of these seats are not active seats of this order.")
         amount = selectors.refund_amount_cents(order=order, seat_count=len(active))
+        parts = selectors.refund_allocation(order=order, amount_cents=amount)
         previous_status = order.status
         order.seats.filter(pk__in=seat_ids).update(status=Seat.Status.REFUNDED, updated_at=timezone.now())
         order.refunded_seat_count += len(active)
@@ -508,12 +510,11 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
         if order.refunded_seat_count >= order.seat_count:
             order.status = Order.Status.REFUNDED
         order.save()
-        refund = Refund.objects.create(order=order, seat_count=len(active), amount_cents=amount, reason=reason)
+        refund = _record_refund(order=order, seat_count=len(active), amount_cents=amount, parts=parts, reason=reason)
     try:
         refund_ids, outside_cents = _refund_payments(
             order=order,
-            amount_cents=amount,
-            already_refunded_cents=order.refunded_cents - amount,
+            parts=parts,
             # Stripe keys are at most 255 characters: a digest names the seat set at any team size.
             idempotency_key=f"refund-{order.reference}-{hashlib.sha256('-'.join(map(str, seat_ids)).encode()).hexdigest()[:24]}",
             reason=reason,
@@ -541,20 +542,22 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
 def record_stripe_refund(*, order: Order, amount_refunded_cents: int, payment_intent_id: str = "") -> bool:
     """A `charge.refunded` event: catch up with refunds made in Stripe's dashboard.
 
-    Refunds started here already moved `refunded_cents`, so their events change nothing.
-    An order that grew has one payment per batch of seats; its refunds are compared with
-    what this site refunded from that one payment (newest payment first).
+    `amount_refunded_cents` is everything refunded from that one charge so far, so it is
+    compared with what is recorded from that payment: refunds started here are recorded
+    already and change nothing. An order that grew has one payment per batch of seats; the
+    event's PaymentIntent says which one.
     """
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
-        known = order.refunded_cents
-        if payment_intent_id and order.additions.filter(status=Order.Status.MERGED).exists():
-            known = selectors.refunded_from_payment(order=order, payment_intent_id=payment_intent_id)
-        extra = amount_refunded_cents - known
+        paid_with = selectors.order_payments(order=order)
+        payment = next((p for p in paid_with if payment_intent_id and p.payment_intent_id == payment_intent_id), None)
+        payment = payment or paid_with[0]
+        refunded = selectors.refunded_by_payment(order=order, payments=paid_with)
+        extra = min(amount_refunded_cents, payment.amount_cents) - refunded[payment.order_id]
         if extra <= 0:
             return False
         order.refunded_cents = min(order.refunded_cents + extra, order.total_cents)
-        Refund.objects.create(order=order, seat_count=0, amount_cents=extra, reason="Refunded in Stripe")
+        _record_refund(order=order, seat_count=0, amount_cents=extra, parts=[(payment, extra)], reason="Refunded in Stripe")
         if order.refunded_cents >= order.total_cents:
             order.status = Order.Status.REFUNDED
             order.refunded_seat_count = order.seat_count
@@ -1074,10 +1077,17 @@ def tidy_invoices(*, now: datetime | None = None) -> InvoicesTidied:
     return InvoicesTidied(reminded=reminded, lapsed=lapsed, voided=voided)
 
 
-def _refund_payments(
-    *, order: Order, amount_cents: int, already_refunded_cents: int, idempotency_key: str, reason: str
-) -> tuple[list[str], int]:
-    """Send a refund back through the payments it came from, newest first.
+def _record_refund(*, order: Order, seat_count: int, amount_cents: int, parts: list, reason: str) -> Refund:
+    """A refund and the payments it comes out of (selectors.refund_allocation), inside the caller's transaction."""
+    refund = Refund.objects.create(order=order, seat_count=seat_count, amount_cents=amount_cents, reason=reason)
+    RefundPart.objects.bulk_create(
+        RefundPart(refund=refund, payment_id=payment.order_id, amount_cents=cents) for payment, cents in parts
+    )
+    return refund
+
+
+def _refund_payments(*, order: Order, parts: list, idempotency_key: str, reason: str) -> tuple[list[str], int]:
+    """Send a refund back through the payments it came from (selectors.refund_allocation).
 
     An order that grew was paid in several payments (its own and one per batch of seats
     added); each part of the refund goes to one of them. Returns the Stripe refund ids and
@@ -1085,9 +1095,7 @@ def _refund_payments(
     Raises payments.PaymentProviderError.
     """
     refund_ids, outside = [], 0
-    for payment, cents in selectors.refund_allocation(
-        order=order, already_refunded_cents=already_refunded_cents, amount_cents=amount_cents
-    ):
+    for payment, cents in parts:
         intent = payment.payment_intent_id
         if not intent and payment.invoice_id:
             intent = payments.invoice_payment_intent_id(payment.invoice_id)
@@ -1208,16 +1216,18 @@ def _refund_addition(*, order: Order) -> None:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != Order.Status.NEEDS_REFUND:
             return
+        parts = selectors.refund_allocation(order=order, amount_cents=order.total_cents)
         order.status = Order.Status.REFUNDED
         order.refunded_cents = order.total_cents
         order.refunded_seat_count = order.seat_count
         order.save()
-        refund = Refund.objects.create(order=order, seat_count=order.seat_count, amount_cents=order.total_cents,
-                                       reason="Added seats could not join the order")
+        refund = _record_refund(
+            order=order, seat_count=order.seat_count, amount_cents=order.total_cents, parts=parts,
+            reason="Added seats could not join the order",
+        )
     try:
         refund_ids, outside = _refund_payments(
-            order=order, amount_cents=order.total_cents, already_refunded_cents=0,
-            idempotency_key=f"refund-{order.reference}", reason=refund.reason,
+            order=order, parts=parts, idempotency_key=f"refund-{order.reference}", reason=refund.reason
         )
     except payments.PaymentProviderError:
         logger.exception("Automatic refund of added seats %s failed; it stays marked 'refund due'.", order.reference)

@@ -269,6 +269,67 @@ def test_refunding_one_seat_of_a_grown_order_returns_the_new_unit_price(staff_cl
     assert Seat.objects.get(pk=seat.pk).status == Seat.Status.REFUNDED
 
 
+def grown(client, team, stripe_double, post_webhook) -> tuple[str, str]:
+    """The team of 3 grows to 5; returns the PaymentIntents of its two payments ($360, then $140)."""
+    first_payment = team.stripe_payment_intent_id
+    add_seats(client, team, 2)
+    paid = stripe_double.pay(the_addition(team).stripe_checkout_session_id)
+    post_webhook("checkout.session.completed", paid)
+    return first_payment, paid["payment_intent"]
+
+
+def charge_refunded(post_webhook, payment_intent: str, amount_refunded: int):
+    post_webhook("charge.refunded", {"id": f"ch_{payment_intent}", "object": "charge", "payment_intent": payment_intent,
+                                     "amount_refunded": amount_refunded})
+
+
+def test_a_dashboard_refund_of_the_first_payment_is_counted_once_after_an_admin_refund(
+    staff_client, client, team, stripe_double, post_webhook
+):
+    first_payment, added_payment = grown(client, team, stripe_double, post_webhook)
+    charge_refunded(post_webhook, first_payment, 10000)  # staff refund $100 of the first charge in Stripe
+    seat = team.seats.get(position=5)
+    staff_client.post(
+        "/admin/registrations/seat/", {"action": "refund_selected_seats", "_selected_action": [seat.pk], "post": "yes"}
+    )
+    charge_refunded(post_webhook, added_payment, 10000)  # Stripe's event for the seat refunded from admin
+    charge_refunded(post_webhook, first_payment, 10000)  # and the first charge's event, delivered again
+    team.refresh_from_db()
+    assert (team.refunded_cents, team.refunds.count()) == (20000, 2)
+
+
+def test_after_the_first_payment_is_refunded_in_stripe_the_rest_comes_from_the_added_seats(
+    staff_client, client, team, stripe_double, post_webhook
+):
+    first_payment, added_payment = grown(client, team, stripe_double, post_webhook)
+    charge_refunded(post_webhook, first_payment, 36000)
+    staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [team.pk]})
+    refunds = [(r["params"]["payment_intent"], r["params"]["amount"]) for r in stripe_double.requests_to("POST", "/v1/refunds")]
+    assert refunds == [(added_payment, "14000")]
+    team.refresh_from_db()
+    assert (team.status, team.refunded_cents) == (Order.Status.REFUNDED, 50000)
+
+
+def test_a_refund_recorded_before_payments_were_tracked_counts_against_the_newest_payment(
+    client, team, stripe_double, post_webhook
+):
+    _, added_payment = grown(client, team, stripe_double, post_webhook)
+    # As refunds were recorded before RefundPart existed: the amount on the order, no parts.
+    team.refresh_from_db()
+    team.refunds.create(seat_count=1, amount_cents=10000, reason="Refunded before the upgrade")
+    Order.objects.filter(pk=team.pk).update(refunded_cents=10000)
+    charge_refunded(post_webhook, added_payment, 10000)
+    team.refresh_from_db()
+    assert (team.refunded_cents, team.refunds.count()) == (10000, 1)
+
+
+def test_order_admin_shows_which_payment_each_refund_came_from(staff_client, client, team, stripe_double, post_webhook):
+    first_payment, _ = grown(client, team, stripe_double, post_webhook)
+    charge_refunded(post_webhook, first_payment, 5000)
+    page = staff_client.get(f"/admin/registrations/order/{team.pk}/change/").content.decode()
+    assert f"$50.00 of {team.reference}" in page
+
+
 def test_addition_order_link_leads_to_the_team_order(client, team, stripe_double):
     add_seats(client, team, 2)
     addition = the_addition(team)
