@@ -175,11 +175,12 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
     return _registration_page(request, workshop, seats_left, form, formset, payment_form)
 
 
-def _registration_closed(request, workshop, state: str, seats_left: int) -> HttpResponse:
+def _registration_closed(request, workshop, state: str, seats_left: int, alert_email: str = "") -> HttpResponse:
+    alert_form = SeatAlertForm(initial={"email": alert_email} if alert_email else None)
     return render(
         request,
         "registrations/registration_closed.html",
-        {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": SeatAlertForm()},
+        {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": alert_form},
     )
 
 
@@ -258,6 +259,9 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
             from_quote=selectors.valid_quote(workshop=workshop, reference=data["quote_reference"]),
         )
     except services.NotEnoughSeatsError as exc:
+        if exc.seats_left == 0:
+            # Sold out while they filled in the form: offer the seat alert, with their email in it.
+            return _registration_closed(request, workshop, "open", 0, alert_email=data["buyer_email"])
         form.add_error("seat_count", str(exc))
         return None
     except services.VoucherError as exc:

@@ -86,6 +86,15 @@ def test_seat_count_above_seats_left_is_refused(client, stripe_double):
     assert Order.objects.count() == 1
 
 
+def test_registering_after_the_last_seat_went_offers_the_seat_alert_with_their_email(client, stripe_double):
+    workshop = WorkshopFactory(capacity=2)
+    OrderFactory(workshop=workshop, seat_count=2, unit_price_cents=10000)
+    response = client.post(register_url(workshop), registration_data(buyer_email="late@lincoln.example"))
+    html = response.content.decode()
+    assert "This workshop is sold out" in html and 'value="late@lincoln.example"' in html
+    assert Order.objects.count() == 1 and not stripe_double.sessions
+
+
 def test_seat_count_above_order_maximum_is_refused(client, settings, stripe_double):
     settings.MAX_SEATS_PER_ORDER = 50
     workshop = WorkshopFactory(capacity=500)

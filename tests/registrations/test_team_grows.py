@@ -386,7 +386,8 @@ def test_leads_adding_seats_and_new_buyers_never_overfill_the_workshop(stripe_do
     for t in threads:
         t.join()
 
-    assert len(statuses) == 12 and set(statuses) <= {302, 400}  # sent to pay, or told beside the field
+    # Sent to pay, told beside the field, or (a new buyer after the last seat) shown the sold-out page.
+    assert len(statuses) == 12 and set(statuses) <= {302, 400, 200}
     assert 19 <= seats_taken(workshop_id=workshop.pk) <= 20
     held = Order.objects.filter(status=Order.Status.PENDING)
     assert sum(o.seat_count for o in held) == seats_taken(workshop_id=workshop.pk) - 15
