@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from workshops.models import PreworkModule, Session, Workshop
-from workshops.selectors import NoPriceError, quote_for, workshops_for_catalog
+from workshops.selectors import NoPriceError, PriceQuote, quote_for, workshops_for_catalog
 
 from .models import (
     CERTIFICATE_CODE_LENGTH,
@@ -60,6 +60,32 @@ def with_seats_taken(queryset: QuerySet[Workshop], *, now: datetime | None = Non
 
 def catalog_with_availability() -> QuerySet[Workshop]:
     return with_seats_taken(workshops_for_catalog())
+
+
+def price_for(*, tiers: list, seat_count: int, quote=None) -> PriceQuote:
+    """What `seat_count` seats cost: today's tiers, or a still valid quote's price per seat when the
+    order is for the seats quoted and the quote is cheaper (a price rise does not touch a quote
+    already given; a price cut still reaches the district holding one).
+
+    Raises NoPriceError when neither prices this many seats.
+    """
+    try:
+        today = quote_for(tiers=tiers, seat_count=seat_count)
+    except NoPriceError:
+        today = None
+    if quote is not None and quote.seat_count == seat_count and (
+        today is None or quote.unit_price_cents < today.unit_price_cents
+    ):
+        return PriceQuote(
+            seat_count=seat_count,
+            unit_price_cents=quote.unit_price_cents,
+            total_cents=quote.unit_price_cents * seat_count,
+            tier_min_seats=quote.tier_min_seats,
+            from_quote=quote.reference,
+        )
+    if today is None:
+        raise NoPriceError(f"No price for {seat_count} seats.")
+    return today
 
 
 # Tokens are secrets.token_urlsafe(32); anything else cannot match, so it never reaches the database

@@ -134,7 +134,7 @@ def place_order(
         )
         if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
-        quote = quote_for(tiers=workshop.tier_list, seat_count=seat_count)
+        quote = selectors.price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
         seats_left = selectors.seats_available(workshop=workshop, now=now)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from workshops.selectors import NoPriceError, quote_for, workshops_for_catalog
+from workshops.selectors import NoPriceError, workshops_for_catalog
 
 from . import certificates, ics, payments, selectors, services, webhooks
 from .forms import (
@@ -187,10 +187,15 @@ def _registration_closed(request, workshop, state: str, seats_left: int, alert_e
 def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
+    from_quote = selectors.valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
     try:
-        quote = quote_for(tiers=workshop.tier_list, seat_count=seat_count)
+        quote = selectors.price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
     except NoPriceError:
         quote = None
+    # The price the page's script shows for the quoted seats (the rest comes from the tiers).
+    quoted_price = (
+        {"seat_count": from_quote.seat_count, "unit_price_cents": from_quote.unit_price_cents} if from_quote else None
+    )
     discount = _discount_preview(workshop, quote, str(data.get("voucher_code") or ""))
     return render(
         request,
@@ -203,6 +208,7 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "discount": discount,
             "seats_left": seats_left,
             "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in workshop.tier_list],
+            "quoted_price": quoted_price,
             "test_payment_mode": payments.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": services.invoice_hold_days(),

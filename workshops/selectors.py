@@ -19,6 +19,8 @@ class PriceQuote:
     next_tier_min_seats: int | None = None
     next_tier_unit_price_cents: int | None = None
     next_tier_total_cents: int | None = None
+    # The reference of the quote whose price this is, when an earlier quote's price was kept.
+    from_quote: str = ""
 
     @property
     def seats_to_next_tier(self) -> int | None:

@@ -6,6 +6,9 @@
   if (!form) { return; }
   document.querySelectorAll(".js-hide").forEach(function (el) { el.hidden = true; });
   var tiers = JSON.parse(document.getElementById("price-tiers").textContent).sort(function (a, b) { return a.min_seats - b.min_seats; });
+  // A quote keeps its price per seat for the seats quoted, unless today's price is lower.
+  var quotedEl = document.getElementById("quoted-price");
+  var quoted = quotedEl ? JSON.parse(quotedEl.textContent) : null;
   var seatInput = form.querySelector("[name=seat_count]");
   var attends = form.querySelector("[name=buyer_attends]");
   var buyerAccess = document.getElementById("buyer-access");
@@ -22,6 +25,9 @@
   function tierFor(n) {
     var found = null;
     tiers.forEach(function (t) { if (t.min_seats <= n) { found = t; } });
+    if (quoted && n === quoted.seat_count && (!found || quoted.unit_price_cents < found.unit_price_cents)) {
+      return { min_seats: n, unit_price_cents: quoted.unit_price_cents, quoted: true };
+    }
     return found;
   }
   function seats() {
@@ -37,6 +43,9 @@
     if (next) {
       html += "<p class=\"small mb-0\">Add one more seat and every seat is " + usd(next.unit_price_cents) + ": " +
         next.min_seats + " seats for " + usd(next.unit_price_cents * next.min_seats) + ".</p>";
+    }
+    if (tier.quoted) {
+      html += "<p class=\"small mb-2\">The price per seat of your quote.</p>";
     }
     var code = form.querySelector("[name=voucher_code]");
     if (code && code.value.trim()) {

@@ -236,3 +236,25 @@ def test_district_pays_by_invoice_with_a_purchase_order_number(page, axe_source)
     expect(page.locator(".status-badge")).to_contain_text("Paid")
     order.refresh_from_db()
     assert order.status == Order.Status.PAID
+
+
+def test_a_quotes_price_shows_while_the_seat_count_changes(page):
+    from registrations import services
+    from workshops.models import Workshop
+
+    workshop = Workshop.objects.get(slug=SLUG)
+    quote = services.create_quote(
+        workshop=workshop, contact_name="Dana Ruiz", contact_email="dana@lincoln.example",
+        organisation="Lincoln Unified", seat_count=6,
+    )
+    workshop.price_tiers.filter(min_seats=5).update(unit_price_cents=11000)
+    page.goto(f"{REGISTER}?quote={quote.reference}")
+    summary = page.locator("#price-summary")
+    expect(summary).to_contain_text("6 seats × $100.00")
+    seats = page.get_by_label("Number of seats")
+    seats.fill("7")
+    expect(summary).to_contain_text("7 seats × $110.00")
+    expect(summary).not_to_contain_text("your quote")
+    seats.fill("6")
+    expect(summary).to_contain_text("6 seats × $100.00")
+    expect(summary).to_contain_text("The price per seat of your quote.")

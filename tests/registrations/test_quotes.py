@@ -1,6 +1,9 @@
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from registrations.models import Order, Quote, Voucher
 from tests.registrations.helpers import registration_data
@@ -69,3 +72,49 @@ def test_order_placed_from_a_quote_matches_its_figures(client, workshop, stripe_
         quote.seat_count, quote.unit_price_cents, quote.tier_min_seats, quote.total_cents,
     )
     assert stripe_double.sessions[order.stripe_checkout_session_id]["amount_total"] == quote.total_cents
+
+
+def team_price_becomes(workshop, cents: int) -> None:
+    workshop.price_tiers.filter(min_seats=5).update(unit_price_cents=cents)
+
+
+def order_from_quote(client, workshop, quote, seat_count):
+    return client.post(
+        f"/workshops/{workshop.slug}/register/",
+        registration_data(seat_count=seat_count, organisation="Lincoln Unified", quote_reference=quote.reference),
+    )
+
+
+def test_a_quote_keeps_its_price_after_prices_rise(client, workshop, stripe_double):
+    download_quote(client, workshop, seat_count=6, organisation="Lincoln Unified")
+    quote = Quote.objects.get()
+    team_price_becomes(workshop, 11000)
+    form = client.get(f"/workshops/{workshop.slug}/register/?quote={quote.reference}").content.decode()
+    assert "$600.00" in form and f"The price per seat of your quote {quote.reference}" in form
+    order_from_quote(client, workshop, quote, 6)
+    order = Order.objects.get()
+    assert (order.unit_price_cents, order.total_cents) == (10000, 60000)
+    assert stripe_double.sessions[order.stripe_checkout_session_id]["amount_total"] == 60000
+
+
+def test_a_price_cut_reaches_a_district_holding_a_quote(client, workshop, stripe_double):
+    download_quote(client, workshop, seat_count=6)
+    team_price_becomes(workshop, 9000)
+    order_from_quote(client, workshop, Quote.objects.get(), 6)
+    assert Order.objects.get().total_cents == 54000
+
+
+def test_a_quoted_price_holds_only_for_the_seats_quoted(client, workshop, stripe_double):
+    download_quote(client, workshop, seat_count=6)
+    team_price_becomes(workshop, 11000)
+    order_from_quote(client, workshop, Quote.objects.get(), 7)
+    assert Order.objects.get().total_cents == 77000
+
+
+def test_a_quote_past_its_date_gets_todays_price(client, workshop, stripe_double):
+    download_quote(client, workshop, seat_count=6)
+    quote = Quote.objects.get()
+    team_price_becomes(workshop, 11000)
+    with time_machine.travel(quote.valid_until + timedelta(minutes=1)):
+        order_from_quote(client, workshop, quote, 6)
+    assert Order.objects.get().total_cents == 66000
