@@ -667,6 +667,24 @@ class AdditionPrice:
     difference_cents: int
 
 
+def growth_price(*, order: Order, tiers: list, seat_count: int) -> PriceQuote:
+    """The price of every seat once an order has grown to `seat_count` seats: the tier that count
+    reaches, but never more per seat than the order already pays (seats bought at a quote's price,
+    or before a price rise, are not priced up, and the added seats cost no more than them).
+
+    Raises NoPriceError.
+    """
+    today = quote_for(tiers=tiers, seat_count=seat_count)
+    if order.unit_price_cents and order.unit_price_cents < today.unit_price_cents:
+        return PriceQuote(
+            seat_count=seat_count,
+            unit_price_cents=order.unit_price_cents,
+            total_cents=order.unit_price_cents * seat_count,
+            tier_min_seats=order.tier_min_seats,
+        )
+    return today
+
+
 def addition_prices(*, order: Order, tiers: list, up_to: int = 5) -> list[AdditionPrice]:
     """What adding 1 to `up_to` seats to a paid order would cost, for the order page."""
     rows = []
@@ -674,7 +692,7 @@ def addition_prices(*, order: Order, tiers: list, up_to: int = 5) -> list[Additi
         if order.seat_count + extra > settings.MAX_SEATS_PER_ORDER:
             break
         try:
-            quote = quote_for(tiers=tiers, seat_count=order.seat_count + extra)
+            quote = growth_price(order=order, tiers=tiers, seat_count=order.seat_count + extra)
         except NoPriceError:
             break
         difference = addition_difference_cents(order=order, new_total_cents=quote.total_cents)

@@ -1154,7 +1154,7 @@ def place_addition(
         left = selectors.seats_available(workshop=workshop, now=now)
         if extra_seats > left:
             raise NotEnoughSeatsError(left)
-        quote = quote_for(tiers=list(workshop.price_tiers.all()), seat_count=new_count)
+        quote = selectors.growth_price(order=parent, tiers=list(workshop.price_tiers.all()), seat_count=new_count)
         difference = selectors.addition_difference_cents(order=parent, new_total_cents=quote.total_cents)
         if difference <= 0:
             raise SeatChangeError("Please reply to your confirmation email and we will add these seats for you.")
@@ -1216,13 +1216,16 @@ def _refund_addition(*, order: Order) -> None:
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != Order.Status.NEEDS_REFUND:
             return
-        parts = selectors.refund_allocation(order=order, amount_cents=order.total_cents)
+        # Whatever staff already refunded by hand in Stripe's dashboard is recorded; the rest goes back now.
+        left = order.total_cents - order.refunded_cents
+        parts = selectors.refund_allocation(order=order, amount_cents=left)
+        already_refunded = order.refunded_cents
         order.status = Order.Status.REFUNDED
         order.refunded_cents = order.total_cents
         order.refunded_seat_count = order.seat_count
         order.save()
         refund = _record_refund(
-            order=order, seat_count=order.seat_count, amount_cents=order.total_cents, parts=parts,
+            order=order, seat_count=order.seat_count, amount_cents=left, parts=parts,
             reason="Added seats could not join the order",
         )
     try:
@@ -1232,7 +1235,9 @@ def _refund_addition(*, order: Order) -> None:
     except payments.PaymentProviderError:
         logger.exception("Automatic refund of added seats %s failed; it stays marked 'refund due'.", order.reference)
         with transaction.atomic():
-            Order.objects.filter(pk=order.pk).update(status=Order.Status.NEEDS_REFUND, refunded_cents=0, refunded_seat_count=0)
+            Order.objects.filter(pk=order.pk).update(
+                status=Order.Status.NEEDS_REFUND, refunded_cents=already_refunded, refunded_seat_count=0
+            )
             refund.delete()
         return
     refund.stripe_refund_id = ", ".join(refund_ids)[:255]

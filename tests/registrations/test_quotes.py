@@ -118,3 +118,15 @@ def test_a_quote_past_its_date_gets_todays_price(client, workshop, stripe_double
     with time_machine.travel(quote.valid_until + timedelta(minutes=1)):
         order_from_quote(client, workshop, quote, 6)
     assert Order.objects.get().total_cents == 66000
+
+
+def test_seats_added_to_an_order_from_a_quote_keep_the_quotes_price(client, workshop, stripe_double, post_webhook):
+    download_quote(client, workshop, seat_count=6)
+    team_price_becomes(workshop, 11000)
+    order_from_quote(client, workshop, Quote.objects.get(), 6)
+    order = Order.objects.get()
+    post_webhook("checkout.session.completed", stripe_double.pay(order.stripe_checkout_session_id))
+    page = client.get(f"/orders/{order.token}/").content.decode()
+    assert "1 more seat: $100.00" in page
+    client.post(f"/orders/{order.token}/add-seats/", {"grow-extra_seats": "1"})
+    assert Order.objects.get(parent=order).total_cents == 10000

@@ -239,6 +239,34 @@ def test_a_late_addition_payment_with_the_seats_gone_is_refunded(client, stripe_
     assert (refund["payment_intent"], refund["amount"]) == (paid["payment_intent"], "14000")
 
 
+def test_an_automatic_refund_of_added_seats_returns_only_what_staff_had_not_refunded(client, stripe_double, post_webhook):
+    from registrations.tasks import refund_oversold_order
+
+    workshop = WorkshopFactory(capacity=5)
+    team = paid_order(client, workshop, stripe_double, post_webhook)
+    add_seats(client, team, 2)
+    addition = the_addition(team)
+    paid = stripe_double.pay(addition.stripe_checkout_session_id)
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds")  # the automatic refund fails
+    with time_machine.travel(timezone.now() + timedelta(minutes=45)):
+        OrderFactory(workshop=workshop, seat_count=2)
+        post_webhook("checkout.session.completed", paid)
+    charge_refunded(post_webhook, paid["payment_intent"], 5000)  # staff refund $50 of it by hand
+    refund_oversold_order.call(addition.pk)  # the worker tries again
+    addition.refresh_from_db()
+    assert (addition.status, addition.refunded_cents) == (Order.Status.REFUNDED, 14000)
+    assert sum(addition.refunds.values_list("amount_cents", flat=True)) == 14000
+    sent = [r["params"]["amount"] for r in stripe_double.requests_to("POST", "/v1/refunds")]
+    assert sent[-1] == "9000"
+
+
+def test_added_seats_never_cost_more_than_the_seats_already_bought(client, team, workshop, stripe_double):
+    workshop.price_tiers.filter(min_seats=1).update(unit_price_cents=13000)  # prices rose since the team paid $120
+    add_seats(client, team, 1)
+    addition = the_addition(team)
+    assert (addition.unit_price_cents, addition.total_cents) == (12000, 12000)
+
+
 def test_refunding_a_grown_order_refunds_each_payment_within_its_amount(staff_client, client, team, stripe_double, post_webhook):
     first_payment = team.stripe_payment_intent_id
     add_seats(client, team, 2)
