@@ -3,6 +3,8 @@ from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.conf import settings
 
+from workshops.templatetags.workshop_tags import usd
+
 from .models import Order, Seat
 
 
@@ -15,7 +17,6 @@ class RegistrationForm(forms.Form):
         label="Number of seats",
         min_value=1,
         initial=1,
-        help_text="$100 each for 5 or more seats.",
         error_messages={"invalid": "Enter a whole number of seats, such as 1 or 5."},
     )
     buyer_attends = forms.BooleanField(
@@ -47,6 +48,13 @@ class RegistrationForm(forms.Form):
         limit = settings.MAX_SEATS_PER_ORDER if seats_left is None else min(settings.MAX_SEATS_PER_ORDER, seats_left)
         self.fields["seat_count"].max_value = limit
         self.fields["seat_count"].widget.attrs.update({"max": max(limit, 1), "min": 1, "inputmode": "numeric"})
+
+    def show_team_price(self, team_tier) -> None:
+        """The seat count's hint, from the workshop's own prices (staff change them in admin)."""
+        if team_tier is not None:
+            self.fields["seat_count"].help_text = (
+                f"{usd(team_tier.unit_price_cents)} each for {team_tier.min_seats} or more seats."
+            )
 
     def clean_buyer_name(self):
         return self.cleaned_data["buyer_name"].strip()

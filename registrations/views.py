@@ -185,6 +185,7 @@ def _registration_closed(request, workshop, state: str, seats_left: int, alert_e
 
 
 def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
+    form.show_team_price(workshop.team_tier)
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
     from_quote = selectors.valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))

@@ -238,7 +238,7 @@ def test_district_pays_by_invoice_with_a_purchase_order_number(page, axe_source)
     assert order.status == Order.Status.PAID
 
 
-def test_a_quotes_price_shows_while_the_seat_count_changes(page):
+def test_a_quotes_price_shows_while_the_seat_count_changes(page, axe_source):
     from registrations import services
     from workshops.models import Workshop
 
@@ -258,3 +258,5 @@ def test_a_quotes_price_shows_while_the_seat_count_changes(page):
     seats.fill("6")
     expect(summary).to_contain_text("6 seats × $100.00")
     expect(summary).to_contain_text("The price per seat of your quote.")
+    audit(page, axe_source, "registration from a quote, its price kept")
+    screenshot(page, "register-from-quote")

@@ -95,6 +95,12 @@ def test_registering_after_the_last_seat_went_offers_the_seat_alert_with_their_e
     assert Order.objects.count() == 1 and not stripe_double.sessions
 
 
+def test_the_seat_count_hint_states_the_workshops_own_team_price(client, workshop):
+    workshop.price_tiers.filter(min_seats=5).update(min_seats=6, unit_price_cents=9500)
+    html = client.get(register_url(workshop)).content.decode()
+    assert "$95.00 each for 6 or more seats." in html
+
+
 def test_seat_count_above_order_maximum_is_refused(client, settings, stripe_double):
     settings.MAX_SEATS_PER_ORDER = 50
     workshop = WorkshopFactory(capacity=500)
