@@ -637,7 +637,7 @@ class AccessNeedsError(RegistrationError):
 
 
 def set_access_needs(*, seat: Seat, needs_captions: bool, needs_interpreter: bool, access_note: str) -> Seat:
-    """An attendee's own access needs, which staff see in admin (Seats, filterable by need).
+    """An attendee's own access needs, as staff then see them on the roster.
 
     Raises AccessNeedsError for a seat that was refunded or whose order is no longer going ahead.
     """
