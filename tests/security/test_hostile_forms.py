@@ -86,24 +86,3 @@ class OrderPageFormProperties(TestCase):
         if response.status_code == 400:
             self.assertFalse(additions.exists())
         additions.delete()
-
-
-class SeatPageFormProperties(TestCase):
-    def setUp(self):
-        self.seat = OrderFactory(seat_count=1, seats=["Ana Diaz"]).seats.get()
-
-    @fast
-    @given(note=any_text, captions=any_text, interpreter=any_text)
-    def test_access_needs_never_error_and_are_shown_escaped(self, note, captions, interpreter):
-        response = self.client.post(
-            f"/seats/{self.seat.token}/access/",
-            {"access_note": note, "needs_captions": captions, "needs_interpreter": interpreter},
-        )
-        self.assertIn(response.status_code, (302, 400))
-        self.seat.refresh_from_db()
-        if response.status_code == 302:
-            self.assertEqual(self.seat.access_note, note.strip())
-            if note.strip():
-                self.assertContains(self.client.get(f"/seats/{self.seat.token}/"), escape(note.strip()))
-        else:
-            self.assertEqual(self.seat.access_note, "")
