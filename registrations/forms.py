@@ -145,23 +145,6 @@ class SeatChangeForm(forms.Form):
         return self.cleaned_data.get("change") == self.NEW_PERSON
 
 
-class AccessNeedsForm(forms.ModelForm):
-    """An attendee states or updates their own access needs from their seat page."""
-
-    class Meta:
-        model = Seat
-        fields = ["needs_captions", "needs_interpreter", "access_note"]
-        labels = {
-            "needs_captions": "I would like live captions",
-            "needs_interpreter": "I need an interpreter",
-            "access_note": "Other access needs",
-        }
-        help_texts = {"access_note": "For example a language to interpret into, or anything else that helps you take part."}
-
-    def clean_access_note(self):
-        return self.cleaned_data["access_note"].strip()
-
-
 class PreworkMarkForm(forms.Form):
     """The "mark done" / "undo" button on one pre-work module."""
 

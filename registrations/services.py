@@ -632,24 +632,6 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
     return seat
 
 
-class AccessNeedsError(RegistrationError):
-    pass
-
-
-def set_access_needs(*, seat: Seat, needs_captions: bool, needs_interpreter: bool, access_note: str) -> Seat:
-    """An attendee's own access needs, as staff then see them on the roster.
-
-    Raises AccessNeedsError for a seat that was refunded or whose order is no longer going ahead.
-    """
-    if seat.status != Seat.Status.ACTIVE or seat.order.status not in selectors.SEAT_PAGE_ORDER_STATUSES:
-        raise AccessNeedsError("This seat is no longer active, so there is nothing to update.")
-    seat.needs_captions = needs_captions
-    seat.needs_interpreter = needs_interpreter
-    seat.access_note = access_note
-    seat.save(update_fields=["needs_captions", "needs_interpreter", "access_note", "updated_at"])
-    return seat
-
-
 def set_prework_done(*, seat: Seat, module, done: bool) -> bool:
     """Mark one pre-work module done or not done for a seat; repeating either is harmless.
 

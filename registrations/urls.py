@@ -19,7 +19,6 @@ urlpatterns = [
     path("orders/<str:token>/seats/<int:position>/", views.order_seat_change, name="order_seat_change"),
     path("seats/<str:token>/", views.seat_detail, name="seat_detail"),
     path("seats/<str:token>/prework/<int:module_id>/", views.seat_prework, name="seat_prework"),
-    path("seats/<str:token>/access/", views.seat_access, name="seat_access"),
     path("seats/<str:token>/calendar.ics", views.seat_calendar, name="seat_calendar"),
     path("seats/<str:token>/sessions/<int:number>/calendar.ics", views.seat_session_calendar, name="seat_session_calendar"),
     path("seats/<str:token>/certificate.pdf", views.seat_certificate, name="seat_certificate"),

@@ -13,7 +13,6 @@ from workshops.selectors import NoPriceError, workshops_for_catalog
 
 from . import certificates, ics, payments, selectors, services, webhooks
 from .forms import (
-    AccessNeedsForm,
     AddSeatsForm,
     AttendeeFormSet,
     PaymentForm,
@@ -636,33 +635,12 @@ def _seat_or_404(token: str) -> Seat:
 @require_GET
 def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
     seat = _seat_or_404(token)
-    return _seat_page(request, seat, AccessNeedsForm(instance=seat))
-
-
-def _seat_page(request, seat: Seat, access_form: AccessNeedsForm, status: int = 200) -> HttpResponse:
     overview = selectors.seat_overview(seat=seat)
     return render(
         request,
         "registrations/seat_detail.html",
-        {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "overview": overview,
-         "access_form": access_form},
-        status=status,
+        {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "overview": overview},
     )
-
-
-@require_POST
-def seat_access(request: HttpRequest, token: str) -> HttpResponse:
-    seat = _seat_or_404(token)
-    form = AccessNeedsForm(request.POST, instance=seat)
-    if not form.is_valid():
-        return _seat_page(request, seat, form, status=400)
-    try:
-        services.set_access_needs(seat=seat, **form.cleaned_data)
-    except services.AccessNeedsError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, "Thank you. Your access needs are saved, and our staff see them.")
-    return redirect(f"{seat.get_absolute_url()}#access")
 
 
 @require_POST

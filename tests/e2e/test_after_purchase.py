@@ -41,26 +41,3 @@ def test_attendee_opens_their_seat_page_and_ticks_off_the_prework(page, axe_sour
     expect(page.locator("#seat-2")).to_contain_text("Pre-work: 120 of 120 minutes done")
     done = PreworkCompletion.objects.filter(seat=seat).values_list("module__title", flat=True)
     assert sorted(done) == ["Racial identity development: a framework", "What racial affinity groups are (and are not)"]
-
-
-def test_attendee_states_their_access_needs_with_the_keyboard_on_a_phone(phone_page, axe_source):
-    page = phone_page
-    seat = paid_team_order().seats.get(position=2)
-    page.goto(seat.get_absolute_url())
-    access = page.get_by_role("region", name="Your access needs")
-    access.get_by_label("I would like live captions").focus()
-    page.keyboard.press("Space")
-    page.keyboard.press("Tab")  # past the interpreter box
-    page.keyboard.press("Tab")
-    page.keyboard.type("Seat near the front, please")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Enter")
-    expect(page.get_by_text("Your access needs are saved")).to_be_visible()
-    access = page.get_by_role("region", name="Your access needs")
-    expect(access.get_by_label("I would like live captions")).to_be_checked()
-    expect(access.get_by_label("Other access needs")).to_have_value("Seat near the front, please")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    audit(page, axe_source, "access needs saved, on a phone")
-    screenshot(page, "seat-access-needs-phone")
-    seat.refresh_from_db()
-    assert (seat.needs_captions, seat.access_note) == (True, "Seat near the front, please")

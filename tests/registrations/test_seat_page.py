@@ -51,8 +51,8 @@ def test_page_shows_the_workshop_and_both_sessions_in_pacific_time(client, ana, 
         assert f'datetime="{session.starts_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S}+00:00"' in html
 
 
-def test_page_shows_nothing_about_other_seats_or_the_buyer(client, order, ana):
-    Seat.objects.filter(pk__in=[s.pk for s in order.seats.exclude(pk=ana.pk)]).update(access_note="Needs a quiet room")
+def test_page_shows_nothing_about_other_seats_or_access_needs(client, order, ana):
+    Seat.objects.filter(pk=ana.pk).update(access_note="Needs a quiet room")
     html = page(client, ana)
     assert "Ana Diaz" in html
     for other in ("Ben Okafor", "ben@school.example", "maya@lincoln.example", order.token, "quiet room", order.reference):
@@ -269,43 +269,3 @@ def test_a_module_that_does_not_exist_is_404(client, ana, module_id):
 
 def test_calendar_for_an_absurd_session_number_is_404(client, ana):
     assert client.get(f"/seats/{ana.token}/sessions/99999999999999999999/calendar.ics").status_code == 404
-
-
-# --- the attendee's own access needs -----------------------------------------------------------
-
-
-def test_attendee_states_their_access_needs_and_staff_see_them(client, ana, admin_client):
-    response = client.post(
-        f"/seats/{ana.token}/access/",
-        {"needs_captions": "on", "access_note": "  ASL interpreter, please  "},
-    )
-    assert response["Location"] == f"/seats/{ana.token}/#access"
-    ana.refresh_from_db()
-    assert (ana.needs_captions, ana.needs_interpreter, ana.access_note) == (True, False, "ASL interpreter, please")
-    assert "Your access needs are saved" in client.get(response["Location"]).content.decode()
-    seats = admin_client.get(f"/admin/registrations/seat/?q={ana.attendee_email}").content.decode()
-    assert "captions, ASL interpreter, please" in seats
-
-
-def test_a_too_long_access_note_gets_a_message_beside_the_field_and_keeps_the_text(client, ana):
-    note = "x" * 501
-    response = client.post(f"/seats/{ana.token}/access/", {"needs_interpreter": "on", "access_note": note})
-    assert response.status_code == 400
-    html = response.content.decode()
-    assert 'id="error_1_id_access_note"' in html and note in html
-    ana.refresh_from_db()
-    assert (ana.needs_interpreter, ana.access_note) == (False, "")
-
-
-def test_access_needs_of_a_refunded_seat_cannot_be_changed(client, ana):
-    Seat.objects.filter(pk=ana.pk).update(status=Seat.Status.REFUNDED)
-    assert client.post(f"/seats/{ana.token}/access/", {"needs_captions": "on"}).status_code == 404
-    ana.refresh_from_db()
-    assert not ana.needs_captions
-
-
-def test_the_access_form_shows_what_the_attendee_told_us(client, ana):
-    Seat.objects.filter(pk=ana.pk).update(needs_interpreter=True, access_note="Spanish")
-    html = page(client, ana)
-    assert re.search(r'<input[^>]*name="needs_interpreter"[^>]*checked', html)
-    assert ">Spanish</textarea>" in html or 'value="Spanish"' in html
