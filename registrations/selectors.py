@@ -76,10 +76,9 @@ def price_for(*, tiers: list, seat_count: int, quote=None) -> PriceQuote:
     if quote is not None and quote.seat_count == seat_count and (
         today is None or quote.unit_price_cents < today.unit_price_cents
     ):
-        return PriceQuote(
+        return PriceQuote.per_seat(
             seat_count=seat_count,
             unit_price_cents=quote.unit_price_cents,
-            total_cents=quote.unit_price_cents * seat_count,
             tier_min_seats=quote.tier_min_seats,
             from_quote=quote.reference,
         )
@@ -625,11 +624,22 @@ def refunded_by_payment(*, order: Order, payments: list[OrderPayment] | None = N
         refunded[row["payment_id"]] = refunded.get(row["payment_id"], 0) + row["n"]
     # Refunds recorded before they were tracked per payment came out newest payment first.
     unattributed = order.refunded_cents - sum(refunded.values())
-    for payment in reversed(payments):
-        take = max(min(payment.amount_cents - refunded[payment.order_id], unattributed), 0)
-        refunded[payment.order_id] += take
-        unattributed -= take
+    for payment, cents in _newest_first(payments=payments, refunded=refunded, amount_cents=unattributed):
+        refunded[payment.order_id] += cents
     return refunded
+
+
+def _newest_first(
+    *, payments: list[OrderPayment], refunded: dict[int, int], amount_cents: int
+) -> list[tuple[OrderPayment, int]]:
+    """`amount_cents` split over the payments, newest first, each taking at most what is left of it."""
+    parts = []
+    for payment in reversed(payments):
+        take = min(max(payment.amount_cents - refunded[payment.order_id], 0), amount_cents)
+        if take > 0:
+            parts.append((payment, take))
+            amount_cents -= take
+    return parts
 
 
 def refund_allocation(*, order: Order, amount_cents: int) -> list[tuple[OrderPayment, int]]:
@@ -641,13 +651,7 @@ def refund_allocation(*, order: Order, amount_cents: int) -> list[tuple[OrderPay
     """
     payments = order_payments(order=order)
     refunded = refunded_by_payment(order=order, payments=payments)
-    parts = []
-    for payment in reversed(payments):
-        take = min(max(payment.amount_cents - refunded[payment.order_id], 0), amount_cents)
-        if take > 0:
-            parts.append((payment, take))
-            amount_cents -= take
-    return parts
+    return _newest_first(payments=payments, refunded=refunded, amount_cents=amount_cents)
 
 
 def pending_addition(*, order: Order, now: datetime | None = None) -> Order | None:
@@ -676,11 +680,8 @@ def growth_price(*, order: Order, tiers: list, seat_count: int) -> PriceQuote:
     """
     today = quote_for(tiers=tiers, seat_count=seat_count)
     if order.unit_price_cents and order.unit_price_cents < today.unit_price_cents:
-        return PriceQuote(
-            seat_count=seat_count,
-            unit_price_cents=order.unit_price_cents,
-            total_cents=order.unit_price_cents * seat_count,
-            tier_min_seats=order.tier_min_seats,
+        return PriceQuote.per_seat(
+            seat_count=seat_count, unit_price_cents=order.unit_price_cents, tier_min_seats=order.tier_min_seats
         )
     return today
 

@@ -22,6 +22,19 @@ class PriceQuote:
     # The reference of the quote whose price this is, when an earlier quote's price was kept.
     from_quote: str = ""
 
+    @classmethod
+    def per_seat(
+        cls, *, seat_count: int, unit_price_cents: int, tier_min_seats: int, from_quote: str = ""
+    ) -> "PriceQuote":
+        """Every seat at one price kept from before (a quote's, or what an order already pays)."""
+        return cls(
+            seat_count=seat_count,
+            unit_price_cents=unit_price_cents,
+            total_cents=unit_price_cents * seat_count,
+            tier_min_seats=tier_min_seats,
+            from_quote=from_quote,
+        )
+
     @property
     def seats_to_next_tier(self) -> int | None:
         if self.next_tier_min_seats is None:
