@@ -175,12 +175,15 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
     return _registration_page(request, workshop, seats_left, form, formset, payment_form)
 
 
-def _registration_closed(request, workshop, state: str, seats_left: int, alert_email: str = "") -> HttpResponse:
-    alert_form = SeatAlertForm(initial={"email": alert_email} if alert_email else None)
+def _registration_closed(
+    request, workshop, state: str, seats_left: int, alert_form: SeatAlertForm | None = None, status: int = 200
+) -> HttpResponse:
+    """Not open yet, closed, or sold out (then with the form asking for a seat alert)."""
     return render(
         request,
         "registrations/registration_closed.html",
-        {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": alert_form},
+        {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": alert_form or SeatAlertForm()},
+        status=status,
     )
 
 
@@ -188,9 +191,10 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
     form.show_team_price(workshop.team_tier)
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
+    tiers = workshop.tier_list
     from_quote = selectors.valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
     try:
-        quote = selectors.price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
+        quote = selectors.price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
     except NoPriceError:
         quote = None
     # The price the page's script shows for the quoted seats (the rest comes from the tiers).
@@ -208,7 +212,7 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "quote": quote,
             "discount": discount,
             "seats_left": seats_left,
-            "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in workshop.tier_list],
+            "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in tiers],
             "quoted_price": quoted_price,
             "test_payment_mode": payments.is_test_payment_mode(),
             "payment_form": payment_form,
@@ -268,7 +272,8 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
     except services.NotEnoughSeatsError as exc:
         if exc.seats_left == 0:
             # Sold out while they filled in the form: offer the seat alert, with their email in it.
-            return _registration_closed(request, workshop, "open", 0, alert_email=data["buyer_email"])
+            alert_form = SeatAlertForm(initial={"email": data["buyer_email"]})
+            return _registration_closed(request, workshop, "open", 0, alert_form=alert_form)
         form.add_error("seat_count", str(exc))
         return None
     except services.VoucherError as exc:
@@ -616,12 +621,8 @@ def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
         services.add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
         messages.success(request, "Thank you. We will email you as soon as seats open up.")
         return redirect("registrations:register", slug=workshop.slug)
-    seats_left = max(workshop.capacity - workshop.seats_taken, 0)
-    return render(
-        request,
-        "registrations/registration_closed.html",
-        {"workshop": workshop, "state": workshop.registration_state(), "seats_left": seats_left, "alert_form": form},
-        status=400,
+    return _registration_closed(
+        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form, status=400
     )
 
 
