@@ -1,5 +1,4 @@
 import secrets
-import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.models import Order
-from workshops.models import Workshop, text_lines, text_paragraphs, validate_time_zone
+from workshops.models import PublicPageText, Workshop, validate_time_zone
 
 MAX_TEAM_SIZE = 500
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
@@ -30,7 +29,7 @@ class CohortQuerySet(models.QuerySet):
         return self.filter(is_published=True)
 
 
-class Cohort(models.Model):
+class Cohort(PublicPageText, models.Model):
     class Status(models.TextChoices):
         COMING_SOON = "coming_soon", "Coming soon"
         OPEN = "open", "Open"
@@ -87,22 +86,6 @@ class Cohort(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("cohorts:cohort_detail", kwargs={"slug": self.slug})
-
-    @property
-    def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
-
-    @property
-    def paragraphs(self) -> list[str]:
-        return text_paragraphs(self.description)
-
-    @property
-    def outcome_list(self) -> list[str]:
-        return text_lines(self.outcomes)
-
-    @property
-    def audience_list(self) -> list[str]:
-        return text_lines(self.audiences)
 
     @property
     def accepts_waitlist(self) -> bool:

@@ -23,6 +23,28 @@ def text_paragraphs(text: str) -> list[str]:
     return [p.strip() for p in text.split("\n\n") if p.strip()]
 
 
+class PublicPageText:
+    """What a workshop's and a cohort's public pages read the same way: the description in
+    paragraphs, outcomes and audiences one per line, and the time zone their dates are shown in.
+    For models with `description`, `outcomes`, `audiences` and `time_zone` fields."""
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return text_paragraphs(self.description)
+
+    @property
+    def outcome_list(self) -> list[str]:
+        return text_lines(self.outcomes)
+
+    @property
+    def audience_list(self) -> list[str]:
+        return text_lines(self.audiences)
+
+
 class WorkshopQuerySet(models.QuerySet):
     def published(self):
         return self.filter(is_published=True)
@@ -31,7 +53,7 @@ class WorkshopQuerySet(models.QuerySet):
         return self.filter(is_published=True, is_listed=True)
 
 
-class Workshop(models.Model):
+class Workshop(PublicPageText, models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     summary = models.TextField(help_text="One or two sentences shown on the home page and at the top of the page.")
@@ -81,22 +103,6 @@ class Workshop(models.Model):
             and self.registration_closes_at <= self.registration_opens_at
         ):
             raise ValidationError({"registration_closes_at": "Registration must close after it opens."})
-
-    @property
-    def tz(self) -> zoneinfo.ZoneInfo:
-        return zoneinfo.ZoneInfo(self.time_zone)
-
-    @property
-    def outcome_list(self) -> list[str]:
-        return text_lines(self.outcomes)
-
-    @property
-    def audience_list(self) -> list[str]:
-        return text_lines(self.audiences)
-
-    @property
-    def paragraphs(self) -> list[str]:
-        return text_paragraphs(self.description)
 
     @property
     def total_hours(self) -> int:
