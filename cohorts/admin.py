@@ -1,5 +1,4 @@
 import csv
-import zoneinfo
 from collections.abc import Callable
 
 from django.contrib import admin, messages
@@ -9,10 +8,11 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from workshops.admin import LocalTimeZoneMixin
 from workshops.templatetags.workshop_tags import usd
 
 from . import services
-from .models import DEFAULT_TIME_ZONE, Cohort, CohortTouchPoint, WaitlistEntry, WaitlistStatusChange
+from .models import Cohort, CohortTouchPoint, WaitlistEntry, WaitlistStatusChange
 from .selectors import attach_prerequisite_met, filter_by_prerequisite
 
 
@@ -44,19 +44,6 @@ WAITLIST_COLUMNS: list[tuple[str, Callable[[WaitlistEntry], str]]] = [
 ]
 
 
-class CohortTimeZoneMixin:
-    """Staff read and type touch point times in the cohort's own zone (Pacific), not UTC."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        cohort = self.cohort_for(object_id) if object_id else None
-        with timezone.override(cohort.tz if cohort else zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)):
-            response = super().changeform_view(request, object_id, form_url, extra_context)
-            # Render while the zone is active; a lazy TemplateResponse would render in UTC.
-            if hasattr(response, "render"):
-                response.render()
-            return response
-
-
 class TouchPointInline(admin.TabularInline):
     model = CohortTouchPoint
     extra = 0
@@ -64,7 +51,7 @@ class TouchPointInline(admin.TabularInline):
 
 
 @admin.register(Cohort)
-class CohortAdmin(CohortTimeZoneMixin, admin.ModelAdmin):
+class CohortAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
     list_display = ["title", "start_month", "status", "is_published", "people_waiting", "price"]
     list_filter = ["status", "is_published"]
     search_fields = ["title", "slug", "summary"]
@@ -98,7 +85,7 @@ class CohortAdmin(CohortTimeZoneMixin, admin.ModelAdmin):
         url = reverse("admin:registrations_order_changelist") + f"?workshop__id__exact={obj.offering_id}"
         return format_html('<a href="{}">See the orders</a>', url)
 
-    def cohort_for(self, object_id):
+    def zone_owner(self, object_id):
         return Cohort.objects.filter(pk=object_id).first()
 
     def get_queryset(self, request):
@@ -118,14 +105,14 @@ class CohortAdmin(CohortTimeZoneMixin, admin.ModelAdmin):
 
 
 @admin.register(CohortTouchPoint)
-class CohortTouchPointAdmin(CohortTimeZoneMixin, admin.ModelAdmin):
+class CohortTouchPointAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
     list_display = ["title", "cohort", "month", "starts_at"]
     list_filter = ["cohort"]
     list_select_related = ["cohort"]
     search_fields = ["title", "cohort__title"]
     date_hierarchy = "month"
 
-    def cohort_for(self, object_id):
+    def zone_owner(self, object_id):
         point = CohortTouchPoint.objects.select_related("cohort").filter(pk=object_id).first()
         return point.cohort if point else None
 

@@ -9,10 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.models import Order
-from workshops.models import PublicPageText, Workshop, validate_time_zone
+from workshops.models import DEFAULT_TIME_ZONE, PublicPageText, Workshop, validate_time_zone
 
 MAX_TEAM_SIZE = 500
-DEFAULT_TIME_ZONE = "America/Los_Angeles"
 
 
 def new_token() -> str:

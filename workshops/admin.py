@@ -6,7 +6,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 
 from . import services
-from .models import PreworkModule, PriceTier, Session, Workshop
+from .models import DEFAULT_TIME_ZONE, PreworkModule, PriceTier, Session, Workshop
 from .templatetags.workshop_tags import usd
 
 
@@ -44,17 +44,18 @@ class PriceTierInline(admin.TabularInline):
     fields = ["min_seats", "unit_price_cents"]
 
 
-class WorkshopTimeZoneMixin:
-    """Staff read and type session times in the workshop's own zone (Pacific), not UTC."""
+class LocalTimeZoneMixin:
+    """Staff read and type times in the zone of the workshop or cohort they edit (Pacific), not UTC.
 
-    def _zone_for(self, request, object_id):
-        workshop = None
-        if object_id:
-            workshop = self.get_workshop(object_id)
-        return zoneinfo.ZoneInfo(workshop.time_zone if workshop else "America/Los_Angeles")
+    `zone_owner(object_id)` says whose zone: the workshop or cohort (anything with `tz`), or None.
+    """
+
+    def zone_owner(self, object_id):
+        raise NotImplementedError
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        with timezone.override(self._zone_for(request, object_id)):
+        owner = self.zone_owner(object_id) if object_id else None
+        with timezone.override(owner.tz if owner else zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)):
             response = super().changeform_view(request, object_id, form_url, extra_context)
             # Render while the zone is active; a lazy TemplateResponse would render in UTC.
             if hasattr(response, "render"):
@@ -63,7 +64,7 @@ class WorkshopTimeZoneMixin:
 
 
 @admin.register(Workshop)
-class WorkshopAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
+class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "first_session_start", "capacity", "is_published", "time_zone"]
     list_filter = ["is_published", "is_listed", "platform", "time_zone"]
     search_fields = ["title", "slug", "summary"]
@@ -89,7 +90,7 @@ class WorkshopAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
         ),
     ]
 
-    def get_workshop(self, object_id):
+    def zone_owner(self, object_id):
         return Workshop.objects.filter(pk=object_id).first()
 
     def get_queryset(self, request):
@@ -110,14 +111,14 @@ class WorkshopAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(WorkshopTimeZoneMixin, admin.ModelAdmin):
+class SessionAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
     list_display = ["__str__", "workshop", "starts_at", "ends_at"]
     list_filter = ["workshop"]
     list_select_related = ["workshop"]
     search_fields = ["title", "workshop__title"]
     date_hierarchy = "starts_at"
 
-    def get_workshop(self, object_id):
+    def zone_owner(self, object_id):
         session = Session.objects.select_related("workshop").filter(pk=object_id).first()
         return session.workshop if session else None
 

@@ -8,6 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 
+# Where the organisation is; new workshops and cohorts, and admin pages without one, use it.
+DEFAULT_TIME_ZONE = "America/Los_Angeles"
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError("“%(value)s” is not a known time zone.", params={"value": value})
@@ -66,7 +70,7 @@ class Workshop(PublicPageText, models.Model):
     capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Seats in total.")
     registration_opens_at = models.DateTimeField(null=True, blank=True, help_text="Blank: open now.")
     registration_closes_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until the first session starts.")
-    time_zone = models.CharField(max_length=64, default="America/Los_Angeles", validators=[validate_time_zone])
+    time_zone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone])
     seat_changes_close_hours = models.PositiveSmallIntegerField(
         default=24, help_text="Team leads can name or change seats until this many hours before the first session."
     )
