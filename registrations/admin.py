@@ -145,6 +145,11 @@ class RefundInline(admin.TabularInline):
         return ", ".join(f"{usd(part.amount_cents)} of {part.payment.reference}" for part in obj.parts.all()) or "–"
 
 
+# Staff may correct the buyer's details and keep notes; everything else on an order is the record
+# of what happened (prices, seats, payments) and changes only through the actions and services.
+ORDER_EDITABLE_FIELDS = ("buyer_name", "buyer_email", "organisation", "role", "buyer_attends", "po_number", "staff_note")
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ["reference", "buyer_name", "organisation", "workshop", "seat_count", "total", "status", "created_at"]
@@ -166,44 +171,6 @@ class OrderAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [SeatInline, RefundInline]
     actions = ["refund_whole_order", "resend_confirmation", "export_csv", "mark_invoice_paid_out_of_band"]
-    readonly_fields = [
-        "reference",
-        "token",
-        "workshop",
-        "seat_count",
-        "refunded_seat_count",
-        "unit_price",
-        "total",
-        "refunded",
-        "tier_min_seats",
-        "status",
-        "hold_expires_at",
-        "checkout_attempts",
-        "is_test_payment",
-        "stripe_checkout_session_id",
-        "stripe_payment_intent_id",
-        "paid_at",
-        "closed_at",
-        "confirmation_sent_at",
-        "created_at",
-        "updated_at",
-        "payment_method",
-        "billing_name",
-        "billing_email",
-        "billing_address",
-        "stripe_customer_id",
-        "stripe_invoice_id",
-        "invoice_number",
-        "invoice_status",
-        "invoice_due_at",
-        "hosted_invoice_page",
-        "invoice_paid_out_of_band",
-        "invoice_reminder_sent_at",
-        "kind",
-        "parent_order",
-        "added_seats",
-        "seat_changes",
-    ]
     fields = [
         "reference",
         "workshop",
@@ -249,6 +216,7 @@ class OrderAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    readonly_fields = [f for f in fields if f not in ORDER_EDITABLE_FIELDS]
 
     def has_add_permission(self, request):
         return False  # orders come from the public registration, which holds seats properly
