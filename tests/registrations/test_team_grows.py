@@ -222,7 +222,9 @@ def test_seats_cannot_be_added_after_seat_changes_close(client, team, workshop):
     assert not Order.objects.filter(parent=team).exists()
 
 
-def test_a_late_addition_payment_with_the_seats_gone_is_refunded(client, stripe_double, post_webhook):
+def addition_paid_after_its_seats_went(client, stripe_double, post_webhook) -> tuple[Order, Order, dict]:
+    """A team of 3 in a 5-seat workshop adds 2 seats and pays for them 45 minutes later, when their
+    hold has lapsed and someone else has taken the seats. Returns the team, the addition and the paid session."""
     workshop = WorkshopFactory(capacity=5)
     team = paid_order(client, workshop, stripe_double, post_webhook)
     add_seats(client, team, 2)
@@ -231,6 +233,11 @@ def test_a_late_addition_payment_with_the_seats_gone_is_refunded(client, stripe_
     with time_machine.travel(timezone.now() + timedelta(minutes=45)):
         OrderFactory(workshop=workshop, seat_count=2)
         post_webhook("checkout.session.completed", paid)
+    return team, addition, paid
+
+
+def test_a_late_addition_payment_with_the_seats_gone_is_refunded(client, stripe_double, post_webhook):
+    team, addition, paid = addition_paid_after_its_seats_went(client, stripe_double, post_webhook)
     team.refresh_from_db()
     addition.refresh_from_db()
     assert (team.seat_count, team.total_cents) == (3, 36000)
@@ -242,15 +249,8 @@ def test_a_late_addition_payment_with_the_seats_gone_is_refunded(client, stripe_
 def test_an_automatic_refund_of_added_seats_returns_only_what_staff_had_not_refunded(client, stripe_double, post_webhook):
     from registrations.tasks import refund_oversold_order
 
-    workshop = WorkshopFactory(capacity=5)
-    team = paid_order(client, workshop, stripe_double, post_webhook)
-    add_seats(client, team, 2)
-    addition = the_addition(team)
-    paid = stripe_double.pay(addition.stripe_checkout_session_id)
     stripe_double.fail_next(status=500, path_prefix="/v1/refunds")  # the automatic refund fails
-    with time_machine.travel(timezone.now() + timedelta(minutes=45)):
-        OrderFactory(workshop=workshop, seat_count=2)
-        post_webhook("checkout.session.completed", paid)
+    _, addition, paid = addition_paid_after_its_seats_went(client, stripe_double, post_webhook)
     charge_refunded(post_webhook, paid["payment_intent"], 5000)  # staff refund $50 of it by hand
     refund_oversold_order.call(addition.pk)  # the worker tries again
     addition.refresh_from_db()
