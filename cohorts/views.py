@@ -150,9 +150,7 @@ def waitlist_pay(request: HttpRequest, token: str) -> HttpResponse:
     entry = _entry_or_404(token)
     try:
         url = services.start_enrolment(entry=entry)
-    except services.WaitlistError as exc:
-        messages.error(request, str(exc))
-    except RegistrationError as exc:
+    except (services.WaitlistError, RegistrationError) as exc:
         messages.error(request, str(exc))
     except PaymentProviderError:
         messages.error(request, PAYMENT_DOWN_MESSAGE)
