@@ -4,7 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from registrations.payments import PaymentProviderError
+from registrations.stripe.client import PaymentProviderError
 from registrations.services import RegistrationError
 from registrations.views import PAYMENT_DOWN_MESSAGE
 

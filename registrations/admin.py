@@ -10,7 +10,8 @@ from django.utils.html import format_html
 
 from workshops.templatetags.workshop_tags import usd
 
-from . import emails, exports, payments, selectors, services
+from . import emails, exports, selectors, services
+from .stripe import client as stripe_client
 from .models import (
     Attendance,
     Certificate,
@@ -90,7 +91,7 @@ def refund_selected_seats(modeladmin, request, queryset):
             refund = services.refund_seats(order=order, seats=group, reason=f"{len(group)} seat(s) refunded by {request.user}")
         except services.RefundError as exc:
             modeladmin.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
-        except payments.PaymentProviderError as exc:
+        except stripe_client.PaymentProviderError as exc:
             modeladmin.message_user(
                 request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR
             )
@@ -248,7 +249,7 @@ class OrderAdmin(admin.ModelAdmin):
                 refund = services.refund_seats(order=order, seats=seats, reason=f"Refunded by {request.user}")
             except services.RefundError as exc:
                 self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
-            except payments.PaymentProviderError as exc:
+            except stripe_client.PaymentProviderError as exc:
                 self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
             else:
                 self.message_user(request, f"{order.reference}: refunded {usd(refund.amount_cents)}.", messages.SUCCESS)
@@ -301,7 +302,7 @@ class OrderAdmin(admin.ModelAdmin):
                 order = services.mark_invoice_paid_out_of_band(order=order)
             except services.InvoiceError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
-            except payments.PaymentProviderError as exc:
+            except stripe_client.PaymentProviderError as exc:
                 self.message_user(
                     request, f"{order.reference}: Stripe refused to mark the invoice paid ({exc}). Nothing changed.", messages.ERROR
                 )

@@ -14,7 +14,8 @@ from workshops.models import Workshop
 from workshops.selectors import quote_for
 from workshops.templatetags.workshop_tags import usd
 
-from . import emails, payments, selectors, tasks
+from . import emails, selectors, tasks
+from .stripe import client as stripe_client
 from .models import (
     Attendance,
     Certificate,
@@ -158,7 +159,7 @@ def place_order(
             total_cents=quote.total_cents - discount,
             tier_min_seats=quote.tier_min_seats,
             hold_expires_at=now + hold_duration(),
-            is_test_payment=payments.is_test_payment_mode(),
+            is_test_payment=stripe_client.is_test_payment_mode(),
         )
         Seat.objects.bulk_create(
             Seat(
@@ -292,7 +293,7 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
 
     A retry within the same hold reuses the idempotency key, so Stripe hands back
     the same session rather than a second one that could also be paid.
-    Raises OrderNotPayableError, NotEnoughSeatsError, payments.PaymentProviderError.
+    Raises OrderNotPayableError, NotEnoughSeatsError, stripe_client.PaymentProviderError.
     """
     now = now or timezone.now()
     # Read afresh (the webhook may have paid it meanwhile), with what the session's text needs.
@@ -311,27 +312,27 @@ def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
     """start_checkout without its checks, for an order place_order has just returned in this request:
     pending, with a whole hold ahead of it and its workshop at hand, so there is nothing to read again.
 
-    Raises payments.PaymentProviderError.
+    Raises stripe_client.PaymentProviderError.
     """
     now = now or timezone.now()
     product_name, description = _checkout_text(order)
     this_order = Order.objects.filter(pk=order.pk)
     try:
-        session = payments.create_checkout_session(
+        session = stripe_client.create_checkout_session(
             order=order,
             product_name=product_name,
             description=description,
             expires_at=int(order.hold_expires_at.timestamp()),
             attempt=int(order.hold_expires_at.timestamp()),
         )
-    except payments.PaymentProviderError:
+    except stripe_client.PaymentProviderError:
         this_order.update(checkout_attempts=F("checkout_attempts") + 1)
         raise
     this_order.update(
         checkout_attempts=F("checkout_attempts") + 1,
         stripe_checkout_session_id=session.id,
         stripe_checkout_url=session.url,
-        is_test_payment=payments.is_test_payment_mode(),
+        is_test_payment=stripe_client.is_test_payment_mode(),
         updated_at=now,
     )
     return session.url
@@ -342,17 +343,17 @@ def _previous_session_was_paid(*, order: Order) -> bool:
 
     Paid already (the webhook is on its way): fulfil now and open nothing new. Still open:
     expire it, so only one session for this order can ever be paid.
-    Raises payments.PaymentProviderError when Stripe cannot say (then no second session is opened).
+    Raises stripe_client.PaymentProviderError when Stripe cannot say (then no second session is opened).
     """
     session_id = order.stripe_checkout_session_id
-    if not session_id or payments.is_test_payment_mode() or order.payment_method != Order.PaymentMethod.CARD:
+    if not session_id or stripe_client.is_test_payment_mode() or order.payment_method != Order.PaymentMethod.CARD:
         return False
-    session = payments.retrieve_checkout_session(session_id)
+    session = stripe_client.retrieve_checkout_session(session_id)
     if session.payment_status in ("paid", "no_payment_required"):
         fulfil_order(order=order, payment_intent_id=session.payment_intent_id, checkout_session_id=session.id)
         return True
     if session.status == "open":
-        payments.expire_checkout_session(session_id)
+        stripe_client.expire_checkout_session(session_id)
     return False
 
 
@@ -431,7 +432,7 @@ def refund_oversold(*, order_id: int) -> None:
         return
     try:
         refund_seats(order=order, seats=list(order.seats.filter(status=Seat.Status.ACTIVE)), reason="Sold out after the hold lapsed")
-    except (RefundError, payments.PaymentProviderError):
+    except (RefundError, stripe_client.PaymentProviderError):
         logger.exception("Automatic refund of %s failed; it stays marked 'refund due' for staff.", order.reference)
         return
     emails.send_oversold_refund_notice(order_id=order_id)
@@ -481,7 +482,7 @@ def cancel_order(*, order: Order) -> bool:
     """The buyer left checkout: release the hold at once and close the Stripe session."""
     changed = _close(order=order, status=Order.Status.CANCELLED)
     if changed:
-        payments.expire_checkout_session(order.stripe_checkout_session_id)
+        stripe_client.expire_checkout_session(order.stripe_checkout_session_id)
     return changed
 
 
@@ -489,7 +490,7 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
     """Refund some or all seats of a paid order through Stripe, at the unit price paid.
 
     The seats stop counting against capacity at once. If Stripe refuses, nothing changes.
-    Raises RefundError, payments.PaymentProviderError.
+    Raises RefundError, stripe_client.PaymentProviderError.
     """
     if not seats:
         raise RefundError("Choose at least one seat to refund.")
@@ -519,7 +520,7 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
             idempotency_key=f"refund-{order.reference}-{hashlib.sha256('-'.join(map(str, seat_ids)).encode()).hexdigest()[:24]}",
             reason=reason,
         )
-    except payments.PaymentProviderError:
+    except stripe_client.PaymentProviderError:
         # Put everything back so staff can retry; the money never moved.
         with transaction.atomic():
             locked = Order.objects.select_for_update().get(pk=order.pk)
@@ -877,14 +878,14 @@ def _checkout_text(order: Order) -> tuple[str, str]:
     return order.workshop.title, f"{seats} – order {order.reference}"
 
 
-def _invoice_lines(order: Order) -> list[payments.InvoiceLine]:
+def _invoice_lines(order: Order) -> list[stripe_client.InvoiceLine]:
     """Invoice items adding up to exactly the order's total."""
     if order.kind == Order.Kind.ADDITION:
         label = f"{order.workshop.title}: {_addition_label(order)}, order {order.parent.reference}"
-        return [payments.InvoiceLine(description=label, unit_amount_cents=order.total_cents)]
+        return [stripe_client.InvoiceLine(description=label, unit_amount_cents=order.total_cents)]
     price = "team price" if order.tier_min_seats > 1 else "per participant"
     lines = [
-        payments.InvoiceLine(
+        stripe_client.InvoiceLine(
             description=f"{order.workshop.title}: seat ({price}), order {order.reference}",
             quantity=order.seat_count,
             unit_amount_cents=order.unit_price_cents,
@@ -893,7 +894,7 @@ def _invoice_lines(order: Order) -> list[payments.InvoiceLine]:
     discount = order.unit_price_cents * order.seat_count - order.total_cents
     if discount > 0:
         code = f" (code {order.voucher.code})" if order.voucher_id else ""
-        lines.append(payments.InvoiceLine(description=f"Discount{code}", amount_cents=-discount))
+        lines.append(stripe_client.InvoiceLine(description=f"Discount{code}", amount_cents=-discount))
     return lines
 
 
@@ -903,7 +904,7 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
     A retry resumes where a failed attempt stopped (each step is stored, and has its own
     idempotency key); an invoice already sent is not sent again. A lapsed hold is renewed
     for INVOICE_HOLD_DAYS if the seats are still free.
-    Raises OrderNotPayableError, NotEnoughSeatsError, payments.PaymentProviderError.
+    Raises OrderNotPayableError, NotEnoughSeatsError, stripe_client.PaymentProviderError.
     """
     now = now or timezone.now()
     order.refresh_from_db()
@@ -916,7 +917,7 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
     Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
     title = order.workshop.title if order.kind == Order.Kind.PURCHASE else f"{order.workshop.title} (seats added)"
     try:
-        invoice = payments.issue_invoice(
+        invoice = stripe_client.issue_invoice(
             order=order,
             lines=_invoice_lines(order),
             days_until_due=invoice_hold_days(),
@@ -924,7 +925,7 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
             customer_id=order.stripe_customer_id,
             invoice_id=order.stripe_invoice_id,
         )
-    except payments.InvoiceStepError as exc:
+    except stripe_client.InvoiceStepError as exc:
         # Keep what was created, so the retry continues with the same customer and invoice.
         Order.objects.filter(pk=order.pk).update(
             stripe_customer_id=exc.customer_id or order.stripe_customer_id,
@@ -941,7 +942,7 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
         order.invoice_number = invoice.number
         order.invoice_due_at = due_at
         order.stripe_invoice_url = invoice.hosted_invoice_url
-        order.is_test_payment = payments.is_test_payment_mode()
+        order.is_test_payment = stripe_client.is_test_payment_mode()
         # A webhook may already have recorded a payment; never move it back to "open".
         if order.invoice_status in ("", Order.InvoiceStatus.DRAFT) and invoice.status in Order.InvoiceStatus.values:
             order.invoice_status = invoice.status
@@ -995,14 +996,14 @@ def mark_invoice_paid_out_of_band(*, order: Order) -> Order:
     """Staff received the money outside Stripe (a cheque): mark the invoice paid in Stripe and fulfil the order.
 
     The `invoice.paid` event Stripe sends afterwards finds the order paid and changes nothing.
-    Raises InvoiceError, payments.PaymentProviderError (e.g. the invoice was voided).
+    Raises InvoiceError, stripe_client.PaymentProviderError (e.g. the invoice was voided).
     """
     order.refresh_from_db()
     if order.payment_method != Order.PaymentMethod.INVOICE or not order.stripe_invoice_id:
         raise InvoiceError(f"{order.reference} has no invoice.")
     if order.status not in (Order.Status.PENDING, Order.Status.EXPIRED) or order.invoice_status == Order.InvoiceStatus.PAID:
         raise InvoiceError(f"{order.reference} is {order.get_status_display().lower()}; only an unpaid invoice can be marked paid.")
-    payments.pay_invoice_out_of_band(order.stripe_invoice_id, idempotency_key=f"invoice-paid-out-of-band-{order.reference}")
+    stripe_client.pay_invoice_out_of_band(order.stripe_invoice_id, idempotency_key=f"invoice-paid-out-of-band-{order.reference}")
     return record_invoice_paid(order=order, invoice_id=order.stripe_invoice_id, paid_out_of_band=True)
 
 
@@ -1066,8 +1067,8 @@ def tidy_invoices(*, now: datetime | None = None) -> InvoicesTidied:
     voided = 0
     for order in selectors.invoices_to_void():
         try:
-            payments.void_invoice(order.stripe_invoice_id, idempotency_key=f"invoice-void-{order.reference}")
-        except payments.PaymentProviderError:
+            stripe_client.void_invoice(order.stripe_invoice_id, idempotency_key=f"invoice-void-{order.reference}")
+        except stripe_client.PaymentProviderError:
             # Paid a moment ago (its webhook decides), or Stripe is down (the next run retries).
             logger.warning("Could not void invoice %s of %s yet", order.stripe_invoice_id, order.reference)
             continue
@@ -1092,20 +1093,20 @@ def _refund_payments(*, order: Order, parts: list, idempotency_key: str, reason:
     An order that grew was paid in several payments (its own and one per batch of seats
     added); each part of the refund goes to one of them. Returns the Stripe refund ids and
     the cents that were paid outside Stripe (a cheque), which staff return themselves.
-    Raises payments.PaymentProviderError.
+    Raises stripe_client.PaymentProviderError.
     """
     refund_ids, outside = [], 0
     for payment, cents in parts:
         intent = payment.payment_intent_id
         if not intent and payment.invoice_id:
-            intent = payments.invoice_payment_intent_id(payment.invoice_id)
+            intent = stripe_client.invoice_payment_intent_id(payment.invoice_id)
             if not intent:
                 outside += cents
                 continue
             Order.objects.filter(pk=payment.order_id).update(stripe_payment_intent_id=intent)
         key = idempotency_key if payment.order_id == order.pk else f"{idempotency_key}-{payment.reference}"
         refund_ids.append(
-            payments.create_refund(payment_intent_id=intent, amount_cents=cents, idempotency_key=key, reason_note=reason)
+            stripe_client.create_refund(payment_intent_id=intent, amount_cents=cents, idempotency_key=key, reason_note=reason)
         )
     return refund_ids, outside
 
@@ -1173,7 +1174,7 @@ def place_addition(
             total_cents=difference,
             tier_min_seats=quote.tier_min_seats,
             hold_expires_at=now + (invoice_hold_duration() if billing else hold_duration()),
-            is_test_payment=payments.is_test_payment_mode(),
+            is_test_payment=stripe_client.is_test_payment_mode(),
         )
         if billing is not None:
             _apply_billing(addition, billing)
@@ -1232,7 +1233,7 @@ def _refund_addition(*, order: Order) -> None:
         refund_ids, outside = _refund_payments(
             order=order, parts=parts, idempotency_key=f"refund-{order.reference}", reason=refund.reason
         )
-    except payments.PaymentProviderError:
+    except stripe_client.PaymentProviderError:
         logger.exception("Automatic refund of added seats %s failed; it stays marked 'refund due'.", order.reference)
         with transaction.atomic():
             Order.objects.filter(pk=order.pk).update(
@@ -1256,11 +1257,11 @@ def cancel_addition(*, order: Order) -> bool:
     addition = selectors.pending_addition(order=order)
     if addition is None or not _close(order=addition, status=Order.Status.CANCELLED):
         return False
-    payments.expire_checkout_session(addition.stripe_checkout_session_id)
+    stripe_client.expire_checkout_session(addition.stripe_checkout_session_id)
     if addition.stripe_invoice_id and addition.invoice_status == Order.InvoiceStatus.OPEN:
         try:
-            payments.void_invoice(addition.stripe_invoice_id, idempotency_key=f"invoice-void-{addition.reference}")
-        except payments.PaymentProviderError:
+            stripe_client.void_invoice(addition.stripe_invoice_id, idempotency_key=f"invoice-void-{addition.reference}")
+        except stripe_client.PaymentProviderError:
             return True
         Order.objects.filter(pk=addition.pk).update(invoice_status=Order.InvoiceStatus.VOID)
     return True
@@ -1269,10 +1270,10 @@ def cancel_addition(*, order: Order) -> bool:
 def refund_duplicate_payment(*, order_id: int, payment_intent_id: str) -> str:
     """Refund a second payment made for an order that was already settled. Returns the refund id.
 
-    Raises payments.PaymentProviderError (the task is then retried by staff from the note).
+    Raises stripe_client.PaymentProviderError (the task is then retried by staff from the note).
     """
     order = Order.objects.get(pk=order_id)
-    refund_id = payments.create_refund(
+    refund_id = stripe_client.create_refund(
         payment_intent_id=payment_intent_id,
         amount_cents=order.total_cents,
         idempotency_key=f"duplicate-{payment_intent_id}"[:255],

@@ -11,7 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from workshops.selectors import NoPriceError, workshops_for_catalog
 
-from . import certificates, ics, payments, selectors, services, webhooks
+from . import certificates, ics, selectors, services
+from .stripe import client as stripe_client
+from .stripe import webhooks
 from .forms import (
     AddSeatsForm,
     AttendeeFormSet,
@@ -214,7 +216,7 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "seats_left": seats_left,
             "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in tiers],
             "quoted_price": quoted_price,
-            "test_payment_mode": payments.is_test_payment_mode(),
+            "test_payment_mode": stripe_client.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": services.invoice_hold_days(),
         },
@@ -346,7 +348,7 @@ def _go_to_checkout(request, order: Order, *, just_placed: bool = False) -> Http
         return _send_invoice(request, order)
     try:
         url = (services.open_checkout_session if just_placed else services.start_checkout)(order=order)
-    except payments.PaymentProviderError:
+    except stripe_client.PaymentProviderError:
         messages.error(request, PAYMENT_DOWN_MESSAGE)
         return redirect(order.get_absolute_url())
     except services.RegistrationError as exc:
@@ -358,7 +360,7 @@ def _go_to_checkout(request, order: Order, *, just_placed: bool = False) -> Http
 def _send_invoice(request, order: Order) -> HttpResponse:
     try:
         order = services.start_invoice(order=order)
-    except payments.PaymentProviderError:
+    except stripe_client.PaymentProviderError:
         messages.error(request, INVOICE_DOWN_MESSAGE)
         return redirect(order.get_absolute_url())
     except services.RegistrationError as exc:
@@ -518,11 +520,11 @@ def checkout_success(request: HttpRequest, token: str) -> HttpResponse:
         order.status in (Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.EXPIRED, Order.Status.CANCELLED)
         and session_id
         and session_id == order.stripe_checkout_session_id
-        and not payments.is_test_payment_mode()
+        and not stripe_client.is_test_payment_mode()
     ):
         try:
-            session = payments.retrieve_checkout_session(session_id)
-        except payments.PaymentProviderError:
+            session = stripe_client.retrieve_checkout_session(session_id)
+        except stripe_client.PaymentProviderError:
             session = None
         if session and session.client_reference_id == order.reference:
             if session.payment_status in ("paid", "no_payment_required"):
@@ -546,14 +548,14 @@ def checkout_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 def test_payment(request: HttpRequest, token: str) -> HttpResponse:
     """Stand-in for Stripe's payment page when no Stripe key is configured (a fresh machine)."""
-    if not payments.is_test_payment_mode():
+    if not stripe_client.is_test_payment_mode():
         raise Http404("Test payments are off")
     order = _order_or_404(token)
     if order.status != Order.Status.PENDING:
         return redirect(order.get_absolute_url())
     if request.method == "POST":
         # Fulfil through the very webhook path a real Stripe payment takes.
-        payload, signature = payments.signed_test_event(
+        payload, signature = stripe_client.signed_test_event(
             event_type="checkout.session.completed",
             data_object={
                 "id": order.stripe_checkout_session_id,
@@ -575,11 +577,11 @@ def test_payment(request: HttpRequest, token: str) -> HttpResponse:
 def test_invoice(request: HttpRequest, token: str) -> HttpResponse:
     """Stand-in for Stripe's hosted invoice page when no Stripe key is configured."""
     order = _order_or_404(token)
-    if not payments.is_local_invoice(order.stripe_invoice_id):
+    if not stripe_client.is_local_invoice(order.stripe_invoice_id):
         raise Http404("No test invoice")
     if request.method == "POST" and order.status == Order.Status.PENDING:
         # Paid through the very webhook path Stripe's `invoice.paid` takes.
-        payload, signature = payments.signed_test_event(
+        payload, signature = stripe_client.signed_test_event(
             event_type="invoice.paid",
             data_object={
                 "id": order.stripe_invoice_id,

@@ -110,7 +110,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = "Equity School Leadership"
 
 # Stripe. With no secret key the site takes test payments itself and fulfils
-# them through the same signed-webhook path (see registrations/payments.py).
+# them through the same signed-webhook path (see registrations/stripe/client.py).
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
@@ -142,6 +142,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    # The Stripe SDK logs every request at INFO; failures are logged by payments.py.
+    # The Stripe SDK logs every request at INFO; failures are logged by registrations.stripe.client.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }

@@ -6,8 +6,9 @@ import logging
 import stripe
 from django.db import IntegrityError, transaction
 
-from . import payments, services
-from .models import Order, StripeEvent
+from .. import services
+from . import client as stripe_client
+from ..models import Order, StripeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
 
     Raises InvalidWebhookError; any other exception means "try again later" (500).
     """
-    secret = payments.webhook_secret()
+    secret = stripe_client.webhook_secret()
     if not secret:
         raise InvalidWebhookError("No webhook secret is configured.")
     try:
@@ -131,7 +132,7 @@ def _order_for_invoice(obj: dict) -> Order | None:
 
 
 def _invoice_payment_intent_id(obj: dict) -> str:
-    """The PaymentIntent behind a paid invoice, when the event carries its (expanded) payments."""
+    """The PaymentIntent behind a paid invoice, when the event carries its (expanded) stripe_client."""
     payments = obj.get("payments")
     rows = payments.get("data") if isinstance(payments, dict) else None
     for row in rows if isinstance(rows, list) else []:

@@ -1,0 +1,1 @@
+"""Everything that talks to Stripe: the API client (`client`) and the webhook dispatch (`webhooks`)."""
