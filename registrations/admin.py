@@ -8,10 +8,26 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from registrations.errors import (
+    AttendanceError,
+    CertificateError,
+    InvoiceError,
+    RefundError,
+)
+from registrations.selectors.ledger import refund_amount_cents
+from registrations.selectors.staff_reports import roster, workshop_dashboard
+from registrations.services.invoices import mark_invoice_paid_out_of_band
+from registrations.services.learning import (
+    issue_certificate,
+    revoke_certificate,
+    set_attendance,
+)
+from registrations.services.refunds import refund_seats
+from registrations.services.vouchers import generate_vouchers
 from workshops.templatetags.workshop_tags import usd
 
-from . import emails, exports, selectors, services
-from .stripe import client as stripe_client
+from . import emails, exports
+from .forms import VoucherBatchForm
 from .models import (
     Attendance,
     Certificate,
@@ -28,7 +44,7 @@ from .models import (
     Voucher,
     WorkshopDashboard,
 )
-from .forms import VoucherBatchForm
+from .stripe import client as stripe_client
 
 
 @admin.action(description="Resend the welcome email", permissions=["change"])
@@ -44,8 +60,8 @@ def _issue_certificates(modeladmin, request, seats) -> None:
     issued, not_ready = 0, []
     for seat in seats:
         try:
-            services.issue_certificate(seat=seat, reinstate=True)
-        except services.CertificateError:
+            issue_certificate(seat=seat, reinstate=True)
+        except CertificateError:
             not_ready.append(seat.attendee_name or f"{seat.order.reference} seat {seat.position}")
         else:
             issued += 1
@@ -67,7 +83,7 @@ def refund_selected_seats(modeladmin, request, queryset):
         groups = []
         for group in by_order.values():
             order = group[0].order
-            amount = selectors.refund_amount_cents(order=order, seat_count=len(group))
+            amount = refund_amount_cents(order=order, seat_count=len(group))
             groups.append({"order": order, "seats": group, "amount_cents": amount})
         return TemplateResponse(
             request,
@@ -88,8 +104,8 @@ def refund_selected_seats(modeladmin, request, queryset):
     for group in by_order_id.values():
         order = group[0].order
         try:
-            refund = services.refund_seats(order=order, seats=group, reason=f"{len(group)} seat(s) refunded by {request.user}")
-        except services.RefundError as exc:
+            refund = refund_seats(order=order, seats=group, reason=f"{len(group)} seat(s) refunded by {request.user}")
+        except RefundError as exc:
             modeladmin.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
         except stripe_client.PaymentProviderError as exc:
             modeladmin.message_user(
@@ -102,7 +118,7 @@ def refund_selected_seats(modeladmin, request, queryset):
             )
 
 
-# Who holds a seat changes only through services.change_seat (the order page's seat forms), which
+# Who holds a seat changes only through change_seat (the order page's seat forms), which
 # gives the seat a new token so the previous attendee's link stops working; an admin edit would not.
 SEAT_CHANGES_HELP = (
     "To name a seat or give it to someone else, use the seat forms on the order page, which send the "
@@ -246,8 +262,8 @@ class OrderAdmin(admin.ModelAdmin):
         for order in queryset:
             seats = list(order.seats.filter(status=Seat.Status.ACTIVE))
             try:
-                refund = services.refund_seats(order=order, seats=seats, reason=f"Refunded by {request.user}")
-            except services.RefundError as exc:
+                refund = refund_seats(order=order, seats=seats, reason=f"Refunded by {request.user}")
+            except RefundError as exc:
                 self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
             except stripe_client.PaymentProviderError as exc:
                 self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
@@ -299,8 +315,8 @@ class OrderAdmin(admin.ModelAdmin):
     def mark_invoice_paid_out_of_band(self, request, queryset):
         for order in queryset:
             try:
-                order = services.mark_invoice_paid_out_of_band(order=order)
-            except services.InvoiceError as exc:
+                order = mark_invoice_paid_out_of_band(order=order)
+            except InvoiceError as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             except stripe_client.PaymentProviderError as exc:
                 self.message_user(
@@ -497,7 +513,7 @@ class RosterAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return selectors.roster(super().get_queryset(request))
+        return roster(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False
@@ -550,8 +566,8 @@ class RosterAdmin(admin.ModelAdmin):
 
     def _attendance(self, request, queryset, *, number: int, attended: bool):
         try:
-            changed = services.set_attendance(seats=list(queryset), session_number=number, attended=attended)
-        except services.AttendanceError as exc:
+            changed = set_attendance(seats=list(queryset), session_number=number, attended=attended)
+        except AttendanceError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return
         verb = "Marked" if attended else "Cleared"
@@ -611,7 +627,7 @@ class CertificateAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected certificates", permissions=["change"])
     def revoke_certificates(self, request, queryset):
-        count = sum(services.revoke_certificate(certificate=c) for c in queryset)
+        count = sum(revoke_certificate(certificate=c) for c in queryset)
         self.message_user(request, f"Revoked {count} certificate(s). Their verification pages now say so.", messages.SUCCESS)
 
     @admin.action(description="Reinstate selected certificates", permissions=["change"])
@@ -643,7 +659,7 @@ class WorkshopDashboardAdmin(admin.ModelAdmin):
                 **self.admin_site.each_context(request),
                 "title": "Workshop dashboard",
                 "opts": self.model._meta,
-                "rows": selectors.workshop_dashboard(),
+                "rows": workshop_dashboard(),
                 **(extra_context or {}),
             },
         )
@@ -725,7 +741,7 @@ class VoucherAdmin(admin.ModelAdmin):
         form = VoucherBatchForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
-            vouchers = services.generate_vouchers(
+            vouchers = generate_vouchers(
                 count=data["count"], prefix=data["prefix"], label=data["label"], kind=data["kind"],
                 percent_off=data["percent_off"], amount_off_cents=data["amount_off_cents"],
                 applies_to=data["applies_to"], workshop=data["workshop"], valid_until=data["valid_until"],

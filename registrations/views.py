@@ -9,11 +9,60 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from registrations.errors import (
+    CertificateError,
+    NotEnoughSeatsError,
+    PreworkError,
+    RegistrationError,
+    SeatChangeError,
+    VoucherError,
+)
+from registrations.selectors.availability import (
+    catalog_with_availability,
+    price_for,
+    seats_taken,
+)
+from registrations.selectors.codes import valid_quote
+from registrations.selectors.ledger import addition_prices
+from registrations.selectors.order_pages import (
+    TOKEN_PATTERN,
+    active_seat_of_order,
+    order_for_token,
+    order_overview,
+    seat_for_token,
+)
+from registrations.selectors.progress import (
+    certificate_for_code,
+    prework_module_for_seat,
+    seat_overview,
+    session_for_seat,
+)
+from registrations.services.checkout import (
+    AttendeeData,
+    add_seat_alert,
+    complete_free_order,
+    open_checkout_session,
+    place_order,
+    start_checkout,
+)
+from registrations.services.fulfilment import (
+    cancel_order,
+    fulfil_order,
+    mark_processing,
+)
+from registrations.services.growth import cancel_addition, place_addition
+from registrations.services.invoices import (
+    invoice_hold_days,
+    place_invoice_order,
+    set_po_number,
+    start_invoice,
+)
+from registrations.services.learning import issue_certificate, set_prework_done
+from registrations.services.seats import change_seat, ensure_seat_changes_open
+from registrations.services.vouchers import check_voucher, create_quote
 from workshops.selectors import NoPriceError, workshops_for_catalog
 
-from . import certificates, ics, selectors, services
-from .stripe import client as stripe_client
-from .stripe import webhooks
+from . import certificates, ics
 from .forms import (
     AddSeatsForm,
     AttendeeFormSet,
@@ -26,7 +75,8 @@ from .forms import (
 )
 from .models import Certificate, Order, Seat
 from .quotes import quote_document
-from .selectors import catalog_with_availability, order_for_token, seat_for_token
+from .stripe import client as stripe_client
+from .stripe import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +178,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             token = request.GET["from"]
             previous = (
                 Order.objects.filter(token=token, workshop=workshop).first()
-                if selectors.TOKEN_PATTERN.fullmatch(token)
+                if TOKEN_PATTERN.fullmatch(token)
                 else None
             )
             initial, rows = _initial_from_order(previous) if previous else ({}, [])
@@ -151,7 +201,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
 def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
     """Place the order and go to payment, or show the form again with what went wrong.
 
-    The seat count that decides is taken in services.place_order, under the workshop's row lock;
+    The seat count that decides is taken in place_order, under the workshop's row lock;
     this view counts seats itself only when the form has to come back, so a registration that
     goes through counts them once (the hot path of a registration rush).
     """
@@ -164,7 +214,7 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
         response = _place_and_pay(request, workshop, form, formset, payment_form)
         if response is not None:
             return response
-    workshop.seats_taken = selectors.seats_taken(workshop_id=workshop.pk)
+    workshop.seats_taken = seats_taken(workshop_id=workshop.pk)
     seats_left = workshop.seats_left
     state = workshop.registration_state()
     if state != "open" or (seats_left == 0 and not valid):
@@ -194,9 +244,9 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
     tiers = workshop.tier_list
-    from_quote = selectors.valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
+    from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
     try:
-        quote = selectors.price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
+        quote = price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
     except NoPriceError:
         quote = None
     # The price the page's script shows for the quoted seats (the rest comes from the tiers).
@@ -218,7 +268,7 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "quoted_price": quoted_price,
             "test_payment_mode": stripe_client.is_test_payment_mode(),
             "payment_form": payment_form,
-            "invoice_hold_days": services.invoice_hold_days(),
+            "invoice_hold_days": invoice_hold_days(),
         },
         status=400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200,
     )
@@ -230,7 +280,7 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
     attendees = []
     if data["buyer_attends"]:
         attendees.append(
-            services.AttendeeData(
+            AttendeeData(
                 name=data["buyer_name"],
                 email=data["buyer_email"],
                 needs_captions=data["needs_captions"],
@@ -239,7 +289,7 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
             )
         )
     attendees += [
-        services.AttendeeData(
+        AttendeeData(
             name=row["name"],
             email=row["email"],
             needs_captions=row["needs_captions"],
@@ -254,9 +304,9 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
             f"You named {len(attendees)} attendees but chose {data['seat_count']} seats. Add seats or remove a name.",
         )
         return None
-    place, extra = services.place_order, {}
+    place, extra = place_order, {}
     if payment_form.wants_invoice:
-        place, extra = services.place_invoice_order, {"billing": payment_form.billing_details()}
+        place, extra = place_invoice_order, {"billing": payment_form.billing_details()}
     try:
         order = place(
             **extra,
@@ -269,26 +319,26 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
             buyer_attends=data["buyer_attends"],
             attendees=attendees,
             voucher_code=data["voucher_code"],
-            from_quote=selectors.valid_quote(workshop=workshop, reference=data["quote_reference"]),
+            from_quote=valid_quote(workshop=workshop, reference=data["quote_reference"]),
         )
-    except services.NotEnoughSeatsError as exc:
+    except NotEnoughSeatsError as exc:
         if exc.seats_left == 0:
             # Sold out while they filled in the form: offer the seat alert, with their email in it.
             alert_form = SeatAlertForm(initial={"email": data["buyer_email"]})
             return _registration_closed(request, workshop, "open", 0, alert_form=alert_form)
         form.add_error("seat_count", str(exc))
         return None
-    except services.VoucherError as exc:
+    except VoucherError as exc:
         form.add_error("voucher_code", str(exc))
         return None
     except NoPriceError:
         form.add_error("seat_count", "This number of seats cannot be bought online; please contact us.")
         return None
-    except services.RegistrationError as exc:
+    except RegistrationError as exc:
         form.add_error(None, str(exc))
         return None
     if order.total_cents == 0:
-        services.complete_free_order(order=order)
+        complete_free_order(order=order)
         messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")
         return redirect(order.get_absolute_url())
     return _go_to_checkout(request, order, just_placed=True)
@@ -300,15 +350,15 @@ def _discount_preview(workshop, quote, code: str) -> dict | None:
     if not code or quote is None:
         return None
     try:
-        voucher = services.check_voucher(code=code, workshop=workshop)
-    except services.VoucherError as exc:
+        voucher = check_voucher(code=code, workshop=workshop)
+    except VoucherError as exc:
         return {"error": str(exc)}
     off = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=quote.seat_count)
     return {"code": voucher.code, "description": voucher.description, "cents": off, "total_cents": quote.total_cents - off}
 
 
 def _initial_from_quote(workshop, reference: str) -> dict:
-    quote = selectors.valid_quote(workshop=workshop, reference=reference)
+    quote = valid_quote(workshop=workshop, reference=reference)
     if quote is None:
         return {}
     return {
@@ -324,7 +374,7 @@ def _initial_from_quote(workshop, reference: str) -> dict:
 def _quote_pdf(workshop, form) -> HttpResponse | None:
     data = form.cleaned_data
     try:
-        quote = services.create_quote(
+        quote = create_quote(
             workshop=workshop,
             contact_name=data["buyer_name"],
             contact_email=data["buyer_email"],
@@ -332,7 +382,7 @@ def _quote_pdf(workshop, form) -> HttpResponse | None:
             seat_count=data["seat_count"],
             voucher_code=data["voucher_code"],
         )
-    except services.VoucherError as exc:
+    except VoucherError as exc:
         form.add_error("voucher_code", str(exc))
         return None
     except NoPriceError:
@@ -347,11 +397,11 @@ def _go_to_checkout(request, order: Order, *, just_placed: bool = False) -> Http
     if order.payment_method == Order.PaymentMethod.INVOICE:
         return _send_invoice(request, order)
     try:
-        url = (services.open_checkout_session if just_placed else services.start_checkout)(order=order)
+        url = (open_checkout_session if just_placed else start_checkout)(order=order)
     except stripe_client.PaymentProviderError:
         messages.error(request, PAYMENT_DOWN_MESSAGE)
         return redirect(order.get_absolute_url())
-    except services.RegistrationError as exc:
+    except RegistrationError as exc:
         messages.error(request, str(exc))
         return redirect(order.get_absolute_url())
     return redirect(url)
@@ -359,11 +409,11 @@ def _go_to_checkout(request, order: Order, *, just_placed: bool = False) -> Http
 
 def _send_invoice(request, order: Order) -> HttpResponse:
     try:
-        order = services.start_invoice(order=order)
+        order = start_invoice(order=order)
     except stripe_client.PaymentProviderError:
         messages.error(request, INVOICE_DOWN_MESSAGE)
         return redirect(order.get_absolute_url())
-    except services.RegistrationError as exc:
+    except RegistrationError as exc:
         messages.error(request, str(exc))
         return redirect(order.get_absolute_url())
     messages.success(
@@ -388,7 +438,7 @@ def _render_order(
     grow_form: AddSeatsForm | None = None,
     status: int = 200,
 ):
-    overview = selectors.order_overview(order=order)
+    overview = order_overview(order=order)
     rows = []
     for seat in overview.seats:
         form = None
@@ -405,9 +455,9 @@ def _render_order(
             "rows": rows,
             "po_form": po_form or PONumberForm(initial={"po_number": order.po_number}),
             "grow_form": grow_form or AddSeatsForm(initial={"payment_method": order.payment_method, **_billing_initial(order)}),
-            "invoice_hold_days": services.invoice_hold_days(),
+            "invoice_hold_days": invoice_hold_days(),
             "addition_prices": (
-                selectors.addition_prices(order=order, tiers=order.workshop.tier_list) if overview.can_add_seats else []
+                addition_prices(order=order, tiers=order.workshop.tier_list) if overview.can_add_seats else []
             ),
         },
         status=status,
@@ -431,8 +481,8 @@ def order_po_number(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         return _render_order(request, order, po_form=form, status=400)
     try:
-        services.set_po_number(order=order, po_number=form.cleaned_data["po_number"])
-    except services.RegistrationError as exc:
+        set_po_number(order=order, po_number=form.cleaned_data["po_number"])
+    except RegistrationError as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, "Purchase-order number saved." if form.cleaned_data["po_number"] else "Purchase-order number removed.")
@@ -447,18 +497,18 @@ def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
     if not form.is_valid():
         return _render_order(request, order, grow_form=form, status=400)
     try:
-        addition = services.place_addition(
+        addition = place_addition(
             order=order,
             extra_seats=form.cleaned_data["extra_seats"],
             billing=form.billing_details() if form.wants_invoice else None,
         )
-    except services.NotEnoughSeatsError as exc:
+    except NotEnoughSeatsError as exc:
         form.add_error("extra_seats", str(exc))
         return _render_order(request, order, grow_form=form, status=400)
     except NoPriceError:
         form.add_error("extra_seats", "This number of seats cannot be bought online; please contact us.")
         return _render_order(request, order, grow_form=form, status=400)
-    except services.RegistrationError as exc:
+    except RegistrationError as exc:
         if getattr(exc, "field", None) == "extra_seats":
             form.add_error("extra_seats", str(exc))
             return _render_order(request, order, grow_form=form, status=400)
@@ -472,7 +522,7 @@ def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
 def order_cancel_addition(request: HttpRequest, token: str) -> HttpResponse:
     """The lead withdraws seats they added but have not paid for."""
     order = _order_or_404(token)
-    if services.cancel_addition(order=order):
+    if cancel_addition(order=order):
         messages.info(request, "The seats you were adding have been released, and their payment cancelled.")
     return redirect(f"{order.get_absolute_url()}#add-seats")
 
@@ -482,23 +532,23 @@ def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpRe
     """The lead's per-seat form: name, correct, or hand the seat to a colleague."""
     order = _order_or_404(token)
     try:
-        seat = selectors.active_seat_of_order(order=order, position=position)
+        seat = active_seat_of_order(order=order, position=position)
     except Seat.DoesNotExist:
         raise Http404("No such seat") from None
     back = f"{order.get_absolute_url()}#seat-{seat.position}"
     try:
-        services.ensure_seat_changes_open(order=order)
-    except services.SeatChangeError as exc:
+        ensure_seat_changes_open(order=order)
+    except SeatChangeError as exc:
         messages.error(request, str(exc))
         return redirect(back)
     form = SeatChangeForm(request.POST, seat=seat)
     if not form.is_valid():
         return _render_order(request, order, bound=form, status=400)
     try:
-        changed = services.change_seat(
+        changed = change_seat(
             seat=seat, name=form.cleaned_data["name"], email=form.cleaned_data["email"], new_person=form.is_new_person
         )
-    except services.SeatChangeError as exc:
+    except SeatChangeError as exc:
         if exc.field is None:
             messages.error(request, str(exc))
             return redirect(back)
@@ -528,9 +578,9 @@ def checkout_success(request: HttpRequest, token: str) -> HttpResponse:
             session = None
         if session and session.client_reference_id == order.reference:
             if session.payment_status in ("paid", "no_payment_required"):
-                services.fulfil_order(order=order, payment_intent_id=session.payment_intent_id, checkout_session_id=session.id)
+                fulfil_order(order=order, payment_intent_id=session.payment_intent_id, checkout_session_id=session.id)
             elif session.status == "complete":
-                services.mark_processing(order=order, checkout_session_id=session.id)
+                mark_processing(order=order, checkout_session_id=session.id)
     return redirect(order.get_absolute_url())
 
 
@@ -538,7 +588,7 @@ def checkout_success(request: HttpRequest, token: str) -> HttpResponse:
 def checkout_cancel(request: HttpRequest, token: str) -> HttpResponse:
     """The buyer left Stripe Checkout: free the seats now and bring back what they typed."""
     order = _order_or_404(token)
-    if services.cancel_order(order=order):
+    if cancel_order(order=order):
         messages.info(request, "Payment cancelled and your seats released. Your details are below if you want to try again.")
         order.refresh_from_db()
     if order.status in (Order.Status.CANCELLED, Order.Status.EXPIRED) and not order.parent_id:
@@ -620,7 +670,7 @@ def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
     workshop = get_object_or_404(catalog_with_availability(), slug=slug)
     form = SeatAlertForm(request.POST)
     if form.is_valid():
-        services.add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
+        add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
         messages.success(request, "Thank you. We will email you as soon as seats open up.")
         return redirect("registrations:register", slug=workshop.slug)
     return _registration_closed(
@@ -638,7 +688,7 @@ def _seat_or_404(token: str) -> Seat:
 @require_GET
 def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
     seat = _seat_or_404(token)
-    overview = selectors.seat_overview(seat=seat)
+    overview = seat_overview(seat=seat)
     return render(
         request,
         "registrations/seat_detail.html",
@@ -650,15 +700,15 @@ def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
 def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpResponse:
     seat = _seat_or_404(token)
     try:
-        module = selectors.prework_module_for_seat(seat=seat, module_id=module_id)
+        module = prework_module_for_seat(seat=seat, module_id=module_id)
     except ObjectDoesNotExist:
         raise Http404("No such module") from None
     form = PreworkMarkForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Use the “Mark as done” or “Undo” button.", content_type="text/plain")
     try:
-        services.set_prework_done(seat=seat, module=module, done=form.cleaned_data["done"])
-    except services.PreworkError as exc:
+        set_prework_done(seat=seat, module=module, done=form.cleaned_data["done"])
+    except PreworkError as exc:
         messages.error(request, str(exc))
     return redirect(f"{seat.get_absolute_url()}#module-{module.pk}")
 
@@ -681,7 +731,7 @@ def seat_calendar(request: HttpRequest, token: str) -> HttpResponse:
 def seat_session_calendar(request: HttpRequest, token: str, number: int) -> HttpResponse:
     seat = _seat_or_404(token)
     try:
-        session = selectors.session_for_seat(seat=seat, number=number)
+        session = session_for_seat(seat=seat, number=number)
     except ObjectDoesNotExist:
         raise Http404("No such session") from None
     return _ics_response(
@@ -694,8 +744,8 @@ def seat_certificate(request: HttpRequest, token: str) -> HttpResponse:
     """The attendee's certificate PDF, issued the first time they ask once they have completed everything."""
     seat = _seat_or_404(token)
     try:
-        certificate = services.issue_certificate(seat=seat)
-    except services.CertificateError as exc:
+        certificate = issue_certificate(seat=seat)
+    except CertificateError as exc:
         messages.error(request, str(exc))
         return redirect(f"{seat.get_absolute_url()}#certificate")
     response = HttpResponse(certificates.certificate_pdf(certificate=certificate), content_type="application/pdf")
@@ -707,7 +757,7 @@ def seat_certificate(request: HttpRequest, token: str) -> HttpResponse:
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public check of a verification code. A revoked certificate answers 410 and says so."""
     try:
-        certificate = selectors.certificate_for_code(code)
+        certificate = certificate_for_code(code)
     except Certificate.DoesNotExist:
         raise Http404("No such certificate") from None
     workshop = certificate.seat.order.workshop

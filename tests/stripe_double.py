@@ -12,9 +12,9 @@ import json
 import re
 import secrets
 import threading
-from decimal import Decimal
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
