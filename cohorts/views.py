@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from registrations.errors import RegistrationError
 from registrations.stripe.client import PaymentProviderError
-from registrations.views import PAYMENT_DOWN_MESSAGE
+from registrations.views.common import PAYMENT_DOWN_MESSAGE
 
 from . import services
 from .forms import WaitlistForm
