@@ -1,3 +1,5 @@
+"""Public URLs of registrations: registering, orders, seats, certificates and the Stripe webhook."""
+
 from django.urls import path
 
 from .views import attendees, orders, payment, registration

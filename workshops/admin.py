@@ -1,3 +1,5 @@
+"""Staff screens for workshops, their sessions, pre-work modules and price tiers."""
+
 import zoneinfo
 
 from django.contrib import admin, messages

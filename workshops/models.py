@@ -1,3 +1,5 @@
+"""The catalog: Workshop, its live Sessions, PreworkModules and PriceTiers."""
+
 import zoneinfo
 from datetime import datetime, timedelta
 

@@ -1,3 +1,5 @@
+"""Writes for the catalog, such as duplicating a workshop for next year."""
+
 from datetime import datetime
 
 from django.db import transaction

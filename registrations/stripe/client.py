@@ -279,6 +279,50 @@ def _local_invoice(*, order, days_until_due: int, status: str = "open", invoice_
     )
 
 
+def _create_invoice_customer(api, *, order, metadata: dict) -> str:
+    """The Customer an invoice is addressed to: the billing contact at the organisation's address."""
+    address = {
+        "line1": order.billing_line1,
+        "city": order.billing_city,
+        "state": order.billing_state,
+        "postal_code": order.billing_postal_code,
+        "country": order.billing_country or "US",
+    }
+    if order.billing_line2:
+        address["line2"] = order.billing_line2
+    customer = api.customers.create(
+        params={
+            "email": order.billing_email,
+            "name": order.billing_name,
+            "description": order.organisation,
+            "address": address,
+            "metadata": metadata,
+        },
+        options={"idempotency_key": f"invoice-customer-{order.reference}"},
+    )
+    return customer.id
+
+
+def _add_invoice_items(api, *, lines: list[InvoiceLine], customer_id: str, invoice_id: str, metadata: dict) -> None:
+    """The draft invoice's lines, each with its own idempotency key so a resumed attempt adds none twice."""
+    reference = metadata["order_reference"]
+    for number, line in enumerate(lines, start=1):
+        item = {
+            "customer": customer_id,
+            "invoice": invoice_id,
+            "currency": settings.STRIPE_CURRENCY,
+            "description": line.description,
+            "metadata": metadata,
+        }
+        if line.amount_cents is not None:
+            item["amount"] = line.amount_cents
+        else:
+            item["quantity"] = line.quantity
+            # The SDK's invoice items take a decimal string unit amount (there is no `unit_amount`).
+            item["unit_amount_decimal"] = Decimal(line.unit_amount_cents)
+        api.invoice_items.create(params=item, options={"idempotency_key": f"invoice-item-{reference}-{number}"})
+
+
 def issue_invoice(
     *, order, lines: list[InvoiceLine], days_until_due: int, description: str, customer_id: str = "", invoice_id: str = ""
 ) -> StripeInvoice:
@@ -297,26 +341,7 @@ def issue_invoice(
     metadata = {"order_reference": reference}
     try:
         if not customer_id:
-            address = {
-                "line1": order.billing_line1,
-                "city": order.billing_city,
-                "state": order.billing_state,
-                "postal_code": order.billing_postal_code,
-                "country": order.billing_country or "US",
-            }
-            if order.billing_line2:
-                address["line2"] = order.billing_line2
-            customer = api.customers.create(
-                params={
-                    "email": order.billing_email,
-                    "name": order.billing_name,
-                    "description": order.organisation,
-                    "address": address,
-                    "metadata": metadata,
-                },
-                options={"idempotency_key": f"invoice-customer-{reference}"},
-            )
-            customer_id = customer.id
+            customer_id = _create_invoice_customer(api, order=order, metadata=metadata)
         if invoice_id:
             invoice = _invoice_from_stripe(api.invoices.retrieve(invoice_id))
         else:
@@ -337,21 +362,7 @@ def issue_invoice(
             invoice_id = invoice.id
         if invoice.status == "draft":
             if invoice.line_count == 0:
-                for number, line in enumerate(lines, start=1):
-                    item = {
-                        "customer": customer_id,
-                        "invoice": invoice_id,
-                        "currency": settings.STRIPE_CURRENCY,
-                        "description": line.description,
-                        "metadata": metadata,
-                    }
-                    if line.amount_cents is not None:
-                        item["amount"] = line.amount_cents
-                    else:
-                        item["quantity"] = line.quantity
-                        # The SDK's invoice items take a decimal string unit amount (there is no `unit_amount`).
-                        item["unit_amount_decimal"] = Decimal(line.unit_amount_cents)
-                    api.invoice_items.create(params=item, options={"idempotency_key": f"invoice-item-{reference}-{number}"})
+                _add_invoice_items(api, lines=lines, customer_id=customer_id, invoice_id=invoice_id, metadata=metadata)
             api.invoices.finalize_invoice(invoice_id, options={"idempotency_key": f"invoice-finalize-{reference}"})
         invoice = _invoice_from_stripe(
             api.invoices.send_invoice(invoice_id, options={"idempotency_key": f"invoice-send-{reference}"})

@@ -221,21 +221,13 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
     )
 
 
-def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpResponse | None:
-    data = form.cleaned_data
-    named = [f.cleaned_data for f in formset.forms if f.has_changed() and not f.is_blank]
-    attendees = []
+def _attendees(data: dict, formset) -> list[AttendeeData]:
+    """The buyer (when attending) then every attendee row filled in, in the order typed."""
+    rows = [f.cleaned_data for f in formset.forms if f.has_changed() and not f.is_blank]
     if data["buyer_attends"]:
-        attendees.append(
-            AttendeeData(
-                name=data["buyer_name"],
-                email=data["buyer_email"],
-                needs_captions=data["needs_captions"],
-                needs_interpreter=data["needs_interpreter"],
-                access_note=data["access_note"],
-            )
-        )
-    attendees += [
+        # The form's own access-needs fields are the buyer's.
+        rows.insert(0, {**data, "name": data["buyer_name"], "email": data["buyer_email"]})
+    return [
         AttendeeData(
             name=row["name"],
             email=row["email"],
@@ -243,8 +235,13 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
             needs_interpreter=row["needs_interpreter"],
             access_note=row["access_note"],
         )
-        for row in named
+        for row in rows
     ]
+
+
+def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpResponse | None:
+    data = form.cleaned_data
+    attendees = _attendees(data, formset)
     if len(attendees) > data["seat_count"]:
         form.add_error(
             "seat_count",
