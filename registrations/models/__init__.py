@@ -1,14 +1,13 @@
 """What is bought and what follows from it; one module per area, all importable from registrations.models."""
 
 from .learning import Attendance, Certificate, PreworkCompletion, ReminderSent
+from .ledger import Payment, PaymentRequest, Refund, RefundPart
 from .orders import (
     CERTIFICATE_CODE_LENGTH,
     REFERENCE_ALPHABET,
     VOUCHER_ALPHABET,
     Order,
     Quote,
-    Refund,
-    RefundPart,
     Seat,
     Voucher,
     new_certificate_code,
@@ -28,6 +27,8 @@ __all__ = [
     "Certificate",
     "Order",
     "OutboundEmail",
+    "Payment",
+    "PaymentRequest",
     "PreworkCompletion",
     "Quote",
     "Refund",
