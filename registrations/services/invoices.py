@@ -217,10 +217,8 @@ def record_invoice_paid(*, order: Order, payment: ReceivedPayment, paid_out_of_b
     with transaction.atomic():
         # fulfil_order takes the workshop and order locks first, in the usual order.
         order = fulfil_order(order=order, payment=payment)
-        is_ours = PaymentRequest.objects.filter(
-            order=order, kind=PaymentRequest.Kind.INVOICE, provider_id=payment.invoice_id
-        ).exists()
-        if is_ours:
+        # The invoice counts as paid once its payment is in the ledger and not left for review.
+        if Payment.objects.filter(order=order, stripe_invoice_id=payment.invoice_id).exclude(status=Payment.Status.REVIEW).exists():
             changes = {"invoice_status": Order.InvoiceStatus.PAID, "updated_at": timezone.now()}
             if paid_out_of_band:
                 changes["invoice_paid_out_of_band"] = True
