@@ -90,7 +90,7 @@ class VoucherAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def generate_view(self, request):
-        """Generate a batch of single-use scholarship codes and download them at once as CSV."""
+        """Generate a batch of scholarship codes, one seat each, and download them at once as CSV."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = VoucherBatchForm(request.POST or None)
@@ -109,7 +109,7 @@ class VoucherAdmin(admin.ModelAdmin):
             )
         context = {
             **self.admin_site.each_context(request),
-            "title": "Generate single-use scholarship codes",
+            "title": "Generate scholarship codes (each covers one seat)",
             "form": form,
             "opts": self.model._meta,
         }

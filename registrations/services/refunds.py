@@ -162,6 +162,8 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
         elif payment.status == Payment.Status.ACCEPTED:
             order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
         order.save()
+    # A payment that could not stand, returned by hand before the automatic refund got to it.
+    _close_refused_order(order_id=order.pk, why="")
     return order
 
 

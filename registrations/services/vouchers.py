@@ -126,7 +126,7 @@ def generate_vouchers(
     workshop: Workshop | None,
     valid_until: datetime | None,
 ) -> list[Voucher]:
-    """Create a batch of single-use codes (scholarships), each unguessable. Raises ValueError."""
+    """Create a batch of scholarship codes, each unguessable and covering one seat. Raises ValueError."""
     if not 1 <= count <= 500:
         raise ValueError("Generate between 1 and 500 codes at a time.")
     prefix = "".join(ch for ch in prefix.upper() if ch.isalnum())[:12]
