@@ -22,10 +22,18 @@ class AffinityChoiceForm(forms.Form):
         "Zoom puts you in your breakout room by the email of the account you are signed in with.",
     )
 
-    def __init__(self, *args, groups: list[AffinityGroup], group_open: bool = True, **kwargs):
+    CLOSED = (
+        "Affinity-group choices have closed for this workshop. A facilitator will help you at the start of the "
+        "session; you can still withdraw your choice."
+    )
+
+    def __init__(
+        self, *args, groups: list[AffinityGroup], group_open: bool = True, current: AffinityGroup | None = None, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.groups = {str(g.pk): g for g in groups}
         self.group_open = group_open
+        self.current = current
         self.retention_days = affinity_retention_days()  # the privacy note says when the choice is deleted
         if group_open:
             self.fields["group"].choices = [(NO_GROUP, "No group for now")] + [(k, g.label) for k, g in self.groups.items()]
@@ -39,6 +47,14 @@ class AffinityChoiceForm(forms.Form):
             raise forms.ValidationError("Enter the email address of your Zoom account, such as name@example.org.")
         return email
 
+    def clean(self):
+        data = super().clean()
+        posted = self.data.get(self.add_prefix("group")) if self.is_bound else None
+        current = str(self.current.pk) if self.current else NO_GROUP
+        if not self.group_open and posted is not None and posted != current:
+            raise forms.ValidationError(self.CLOSED)
+        return data
+
     @property
     def group_options(self) -> list[tuple[str, AffinityGroup]]:
         return list(self.groups.items())
@@ -51,10 +67,10 @@ class AffinityChoiceForm(forms.Form):
         value = self.initial.get("group")
         return str(value) if value else NO_GROUP
 
-    def chosen_group(self, current: AffinityGroup | None = None) -> AffinityGroup | None:
+    def chosen_group(self) -> AffinityGroup | None:
         """The group to save: the one picked, or (after the cut-off) the one already saved."""
         if not self.group_open:
-            return current
+            return self.current
         return self.groups.get(self.cleaned_data.get("group") or NO_GROUP)
 
 

@@ -120,6 +120,8 @@ class BreakoutPlanAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def _session(self, request, object_id):
+        if not self.has_module_permission(request):
+            raise PermissionDenied
         session = self.get_queryset(request).filter(pk=object_id).first()
         if session is None:
             raise Http404("No such session")

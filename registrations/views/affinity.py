@@ -43,7 +43,7 @@ def seat_affinity(request: HttpRequest, token: str) -> HttpResponse:
     if form.is_valid():
         try:
             choice = save_affinity_choice(
-                seat=seat, group=form.chosen_group(affinity.group), zoom_email=form.cleaned_data["zoom_email"]
+                seat=seat, group=form.chosen_group(), zoom_email=form.cleaned_data["zoom_email"]
             )
         except AffinityChoiceError as exc:
             form.add_error("group" if "group" in form.fields else None, str(exc))

@@ -58,6 +58,7 @@ def seat_affinity_form(affinity, data=None) -> AffinityChoiceForm:
         data,
         groups=affinity.groups,
         group_open=affinity.is_open,
+        current=affinity.group,
         initial={"group": affinity.group.pk if affinity.group else "", "zoom_email": affinity.zoom_email},
     )
 
