@@ -37,7 +37,7 @@ def plan_url(session, suffix=""):
 def rooms_on_page(html: str) -> dict[str, list[str]]:
     """{room name: [names]} as the plan page lists them."""
     rooms = {}
-    for name, body in re.findall(r'<section class="bp-room" data-room="([^"]+)".*?<ol>(.*?)</ol>', html, re.S):
+    for name, body in re.findall(r'<section class="bp-room[^"]*" data-room="([^"]+)".*?<ol>(.*?)</ol>', html, re.S):
         rooms[name] = [re.sub(r"<.*", "", li).strip() for li in re.findall(r"<li[^>]*>(.*?)</li>", body, re.S)]
     return rooms
 
@@ -313,7 +313,7 @@ def test_printable_plan_lists_rooms_facilitators_and_access_needs(staff_client, 
     assert '<div class="room" data-room="White 1">' in html
     assert "<td>Ana Diaz</td><td>captions, Screen reader</td>" in html
     assert "Facilitator: Robin Facilitator" in html
-    assert "@media print" in html
+    assert "css/breakout-print" in html
 
 
 # --- who may see what ------------------------------------------------------------------------------
