@@ -96,7 +96,7 @@ def record_registration_choice(*, order: Order, group: AffinityGroup | None, zoo
 
 def _placement_target(*, session: Session, seat_id: int, now: datetime) -> Seat:
     """The session row locked (one staff change at a time per session) and the seat checked."""
-    Session.objects.select_for_update().filter(pk=session.pk).first()
+    Session.objects.select_for_update().get(pk=session.pk)
     if now >= session.starts_at:
         raise BreakoutError(f"{session.title} has started: make changes in Zoom itself.")
     seat = (
