@@ -59,7 +59,7 @@ def _move_form(plan: Plan, data=None) -> BreakoutMoveForm:
 class BreakoutPlanAdmin(admin.ModelAdmin):
     list_display = ["session", "workshop", "starts", "plan_links"]
     list_display_links = None
-    list_filter = ["workshop"]
+    list_filter = [("workshop", admin.RelatedOnlyFieldListFilter)]  # a facilitator sees only their workshops
     search_fields = ["title", "workshop__title"]
 
     # Who may see what -------------------------------------------------------------------------------------

@@ -281,6 +281,7 @@ class SeatBreakout:
     offered: bool
     group: AffinityGroup | None
     room_name: str
+    zoom_email: str  # the account email the room is pre-assigned to
     not_attending: bool
     choice_open: bool
 
@@ -289,10 +290,12 @@ def breakout_for_seat(*, session: Session, seat: Seat, now: datetime | None = No
     workshop = session.workshop
     plan = breakout_plan(session=session)
     room = plan.room_of(seat.pk)
+    member = next((m for m in room.members if m.seat.pk == seat.pk), None) if room else None
     return SeatBreakout(
         offered=bool(plan.groups),
         group=room.group if room else None,
         room_name=room.name if room else "",
+        zoom_email=member.zoom_email if member else "",
         not_attending=any(m.seat.pk == seat.pk for m in plan.not_attending),
         choice_open=affinity_choice_open(workshop=workshop, now=now),
     )

@@ -255,3 +255,10 @@ def test_back_from_a_cancelled_checkout_the_form_keeps_the_buyers_own_choice(cli
     assert f'value="{groups["Multiracial"].pk}" checked' in html
     assert 'value="maya@zoom.example"' in html
     assert f'value="{groups["White"].pk}" checked' not in html
+
+
+def test_update_total_without_javascript_keeps_the_group_picked(client, workshop, groups):
+    data = registration_data(seat_count=2, update="1", **{"affinity-group": str(groups["White"].pk)})
+    html = client.post(f"/workshops/{workshop.slug}/register/", data).content.decode()
+    assert f'value="{groups["White"].pk}" checked' in html
+    assert not Order.objects.exists()

@@ -37,6 +37,13 @@ def test_the_reminder_names_the_group_and_the_planned_room(remind, workshop):
     assert 'Your affinity group: White. Your breakout room is planned as "White 1"' in bodies["ana.diaz@school.example"]
     assert 'planned as "White 2"' in bodies["ben.okafor@school.example"]
     assert 'planned as "White 1"' in bodies["cara.lee@school.example"]
+    assert "Sign in to Zoom as cara.lee@school.example so you are placed in it" in bodies["cara.lee@school.example"]
+
+
+def test_the_reminder_names_the_zoom_account_the_room_is_assigned_to(remind, workshop):
+    white = add_groups(workshop, ["White"])["White"]
+    choose(attendees(workshop, ["Ana Diaz"])[0], white, zoom_email="ana@zoom-home.example")
+    assert "Sign in to Zoom as ana@zoom-home.example so you are placed in it" in remind(workshop)["ana.diaz@school.example"]
 
 
 def test_the_reminder_follows_a_staff_move(remind, workshop):
