@@ -127,6 +127,8 @@ INVOICE_HOLD_DAYS = env.int("INVOICE_HOLD_DAYS", default=14)
 INVOICE_REMINDER_DAYS = env.int("INVOICE_REMINDER_DAYS", default=3)
 PREWORK_REMINDER_DAYS = env.int("PREWORK_REMINDER_DAYS", default=3)
 SESSION_REMINDER_HOURS = env.int("SESSION_REMINDER_HOURS", default=24)
+# Affinity-group choices and breakout placements are deleted this many days after a workshop's last session.
+AFFINITY_RETENTION_DAYS = env.int("AFFINITY_RETENTION_DAYS", default=30)
 
 # Emails and other after-payment work: rows in the database, run by `manage.py run_worker`.
 TASKS = {
