@@ -8,6 +8,7 @@ from django.utils import timezone
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
+from workshops.site import site_url
 from workshops.templatetags.workshop_tags import usd
 
 from .certificates import INK, TEAL, _font_for, session_dates
@@ -78,7 +79,7 @@ def quote_document(*, quote: Quote) -> bytes:
     register = reverse("registrations:register", kwargs={"slug": workshop.slug})
     y -= 50
     line("To order against this quote", y, 12, "Helvetica-Bold")
-    line(f"Register at {settings.SITE_URL}{register}?quote={quote.reference}", y - 18, 10)
+    line(f"Register at {site_url()}{register}?quote={quote.reference}", y - 18, 10)
     line("and choose to pay by card or by invoice; add your purchase-order number to the order.", y - 32, 10)
     line("Prices are per participant and include all pre-work materials and both live sessions.", y - 46, 10)
     c.showPage()

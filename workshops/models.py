@@ -9,6 +9,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .schedule import schedule_summary
+
 # Where the organisation is; new workshops and cohorts, and admin pages without one, use it.
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
 
@@ -127,6 +129,11 @@ class Workshop(PublicPageText, models.Model):
     def last_session(self) -> "Session | None":
         sessions = self.session_list
         return sessions[-1] if sessions else None
+
+    @property
+    def schedule(self) -> str:
+        """'Live on Zoom: Wednesday, May 5 and Wednesday, May 19, 2027, 4:00–6:00 PM Pacific Time (PDT)'."""
+        return schedule_summary(self.session_list, self.time_zone, self.platform)
 
     @property
     def tier_list(self) -> list["PriceTier"]:
