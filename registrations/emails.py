@@ -107,6 +107,12 @@ def send_seat_welcome(*, seat_id: int, resend: bool = False) -> None:
     Seat.objects.filter(pk=seat_id).update(welcome_sent_at=timezone.now())
 
 
+def send_seat_welcomes(*, order: Order, seats: list[Seat]) -> None:
+    """Welcome several newly named attendees at once (the lead named them from a list)."""
+    sessions = order.workshop.session_list
+    queue_emails([_welcome(seat, order, sessions, resend=False) for seat in seats if seat.attendee_email])
+
+
 def send_oversold_refund_notice(*, order_id: int) -> None:
     order = Order.objects.select_related("workshop").get(pk=order_id)
     _send(

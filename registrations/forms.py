@@ -8,6 +8,7 @@ from django.conf import settings
 from registrations.services.invoices import BillingDetails
 from workshops.templatetags.workshop_tags import usd
 
+from . import seat_lists
 from .models import Order, Seat
 
 
@@ -146,6 +147,60 @@ class SeatChangeForm(forms.Form):
     @property
     def is_new_person(self) -> bool:
         return self.cleaned_data.get("change") == self.NEW_PERSON
+
+
+class SeatListForm(forms.Form):
+    """A team lead names many seats at once: "Name, email" lines pasted, or a CSV file."""
+
+    MAX_UPLOAD_BYTES = 200_000
+
+    people = forms.CharField(
+        label="One attendee per line: name, then email",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="For example “Ana Diaz, ana@lincoln.org”. Rows copied from a spreadsheet work too.",
+    )
+    csv_file = forms.FileField(
+        label="Or upload a CSV file", required=False,
+        help_text="Columns for the name (or first and last name) and the email; a header row is fine.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "list")
+        super().__init__(*args, **kwargs)
+        self.lines: list[seat_lists.SeatLine] = []
+        self.fields["csv_file"].widget.attrs["accept"] = ".csv,text/csv"
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("csv_file")
+        if upload:
+            if upload.size > self.MAX_UPLOAD_BYTES:
+                raise forms.ValidationError("That file is too large for a list of attendees; upload a CSV under 200 KB.")
+            self.lines = seat_lists.parse_csv(seat_lists.decode_upload(upload.read()))
+            # What was read comes back as lines, so anything to fix is fixed right there.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("people")] = "\n".join(f"{line.name}, {line.email}" if not line.error else line.text for line in self.lines)
+        else:
+            self.lines = seat_lists.parse_pasted(data.get("people") or "")
+        if not self.lines:
+            raise forms.ValidationError("Paste at least one “Name, email” line, or choose a CSV file.")
+        if any(line.error for line in self.lines):
+            raise forms.ValidationError("Some lines need a fix before any seat is named; nothing was saved yet.")
+        return data
+
+    def mark_errors(self, row_errors: dict[int, str]) -> None:
+        """Errors the service found (emails already seated, too many people), shown on their lines."""
+        for index, message in row_errors.items():
+            self.lines[index].error = message
+
+    @property
+    def people_list(self) -> list[tuple[str, str]]:
+        return [(line.name, line.email) for line in self.lines]
+
+    @property
+    def error_lines(self) -> list[seat_lists.SeatLine]:
+        return [line for line in self.lines if line.error]
 
 
 class PreworkMarkForm(forms.Form):

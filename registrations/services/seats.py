@@ -8,7 +8,7 @@ from django.utils import timezone
 from registrations.selectors.order_pages import seat_changes_open
 
 from .. import emails
-from ..errors import SeatChangeError, SeatChangesClosedError
+from ..errors import SeatChangeError, SeatChangesClosedError, SeatListError
 from ..models import (
     Order,
     Seat,
@@ -72,3 +72,39 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
             # Queued in this transaction: keyed by the new token, so it goes out once per hand-over.
             emails.send_seat_welcome(seat_id=seat.pk)
     return seat
+
+
+def name_seats(*, order: Order, people: list[tuple[str, str]], now: datetime | None = None) -> list[Seat]:
+    """Name the order's unnamed seats, in seat order, after a list of (name, email); all or nothing.
+
+    Each newly named attendee gets their welcome email. Raises SeatChangesClosedError,
+    SeatChangeError, or SeatListError with the index of every person who cannot be seated.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("workshop").get(pk=order.pk)
+        ensure_seat_changes_open(order=order, now=now)
+        seats = list(order.seats.select_for_update().filter(status=Seat.Status.ACTIVE).order_by("position"))
+        seated = {s.attendee_email.lower(): s.position for s in seats if s.attendee_email}
+        row_errors = {
+            i: f"Already on seat {seated[email.lower()]} of this order."
+            for i, (_, email) in enumerate(people)
+            if email.lower() in seated
+        }
+        unnamed = [s for s in seats if not s.attendee_email]
+        if len(people) > len(unnamed):
+            row_errors.update(
+                {i: "No unnamed seat left for this person: add seats below, or remove a line." for i in range(len(unnamed), len(people))}
+            )
+        if row_errors:
+            raise SeatListError(
+                f"{len(row_errors)} of the {len(people)} people cannot be seated as listed; nothing was saved yet.",
+                row_errors=row_errors,
+            )
+        for seat, (name, email) in zip(unnamed, people, strict=False):
+            seat.attendee_name, seat.attendee_email, seat.welcome_sent_at = name.strip(), email.strip(), now
+            seat.updated_at = now
+        named = unnamed[: len(people)]
+        Seat.objects.bulk_update(named, ["attendee_name", "attendee_email", "welcome_sent_at", "updated_at"])
+        emails.send_seat_welcomes(order=order, seats=named)
+    return named

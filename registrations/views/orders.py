@@ -9,6 +9,7 @@ from registrations.errors import (
     NotEnoughSeatsError,
     RegistrationError,
     SeatChangeError,
+    SeatListError,
 )
 from registrations.selectors.ledger import addition_prices
 from registrations.selectors.order_pages import (
@@ -20,18 +21,26 @@ from registrations.services.invoices import (
     invoice_hold_days,
     set_po_number,
 )
-from registrations.services.seats import change_seat, ensure_seat_changes_open
+from registrations.services.seats import change_seat, ensure_seat_changes_open, name_seats
 from workshops.selectors import NoPriceError
 
 from ..forms import (
     AddSeatsForm,
     PONumberForm,
     SeatChangeForm,
+    SeatListForm,
 )
 from ..models import Order, Seat
 from .common import _order_or_404
 from .payment import _go_to_checkout
 from .registration import _billing_initial
+
+
+def _edit_position(request: HttpRequest) -> int | None:
+    try:
+        return int(request.GET.get("edit", ""))
+    except ValueError:
+        return None
 
 
 def _render_order(
@@ -41,14 +50,21 @@ def _render_order(
     bound: SeatChangeForm | None = None,
     po_form: PONumberForm | None = None,
     grow_form: AddSeatsForm | None = None,
+    list_form: SeatListForm | None = None,
     status: int = 200,
 ):
+    """The order page: one seat's form at a time (the one asked for with ?edit=N, or the one with errors)."""
     overview = order_overview(order=order)
+    editing = bound.seat.pk if bound is not None else None
+    wanted = _edit_position(request)
     rows = []
     for seat in overview.seats:
         form = None
         if overview.can_change_seats and seat.status == Seat.Status.ACTIVE:
-            form = bound if bound is not None and bound.seat.pk == seat.pk else SeatChangeForm(seat=seat)
+            if editing == seat.pk:
+                form = bound
+            elif editing is None and wanted == seat.position:
+                form = SeatChangeForm(seat=seat)
         rows.append({"seat": seat, "form": form})
     return render(
         request,
@@ -58,6 +74,7 @@ def _render_order(
             "workshop": order.workshop,
             "overview": overview,
             "rows": rows,
+            "list_form": list_form or SeatListForm(),
             "po_form": po_form or PONumberForm(initial={"po_number": order.po_number}),
             "grow_form": grow_form or AddSeatsForm(initial={"payment_method": order.payment_method, **_billing_initial(order)}),
             "invoice_hold_days": invoice_hold_days(),
@@ -164,3 +181,26 @@ def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpRe
     else:
         messages.success(request, f"Seat {seat.position} saved.")
     return redirect(back)
+
+
+@require_POST
+def order_name_seats(request: HttpRequest, token: str) -> HttpResponse:
+    """The lead names many seats at once from pasted lines or a CSV file; every line's problem is shown on it."""
+    order = _order_or_404(token)
+    form = SeatListForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_order(request, order, list_form=form, status=400)
+    try:
+        named = name_seats(order=order, people=form.people_list)
+    except SeatListError as exc:
+        form.mark_errors(exc.row_errors)
+        form.add_error(None, str(exc))
+        return _render_order(request, order, list_form=form, status=400)
+    except SeatChangeError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{order.get_absolute_url()}#seats-heading")
+    messages.success(
+        request,
+        f"{len(named)} seat{'s' if len(named) != 1 else ''} named. Each attendee has been emailed their own link.",
+    )
+    return redirect(f"{order.get_absolute_url()}#seats-heading")
