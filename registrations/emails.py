@@ -113,6 +113,17 @@ def send_seat_welcomes(*, order: Order, seats: list[Seat]) -> None:
     queue_emails([_welcome(seat, order, sessions, resend=False) for seat in seats if seat.attendee_email])
 
 
+def send_second_registration_notice(*, existing: Order, new_order: Order, day) -> None:
+    """Tell the address that already has `existing` that a second registration was started with it."""
+    _send(
+        to=existing.buyer_email,
+        subject=f"You already have order {existing.reference} for {existing.workshop.title}",
+        template="second_registration",
+        context={"existing": existing, "new_order": new_order, "workshop": existing.workshop},
+        key=f"second_registration:{existing.pk}:{day.isoformat()}",
+    )
+
+
 def send_oversold_refund_notice(*, order_id: int) -> None:
     order = Order.objects.select_related("workshop").get(pk=order_id)
     _send(

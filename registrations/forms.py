@@ -31,6 +31,8 @@ class RegistrationForm(forms.Form):
     access_note = forms.CharField(label="Other access needs (seen only by staff)", max_length=500, required=False)
     voucher_code = forms.CharField(label="Discount or scholarship code (optional)", max_length=40, required=False)
     quote_reference = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
+    # Filled by the page's script from the browser, so emails can show the buyer's own time.
+    time_zone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, seats_left: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,7 +53,30 @@ class RegistrationForm(forms.Form):
         self.seats_left = seats_left
         limit = settings.MAX_SEATS_PER_ORDER if seats_left is None else min(settings.MAX_SEATS_PER_ORDER, seats_left)
         self.fields["seat_count"].max_value = limit
-        self.fields["seat_count"].widget.attrs.update({"max": max(limit, 1), "min": 1, "inputmode": "numeric"})
+        self.fields["seat_count"].widget.attrs.update({
+            "max": max(limit, 1), "min": 1, "inputmode": "numeric",
+            # The page's script checks what is typed against these, with the same messages as clean_seat_count.
+            "data-seats-left": "" if seats_left is None else seats_left,
+            "data-max-per-order": settings.MAX_SEATS_PER_ORDER,
+            "aria-describedby": "seat-count-live",
+        })
+
+    def seat_count_problem(self, count: int | None) -> str:
+        """What is wrong with this seat count against the seats left and the per-order limit ("" if nothing)."""
+        if count is None:
+            return ""
+        try:
+            self.clean_seat_count_value(count)
+        except forms.ValidationError as exc:
+            return exc.messages[0]
+        return ""
+
+    def flag_seat_count(self, count: int | None) -> str:
+        """On "Update total" (no JavaScript): show the seat count's problem beside the field, nothing else."""
+        problem = self.seat_count_problem(count)
+        if problem:
+            self._errors = forms.utils.ErrorDict({"seat_count": self.error_class([problem])})
+        return problem
 
     def show_team_price(self, team_tier) -> None:
         """The seat count's hint, from the workshop's own prices (staff change them in admin)."""
@@ -70,7 +95,9 @@ class RegistrationForm(forms.Form):
         return self.cleaned_data["voucher_code"].strip().upper()
 
     def clean_seat_count(self):
-        count = self.cleaned_data["seat_count"]
+        return self.clean_seat_count_value(self.cleaned_data["seat_count"])
+
+    def clean_seat_count_value(self, count: int) -> int:
         if self.seats_left is not None and count > self.seats_left:
             raise forms.ValidationError(
                 f"Only {self.seats_left} seat{'s' if self.seats_left != 1 else ''} left. "

@@ -137,3 +137,14 @@ def seat_for_token(token: str) -> Seat:
         )
         .get(token=token, status=Seat.Status.ACTIVE, order__status__in=SEAT_PAGE_ORDER_STATUSES)
     )
+
+
+def existing_order_for(*, workshop_id: int, email: str, now: datetime | None = None) -> Order | None:
+    """The newest order this email already bought (paid, processing, or on a live hold) for this workshop."""
+    now = now or timezone.now()
+    return (
+        Order.objects.filter(workshop_id=workshop_id, buyer_email__iexact=email.strip(), kind=Order.Kind.PURCHASE)
+        .filter(Q(status__in=(Order.Status.PAID, Order.Status.PROCESSING)) | Q(status=Order.Status.PENDING, hold_expires_at__gt=now))
+        .order_by("-created_at")
+        .first()
+    )

@@ -16,6 +16,7 @@ from registrations.selectors.order_pages import (
     active_seat_of_order,
     order_overview,
 )
+from registrations.services.duplicates import remember_order
 from registrations.services.growth import cancel_addition, place_addition
 from registrations.services.invoices import (
     invoice_hold_days,
@@ -36,11 +37,12 @@ from .payment import _go_to_checkout
 from .registration import _billing_initial
 
 
-def _edit_position(request: HttpRequest) -> int | None:
+def _int_param(request: HttpRequest, name: str) -> int | None:
     try:
-        return int(request.GET.get("edit", ""))
+        value = int(request.GET.get(name, ""))
     except ValueError:
         return None
+    return value if 0 < value < 1000 else None
 
 
 def _render_order(
@@ -56,7 +58,7 @@ def _render_order(
     """The order page: one seat's form at a time (the one asked for with ?edit=N, or the one with errors)."""
     overview = order_overview(order=order)
     editing = bound.seat.pk if bound is not None else None
-    wanted = _edit_position(request)
+    wanted = _int_param(request, "edit")
     rows = []
     for seat in overview.seats:
         form = None
@@ -76,7 +78,9 @@ def _render_order(
             "rows": rows,
             "list_form": list_form or SeatListForm(),
             "po_form": po_form or PONumberForm(initial={"po_number": order.po_number}),
-            "grow_form": grow_form or AddSeatsForm(initial={"payment_method": order.payment_method, **_billing_initial(order)}),
+            "grow_form": grow_form or AddSeatsForm(initial={
+                "payment_method": order.payment_method, "extra_seats": _int_param(request, "add") or 1, **_billing_initial(order)
+            }),
             "invoice_hold_days": invoice_hold_days(),
             "addition_prices": (
                 addition_prices(order=order, tiers=order.workshop.tier_list) if overview.can_add_seats else []
@@ -92,6 +96,8 @@ def order_detail(request: HttpRequest, token: str) -> HttpResponse:
     if order.parent_id:
         # Added seats live on the order they join.
         return redirect(order.get_absolute_url())
+    # This browser holds the order: if it registers again, it is offered this order instead.
+    remember_order(session=request.session, order=order)
     return _render_order(request, order)
 
 
