@@ -124,6 +124,18 @@ def send_second_registration_notice(*, existing: Order, new_order: Order, day) -
     )
 
 
+def send_seat_released(*, seat: Seat, name: str, email: str, handed_over: bool) -> None:
+    """Tell the previous holder of a seat that their link stopped working: given to someone else, or moved to a new address."""
+    order = seat.order
+    _send(
+        to=email,
+        subject=f"Your seat at {order.workshop.title} has {'been given to someone else' if handed_over else 'a new link'}",
+        template="seat_released",
+        context={"name": name, "order": order, "workshop": order.workshop, "handed_over": handed_over},
+        key=f"seat_released:{seat.pk}:{seat.token}",
+    )
+
+
 def send_oversold_refund_notice(*, order_id: int) -> None:
     order = Order.objects.select_related("workshop").get(pk=order_id)
     _send(

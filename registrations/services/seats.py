@@ -45,6 +45,7 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
         if order.seats.filter(status=Seat.Status.ACTIVE, attendee_email__iexact=email).exclude(pk=seat.pk).exists():
             raise SeatChangeError("Another seat on this order already has this email.", field="email")
         was_named = bool(seat.attendee_email)
+        previous = (seat.attendee_name, seat.attendee_email)
         email_changed = seat.attendee_email.lower() != email.lower()
         if new_person and was_named and not email_changed:
             raise SeatChangeError(
@@ -71,6 +72,9 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
         if email_changed:
             # Queued in this transaction: keyed by the new token, so it goes out once per hand-over.
             emails.send_seat_welcome(seat_id=seat.pk)
+        if was_named and email_changed:
+            # The person who had the link is told it no longer works, and why.
+            emails.send_seat_released(seat=seat, name=previous[0], email=previous[1], handed_over=new_person)
     return seat
 
 
