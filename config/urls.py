@@ -1,9 +1,7 @@
 """The site's URL map: admin plus each app's public URLs."""
 
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from workshops.views import healthz
 
@@ -18,5 +16,4 @@ urlpatterns = [
     path("", include("registrations.urls")),
     path("", include("cohorts.urls")),
     path("", include("support.urls")),
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
 ]

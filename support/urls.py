@@ -12,4 +12,5 @@ urlpatterns = [
     path("accessibility/", views.policy_page, {"kind": "accessibility"}, name="accessibility"),
     path("links/", views.links_request, name="links"),
     path("links/sent/", views.links_sent, name="links_sent"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.http import require_http_methods
 
 from registrations.ratelimit import client_address
@@ -44,3 +45,8 @@ def links_request(request: HttpRequest) -> HttpResponse:
 
 def links_sent(request: HttpRequest) -> HttpResponse:
     return render(request, "support/links_sent.html")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the static file."""
+    return redirect(static("favicon.ico"), permanent=True)
