@@ -22,6 +22,7 @@ urlpatterns = [
     path("orders/<str:token>/seats/", orders.order_name_seats, name="order_name_seats"),
     path("seats/<str:token>/", attendees.seat_detail, name="seat_detail"),
     path("seats/<str:token>/prework/<int:module_id>/", attendees.seat_prework, name="seat_prework"),
+    path("seats/<str:token>/prework/<int:module_id>/file/", attendees.seat_prework_file, name="seat_prework_file"),
     path("seats/<str:token>/calendar.ics", attendees.seat_calendar, name="seat_calendar"),
     path("seats/<str:token>/sessions/<int:number>/calendar.ics", attendees.seat_session_calendar, name="seat_session_calendar"),
     path("seats/<str:token>/certificate.pdf", attendees.seat_certificate, name="seat_certificate"),

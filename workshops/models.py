@@ -238,6 +238,38 @@ class PreworkModule(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.minutes} min)"
 
+    @property
+    def attached_file(self) -> "PreworkFile | None":
+        """The attached file (its data deferred where the module was loaded with it), or None."""
+        try:
+            return self.file
+        except PreworkFile.DoesNotExist:
+            return None
+
+
+class PreworkFile(models.Model):
+    """A file staff attach to a pre-work module (a reading, a worksheet). Kept in the database, so
+    every app server can hand it out; attendees download it from their own page."""
+
+    module = models.OneToOneField(PreworkModule, on_delete=models.CASCADE, related_name="file")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "pre-work file"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def size_label(self) -> str:
+        if self.size >= 1024 * 1024:
+            return f"{self.size / (1024 * 1024):.1f} MB"
+        return f"{max(self.size // 1024, 1)} KB"
+
 
 class PriceTier(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="price_tiers")

@@ -133,7 +133,10 @@ def seat_for_token(token: str) -> Seat:
         Seat.objects.select_related("order__workshop")
         .prefetch_related(
             Prefetch("order__workshop__sessions", queryset=Session.objects.order_by("starts_at")),
-            Prefetch("order__workshop__prework_modules", queryset=PreworkModule.objects.order_by("position", "id")),
+            Prefetch(
+                "order__workshop__prework_modules",
+                queryset=PreworkModule.objects.select_related("file").defer("file__data").order_by("position", "id"),
+            ),
         )
         .get(token=token, status=Seat.Status.ACTIVE, order__status__in=SEAT_PAGE_ORDER_STATUSES)
     )
