@@ -14,7 +14,7 @@ from django.utils import timezone
 from workshops.schedule import known_zone
 
 from .. import emails
-from ..models import Order, Seat
+from ..models import Order
 
 KNOWN_ORDERS_SESSION_KEY = "order_tokens"
 KNOWN_ORDERS_KEPT = 20
@@ -45,13 +45,3 @@ def remember_time_zone(*, order: Order, zone: str) -> None:
     if zone and zone != order.workshop.time_zone:
         Order.objects.filter(pk=order.pk).update(time_zone=zone)
         order.time_zone = zone
-
-
-def set_seat_time_zone(*, seat: Seat, zone: str) -> bool:
-    """The attendee tells us their time zone on their page; False for a zone we do not know."""
-    zone = known_zone(zone)
-    if not zone:
-        return False
-    Seat.objects.filter(pk=seat.pk).update(time_zone=zone)
-    seat.time_zone = zone
-    return True
