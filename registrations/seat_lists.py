@@ -28,7 +28,10 @@ def _cells(text: str) -> list[str]:
     match = ANGLE.match(text)
     if match:
         return [match["name"], match["email"]]
-    cells = next(csv.reader([text], skipinitialspace=True), [])
+    try:
+        cells = next(csv.reader([text], skipinitialspace=True), [])
+    except csv.Error:
+        cells = text.split(",")
     if len(cells) == 1 and " " in cells[0].strip():
         # "Ana Diaz ana@school.org": the address is the word with an @.
         words = cells[0].split()
@@ -99,11 +102,15 @@ def decode_upload(data: bytes) -> str:
 def parse_csv(text: str) -> list[SeatLine]:
     """Rows of a CSV file: the cell with an @ is the email, the other cells (first and last name) the name."""
     lines = []
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     dialect = csv.excel_tab if text.count("\t") > text.count(",") else csv.excel
-    for number, cells in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
-        if not any(c.strip() for c in cells):
-            continue
-        if not lines and _is_header(cells):
-            continue
-        lines.append(_line(number, ", ".join(c.strip() for c in cells if c.strip()), cells))
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), dialect), start=1):
+            if not any(c.strip() for c in cells):
+                continue
+            if not lines and _is_header(cells):
+                continue
+            lines.append(_line(number, ", ".join(c.strip() for c in cells if c.strip()), cells))
+    except csv.Error as exc:
+        lines.append(SeatLine(number=len(lines) + 1, text="", error=f"This file could not be read as CSV ({exc})."))
     return _mark_repeats(lines)

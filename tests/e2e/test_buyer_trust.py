@@ -138,3 +138,10 @@ def test_screenshot_tour_of_the_main_pages(page, phone_page):
     page.goto(order.get_absolute_url())
     tour(page, "order-team-desktop", full_page=False)
     assert sorted(p.name for p in TOUR.glob("*-desktop.png")) == ["order-team-desktop.png", "register-desktop.png"]
+
+
+@pytest.mark.parametrize("path", ["/privacy/", "/refunds/", "/accessibility/", "/links/sent/"])
+def test_the_help_pages_pass_axe_and_fit_a_phone(phone_page, axe_source, path):
+    phone_page.goto(path)
+    audit(phone_page, axe_source, path)
+    assert phone_layout_problems(phone_page) == []

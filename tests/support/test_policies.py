@@ -64,3 +64,16 @@ def test_the_site_has_a_favicon(client):
     assert 'rel="icon" href="/static/favicon.svg"' in html
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"] == "/static/favicon.ico"
+
+
+def test_leaving_the_waitlist_asks_for_a_confirmation_first(client):
+    from django.utils import timezone
+
+    from cohorts.models import Cohort, WaitlistEntry
+
+    cohort = Cohort.objects.create(title="Course", slug="course", summary="s", start_month=timezone.now().date().replace(day=1))
+    entry = WaitlistEntry.objects.create(cohort=cohort, name="Ana", email="ana@school.example")
+    html = client.get(entry.get_absolute_url()).content.decode()
+    confirm = html[html.index("data-leave-confirm"):]
+    assert confirm.index("<summary") < confirm.index("Yes, leave the waitlist</button>")
+    assert ">Leave the waitlist</button>" not in html
