@@ -2,18 +2,14 @@
 
 import uuid
 
-from django.conf import settings
-from django.template.loader import render_to_string
-
-from registrations.emails import queue_email
+from registrations.emails import queue_email, render_body
 
 from .models import WaitlistEntry
 
 
 def _send(*, to: str, subject: str, template: str, context: dict) -> None:
     """Queue through the site's durable outbox: a mail outage delays the email, never loses it."""
-    context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
-    body = render_to_string(f"cohorts/email/{template}.txt", context)
+    body = render_body(f"cohorts/email/{template}", context)
     queue_email(key=f"cohorts:{template}:{uuid.uuid4()}", to=to, subject=subject, body=body)
 
 

@@ -36,6 +36,14 @@ class SeatChangesClosedError(SeatChangeError):
     pass
 
 
+class SeatListError(SeatChangeError):
+    """Some people in a pasted or uploaded list cannot be seated; `row_errors` maps their index to why."""
+
+    def __init__(self, message: str, *, row_errors: dict[int, str] | None = None):
+        self.row_errors = row_errors or {}
+        super().__init__(message, field="people")
+
+
 class PreworkError(RegistrationError):
     pass
 

@@ -2,6 +2,8 @@
 
 import zoneinfo
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -42,10 +44,52 @@ class SessionInline(admin.TabularInline):
     fields = ["title", "starts_at", "ends_at", "meeting_url"]
 
 
-class PreworkModuleInline(admin.TabularInline):
+class PreworkModuleForm(forms.ModelForm):
+    """A module with something to open: a link, instructions, or a file staff upload here."""
+
+    upload = forms.FileField(label="Attach a file", required=False, help_text="A reading or worksheet; replaces any file already attached.")
+    remove_file = forms.BooleanField(label="Remove the attached file", required=False)
+
+    class Meta:
+        model = PreworkModule
+        fields = ["position", "title", "minutes", "url", "body"]
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload and upload.size > settings.PREWORK_FILE_MAX_BYTES:
+            limit = settings.PREWORK_FILE_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"Files can be up to {limit} MB; link to a larger one instead.")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        has_file = bool(self.instance.pk and self.instance.attached_file) and not data.get("remove_file")
+        if not (data.get("url") or (data.get("body") or "").strip() or data.get("upload") or has_file):
+            raise forms.ValidationError("Give attendees something to open: a link, instructions, or a file.")
+        return data
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            services.attach_prework_file(
+                module=self.instance, name=upload.name, content_type=upload.content_type, data=upload.read()
+            )
+        elif self.cleaned_data.get("remove_file"):
+            services.remove_prework_file(module=self.instance)
+
+
+class PreworkModuleInline(admin.StackedInline):
     model = PreworkModule
+    form = PreworkModuleForm
     extra = 0
-    fields = ["position", "title", "minutes", "url", "body"]
+    fields = [("position", "title", "minutes"), "url", "body", "current_file", ("upload", "remove_file")]
+    readonly_fields = ["current_file"]
+
+    @admin.display(description="Attached file")
+    def current_file(self, obj):
+        attached = obj.attached_file if obj and obj.pk else None
+        return f"{attached.name} ({attached.size_label})" if attached else "None"
 
 
 class PriceTierInline(admin.TabularInline):
@@ -156,6 +200,10 @@ class SessionAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
 
 @admin.register(PreworkModule)
 class PreworkModuleAdmin(admin.ModelAdmin):
+    form = PreworkModuleForm
+    fields = ["workshop", "position", "title", "minutes", "url", "body", "current_file", "upload", "remove_file"]
+    readonly_fields = ["current_file"]
+    current_file = PreworkModuleInline.current_file
     list_display = ["title", "workshop", "minutes", "position"]
     list_filter = ["workshop"]
     list_select_related = ["workshop"]

@@ -10,6 +10,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .schedule import schedule_summary
+
 # Where the organisation is; new workshops and cohorts, and admin pages without one, use it.
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
 
@@ -145,6 +147,11 @@ class Workshop(PublicPageText, models.Model):
         return sessions[-1] if sessions else None
 
     @property
+    def schedule(self) -> str:
+        """'Live on Zoom: Wednesday, May 5 and Wednesday, May 19, 2027, 4:00–6:00 PM Pacific Time (PDT)'."""
+        return schedule_summary(self.session_list, self.time_zone, self.platform)
+
+    @property
     def tier_list(self) -> list["PriceTier"]:
         return sorted(self.price_tiers.all(), key=lambda t: t.min_seats)
 
@@ -256,6 +263,38 @@ class PreworkModule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.minutes} min)"
+
+    @property
+    def attached_file(self) -> "PreworkFile | None":
+        """The attached file (its data deferred where the module was loaded with it), or None."""
+        try:
+            return self.file
+        except PreworkFile.DoesNotExist:
+            return None
+
+
+class PreworkFile(models.Model):
+    """A file staff attach to a pre-work module (a reading, a worksheet). Kept in the database, so
+    every app server can hand it out; attendees download it from their own page."""
+
+    module = models.OneToOneField(PreworkModule, on_delete=models.CASCADE, related_name="file")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "pre-work file"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def size_label(self) -> str:
+        if self.size >= 1024 * 1024:
+            return f"{self.size / (1024 * 1024):.1f} MB"
+        return f"{max(self.size // 1024, 1)} KB"
 
 
 class PriceTier(models.Model):

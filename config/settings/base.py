@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "workshops",
     "registrations",
     "cohorts",
+    "support",
 ]
 
 MIDDLEWARE = [
@@ -40,6 +41,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "workshops.site.RequestSiteURLMiddleware",
     "workshops.middleware.PublicPageCacheMiddleware",
 ]
 
@@ -55,6 +57,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "workshops.context_processors.organisation",
             ],
         },
     },
@@ -98,16 +101,33 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 MESSAGE_TAGS = {40: "danger"}
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Affinity Workshops <hello@localhost>")
+# Emails go out under the organisation's name (SITE_NAME) from this address; replies go to CONTACT_EMAIL.
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Equity School Leadership <workshops@example.org>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Seconds each process keeps an anonymous visitor's copy of the public pages (workshops/middleware.py).
 # Off by default, so tests and developers always see fresh pages; production turns it on.
 PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=0)
 
-# Absolute base for links in emails and Stripe redirect URLs.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute base for links in emails and Stripe redirect URLs. Unset on a developer's machine:
+# links are then built from the request being served (workshops/site.py), and work done outside
+# a request (the email worker) uses LOCAL_SITE_URL, which `make run PORT=…` sets for its worker.
+SITE_URL = env("SITE_URL", default="").rstrip("/")
+LOCAL_SITE_URL = env("LOCAL_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = "Equity School Leadership"
+
+# Who buyers and attendees write to: the footer of every page and every email, and Reply-To.
+CONTACT_EMAIL = env("CONTACT_EMAIL", default="workshops@example.org")
+# The supplier on quotes and receipts. SUPPLIER_ADDRESS lines are separated by "|".
+SUPPLIER_LEGAL_NAME = env("SUPPLIER_LEGAL_NAME", default=SITE_NAME)
+SUPPLIER_ADDRESS = env("SUPPLIER_ADDRESS", default="")
+SUPPLIER_TAX_ID = env("SUPPLIER_TAX_ID", default="")
+
+# "Email me my links": requests allowed per hour from one address and for one email.
+LINKS_REQUESTS_PER_IP_PER_HOUR = env.int("LINKS_REQUESTS_PER_IP_PER_HOUR", default=10)
+LINKS_REQUESTS_PER_EMAIL_PER_HOUR = env.int("LINKS_REQUESTS_PER_EMAIL_PER_HOUR", default=3)
+# Staff attach pre-work files up to this size; they are kept in the database so every app server has them.
+PREWORK_FILE_MAX_BYTES = env.int("PREWORK_FILE_MAX_BYTES", default=10 * 1024 * 1024)
 
 # Stripe. With no secret key the site takes test payments itself and fulfils
 # them through the same signed-webhook path (see registrations/stripe/client.py).

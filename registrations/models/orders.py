@@ -200,6 +200,9 @@ class Order(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, help_text="When it expired, was cancelled or failed.")
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     staff_note = models.TextField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="The buyer's own time zone, from their browser; emails show their time too."
+    )
     payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
     billing_name = models.CharField("billing contact", max_length=200, blank=True)
     billing_email = models.EmailField("billing contact email", blank=True)
@@ -299,6 +302,9 @@ class Seat(models.Model):
     access_note = models.CharField("other access needs", max_length=500, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     welcome_sent_at = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="The attendee's own time zone, if they told us; emails show their time too."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -316,6 +322,15 @@ class Seat(models.Model):
     @property
     def is_named(self) -> bool:
         return bool(self.attendee_name and self.attendee_email)
+
+    @property
+    def reader_time_zone(self) -> str:
+        """The attendee's own zone: theirs if they set it, else the buyer's when the seat is the buyer's."""
+        if self.time_zone:
+            return self.time_zone
+        if self.attendee_email and self.attendee_email.lower() == self.order.buyer_email.lower():
+            return self.order.time_zone
+        return ""
 
     @property
     def has_access_needs(self) -> bool:

@@ -249,7 +249,8 @@ def addition_label(order: Order) -> str:
 
 def _checkout_text(order: Order) -> tuple[str, str]:
     """The product name and description Stripe shows the buyer."""
+    schedule = order.workshop.schedule  # the dates and times, and "on Zoom", beside the money
     if order.kind == Order.Kind.ADDITION:
-        return addition_label(order), f"{order.workshop.title} – order {order.parent.reference}"
+        return addition_label(order), f"{order.workshop.title} – order {order.parent.reference}. {schedule}"
     seats = f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''}"
-    return order.workshop.title, f"{seats} – order {order.reference}"
+    return order.workshop.title, f"{seats} – order {order.reference}. {schedule}"

@@ -21,6 +21,8 @@ import stripe
 from django.conf import settings
 from django.urls import reverse
 
+from workshops.site import site_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -87,7 +89,7 @@ def _session_from_stripe(obj) -> CheckoutSession:
 
 
 def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+    return f"{site_url()}{path}"
 
 
 def create_checkout_session(

@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods
 
 from registrations.errors import (
     CertificateError,
@@ -13,6 +14,8 @@ from registrations.errors import (
 )
 from registrations.selectors.progress import (
     certificate_for_code,
+    prework_file_for_seat,
+    prework_module_done,
     prework_module_for_seat,
     seat_overview,
     session_for_seat,
@@ -63,13 +66,21 @@ def seat_affinity_form(affinity, data=None) -> AffinityChoiceForm:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpResponse:
+    """One pre-work module: its instructions, link and file, and the button to mark it done."""
     seat = _seat_or_404(token)
     try:
         module = prework_module_for_seat(seat=seat, module_id=module_id)
     except ObjectDoesNotExist:
         raise Http404("No such module") from None
+    if request.method == "GET":
+        return render(
+            request,
+            "registrations/prework_module.html",
+            {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "module": module,
+             "done": prework_module_done(seat=seat, module=module)},
+        )
     form = PreworkMarkForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Use the “Mark as done” or “Undo” button.", content_type="text/plain")
@@ -78,6 +89,21 @@ def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpRespon
     except PreworkError as exc:
         messages.error(request, str(exc))
     return redirect(f"{seat.get_absolute_url()}#module-{module.pk}")
+
+
+@require_GET
+def seat_prework_file(request: HttpRequest, token: str, module_id: int) -> HttpResponse:
+    """The file staff attached to a module, for this seat's attendee only."""
+    seat = _seat_or_404(token)
+    try:
+        attached = prework_file_for_seat(seat=seat, module_id=module_id)
+    except ObjectDoesNotExist:
+        raise Http404("No such file") from None
+    response = HttpResponse(bytes(attached.data), content_type=attached.content_type)
+    # Always a download: a staff-uploaded HTML file must never run as a page of this site.
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attached.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _ics_response(content: bytes, filename: str) -> HttpResponse:

@@ -18,6 +18,7 @@ from registrations.selectors.availability import (
 from registrations.selectors.codes import valid_quote
 from registrations.selectors.order_pages import (
     TOKEN_PATTERN,
+    existing_order_for,
 )
 from registrations.services.checkout import (
     AttendeeData,
@@ -25,6 +26,7 @@ from registrations.services.checkout import (
     complete_free_order,
     place_order,
 )
+from registrations.services.duplicates import browser_knows, notify_second_registration, remember_time_zone
 from registrations.services.invoices import (
     invoice_hold_days,
     place_invoice_order,
@@ -141,6 +143,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         wanted = _attendee_rows(min(seat_count, seats_left), buyer_attends)
         rows = (rows + [{}] * wanted)[:wanted]
         form = RegistrationForm(initial=initial, seats_left=seats_left)
+        if request.method == "POST":
+            form.flag_seat_count(_posted_seat_count(request.POST))
         formset = AttendeeFormSet(initial=rows, prefix="attendees")
         payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
     return _registration_page(request, workshop, seats_left, form, formset, payment_form)
@@ -188,14 +192,18 @@ def _registration_closed(
     )
 
 
-def _registration_page(request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None) -> HttpResponse:
+def _registration_page(
+    request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None, extra: dict | None = None
+) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
     tiers = workshop.tier_list
     from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
+    seat_problem = form.seat_count_problem(seat_count)
     try:
-        quote = price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
+        # No total for a seat count that cannot be bought: the message beside the field says why.
+        quote = None if seat_problem else price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
     except NoPriceError:
         quote = None
     # The price the page's script shows for the quoted seats (the rest comes from the tiers).
@@ -219,6 +227,8 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
             "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
+            "seat_problem": seat_problem,
+            **(extra or {}),
         },
         status=400
         if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors or _has_errors(affinity_form))
@@ -248,8 +258,27 @@ def _attendees(data: dict, formset) -> list[AttendeeData]:
     ]
 
 
+def _already_registered(request, workshop, form, formset, payment_form, affinity_form=None) -> tuple[Order | None, HttpResponse | None]:
+    """The order this email already has for the workshop, and the page offering it, shown only to
+    the browser that holds that order (see services/duplicates.py)."""
+    existing = existing_order_for(workshop_id=workshop.pk, email=form.cleaned_data["buyer_email"])
+    if existing is None or not browser_knows(session=request.session, order=existing):
+        return existing, None
+    if request.POST.get("separate_from") == existing.reference:
+        return None, None  # they saw it and chose a separate registration
+    workshop.seats_taken = seats_taken(workshop_id=workshop.pk)
+    form.show_seats_left(workshop.seats_left)
+    extra = {"existing_order": existing, "wanted_seats": form.cleaned_data["seat_count"]}
+    return existing, _registration_page(
+        request, workshop, workshop.seats_left, form, formset, payment_form, affinity_form, extra=extra
+    )
+
+
 def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form=None) -> HttpResponse | None:
     data = form.cleaned_data
+    existing, offer = _already_registered(request, workshop, form, formset, payment_form, affinity_form)
+    if offer is not None:
+        return offer
     attendees = _attendees(data, formset)
     if len(attendees) > data["seat_count"]:
         form.add_error(
@@ -291,6 +320,9 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
         form.add_error(None, str(exc))
         return None
     record_buyer_choice(order, affinity_form)
+    remember_time_zone(order=order, zone=data["time_zone"])
+    if existing is not None:
+        notify_second_registration(existing=existing, new_order=order)
     if order.total_cents == 0:
         complete_free_order(order=order)
         messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")

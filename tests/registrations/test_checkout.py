@@ -188,7 +188,7 @@ def test_confirmation_email_lists_sessions_and_order_link(client, workshop, stri
     post_webhook("checkout.session.completed", stripe_double.pay(order.stripe_checkout_session_id))
     buyer_mail = next(m for m in mail.outbox if m.to == ["maya@lincoln.example"])
     assert f"/orders/{order.token}/" in buyer_mail.body
-    assert "4:00 PM–6:00 PM" in buyer_mail.body
+    assert "4:00–6:00 PM Pacific Time (P" in buyer_mail.body
     welcome = next(m for m in mail.outbox if m.to == ["ana@lincoln.example"])
     seat = order.seats.get(attendee_email="ana@lincoln.example")
     assert f"/seats/{seat.token}/" in welcome.body
