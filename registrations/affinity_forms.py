@@ -18,6 +18,7 @@ class AffinityChoiceForm(forms.Form):
     zoom_email = forms.EmailField(
         label="Email of your Zoom account (optional)",
         required=False,
+        max_length=254,  # the column's size: longer would be a database error, not a message
         help_text="Only if you sign in to Zoom with a different email than the one you registered with: "
         "Zoom puts you in your breakout room by the email of the account you are signed in with.",
     )

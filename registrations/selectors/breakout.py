@@ -9,13 +9,13 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from workshops.models import AffinityFacilitator, AffinityGroup, Session, Workshop
 
 from ..errors import ZoomExportError
-from ..models import AffinityChoice, BreakoutPlacement, BreakoutPlan, Order, Seat
+from ..models import AffinityChoice, BreakoutPlacement, BreakoutPlan, Order, ReminderSent, Seat
 
 # Zoom's limits for pre-assigned breakout rooms (one CSV per meeting).
 ZOOM_MAX_ROOMS = 100
@@ -344,3 +344,16 @@ def facilitated_group_ids(*, user, workshop: Workshop) -> set[int]:
     return set(
         AffinityFacilitator.objects.filter(user=user, group__workshop=workshop).values_list("group_id", flat=True)
     )
+
+
+def session_reminder_email_keys(seats: Q) -> list[str]:
+    """The outbox keys of the session reminders of these seats (`seats`: a condition on `seat`): their bodies
+    name the attendee's affinity group and Zoom email."""
+    ids = ReminderSent.objects.filter(seats, kind=ReminderSent.Kind.SESSION).values_list("pk", flat=True)
+    return [f"reminder:{pk}" for pk in ids]
+
+
+def names_affinity_group(*, outbound_key: str) -> bool:
+    """Whether an outbox email is a session reminder, whose body may name the attendee's group."""
+    kind, _, pk = outbound_key.partition(":")
+    return kind == "reminder" and pk.isdigit() and ReminderSent.objects.filter(pk=int(pk), kind=ReminderSent.Kind.SESSION).exists()

@@ -8,11 +8,11 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from registrations.selectors.breakout import affinity_choice_open, breakout_plan
+from registrations.selectors.breakout import affinity_choice_open, breakout_plan, session_reminder_email_keys
 from workshops.models import AffinityGroup, Session, Workshop
 
 from ..errors import AffinityChoiceError, BreakoutError
-from ..models import AffinityChoice, BreakoutPlacement, Order, Seat
+from ..models import AffinityChoice, BreakoutPlacement, Order, OutboundEmail, Seat
 
 CHOICE_ORDER_STATUSES = (Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.PAID)
 
@@ -170,7 +170,8 @@ def reset_placement(*, session: Session, seat_id: int, now: datetime | None = No
 
 def delete_affinity_data(*, seats: Iterable[Seat] | None = None, workshops: Iterable[Workshop] | None = None) -> int:
     """Delete affinity-group choices, Zoom emails and breakout placements of these seats and/or every seat
-    of these workshops. For erasing a person and for the retention clean-up. Returns how many rows went."""
+    of these workshops, and their session reminders in the email outbox (which name the group and Zoom email).
+    For erasing a person and for the retention clean-up. Returns how many choices and placements went."""
     condition = Q(pk__in=[])
     if seats is not None:
         condition |= Q(seat__in=[s.pk for s in seats])
@@ -179,6 +180,7 @@ def delete_affinity_data(*, seats: Iterable[Seat] | None = None, workshops: Iter
     with transaction.atomic():
         choices, _ = AffinityChoice.objects.filter(condition).delete()
         placements, _ = BreakoutPlacement.objects.filter(condition).delete()
+        OutboundEmail.objects.filter(key__in=session_reminder_email_keys(condition)).delete()
     return choices + placements
 
 

@@ -31,8 +31,9 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
     """Name an unnamed seat, correct its attendee's details, or give it to someone else.
 
     Whenever the email changes the seat gets a new token, so a link that went to the old
-    address stops working, and the new address gets a welcome email. Giving the seat to a
-    new person also clears the previous attendee's pre-work progress, access needs and affinity group.
+    address stops working, the new address gets a welcome email, and any affinity group chosen
+    through the old link is deleted. Giving the seat to a new person also clears the previous
+    attendee's pre-work progress and access needs.
     Raises SeatChangesClosedError, SeatChangeError.
     """
     now = now or timezone.now()
@@ -59,6 +60,9 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
         seat.attendee_email = email
         if was_named and email_changed:
             seat.token = new_token()
+            # The choice belongs to whoever held the old link: a "correction" to another address must not
+            # hand it (or the reminder that named it) to the new one, such as the lead's own.
+            delete_affinity_data(seats=[seat])
         if email_changed:
             seat.welcome_sent_at = None
         if email_changed:
@@ -69,7 +73,6 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
             seat.needs_interpreter = False
             seat.access_note = ""
             seat.prework_completions.all().delete()
-            delete_affinity_data(seats=[seat])  # the previous person's group is theirs, not the seat's
         seat.save()
         if email_changed:
             # Queued in this transaction: keyed by the new token, so it goes out once per hand-over.

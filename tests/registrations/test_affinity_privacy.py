@@ -112,13 +112,16 @@ def test_giving_a_seat_to_someone_else_deletes_the_previous_persons_choice(clien
     assert AffinityChoice.objects.count() == 2
 
 
-def test_correcting_the_same_persons_email_keeps_their_choice(client, team):
+def test_correcting_a_seats_email_deletes_the_choice_made_through_the_old_link(client, team):
+    # The lead chooses "correct" or "new person" freely: a correction to the lead's own address must not
+    # hand them the attendee's choice (review of issue 16; tests/registrations/test_affinity_review.py).
     ben = team[1]
     client.post(
         f"/orders/{ben.order.token}/seats/{ben.position}/",
         {"seat-2-name": "Ben Okafor", "seat-2-email": "ben.o@school.example", "seat-2-change": "correct"},
     )
-    assert AffinityChoice.objects.get(seat=ben).group.label == "Kestrel Circle"
+    assert not AffinityChoice.objects.filter(seat=ben).exists()
+    assert AffinityChoice.objects.count() == 2
 
 
 # --- deletion after the workshop -----------------------------------------------------------------------
