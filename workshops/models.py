@@ -3,6 +3,7 @@
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -83,6 +84,13 @@ class Workshop(PublicPageText, models.Model):
         default=True,
         help_text="Shown in the catalog and open to public registration. Off for offerings reached only "
         "by invitation, such as the cohort course's seats (managed from the cohort).",
+    )
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="facilitated_workshops",
+        help_text="Staff who lead its sessions. With the Facilitator role they see this workshop's roster "
+        "(read-only, with access needs) and no other.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -243,6 +243,11 @@ class Order(models.Model):
             ),
             models.Index(fields=["buyer_email"], name="order_buyer_email_idx"),
         ]
+        # Money actions need their own permission, never just "change order" (staff/roles.py).
+        permissions = [
+            ("refund_order", "Can refund orders and seats through Stripe"),
+            ("mark_invoice_paid", "Can mark an invoice paid out of band"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seat_count__gte=1), name="order_has_seats"),
             models.CheckConstraint(
@@ -306,6 +311,8 @@ class Seat(models.Model):
         ordering = ["order", "position"]
         constraints = [models.UniqueConstraint(fields=["order", "position"], name="seat_unique_position")]
         indexes = [models.Index(fields=["attendee_email"], name="seat_attendee_email_idx")]
+        # Access needs are health-adjacent: staff without this permission never see them in admin.
+        permissions = [("view_access_needs", "Can see attendees' access needs")]
 
     def __str__(self) -> str:
         return f"Seat {self.position} of {self.order.reference}: {self.attendee_name or 'not named yet'}"
