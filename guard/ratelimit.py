@@ -70,9 +70,11 @@ def client_address(request) -> str:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return address or "unknown"
-    if ip.version == 6 and not ip.ipv4_mapped:
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip.ipv4_mapped or ip)
+    return str(ip)
 
 
 def normalise_email(email: str) -> str:
@@ -99,17 +101,17 @@ def check(request, *, scope: str, emails: Iterable[str] = ()) -> None:
     """Count one use of the form `scope` by this visitor for these emails.
 
     Call it once the form is valid, just before the work it limits. Raises RateLimitedError when
-    the address or any of the emails has used up the window; nothing is counted for the others then.
+    the address or any of the emails has used up the window.
     """
-    limit = limit_for(scope)
-    now = time.time()
-    window = limit.window_seconds
-    bucket = int(now // window)
-    retry_after = (bucket + 1) * window - now
-    timeout = int(retry_after) + 60
-    counters = [("address", client_address(request), limit.per_address)]
-    counters += [("email", e, limit.per_email) for e in sorted({normalise_email(e) for e in emails if e})]
     try:
+        limit = limit_for(scope)
+        now = time.time()
+        window = limit.window_seconds
+        bucket = int(now // window)
+        retry_after = (bucket + 1) * window - now
+        timeout = int(retry_after) + 60
+        counters = [("address", client_address(request), limit.per_address)]
+        counters += [("email", e, limit.per_email) for e in sorted({normalise_email(e) for e in emails if e})]
         cache = caches[settings.RATE_LIMIT_CACHE]
         for kind, ident, allowed in counters:
             digest = salted_hmac("guard.ratelimit", ident).hexdigest()[:32]
