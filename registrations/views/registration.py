@@ -56,8 +56,13 @@ def _posted_seat_count(data) -> int | None:
     return value if value >= 1 else None
 
 
-def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
-    seats = list(order.seats.order_by("position"))
+def _initial_from_order(order: Order) -> dict:
+    """The buyer's own details from an earlier order (`?from=<order token>`): never anyone else's.
+
+    Attendees' names, emails and access needs stay out: the link may have been forwarded, and a
+    seat may have passed to someone else since. The buyer's own access needs come along only while
+    the first seat is still theirs.
+    """
     initial = {
         "buyer_name": order.buyer_name,
         "buyer_email": order.buyer_email,
@@ -69,20 +74,10 @@ def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
         "voucher_code": order.voucher.code if order.voucher_id else "",
         "quote_reference": order.quote.reference if order.quote_id else "",
     }
-    if order.buyer_attends and seats:
-        own = seats.pop(0)
+    own = order.seats.order_by("position").first() if order.buyer_attends else None
+    if own is not None and own.attendee_email.strip().lower() == order.buyer_email.strip().lower():
         initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
-    rows = [
-        {
-            "name": s.attendee_name,
-            "email": s.attendee_email,
-            "needs_captions": s.needs_captions,
-            "needs_interpreter": s.needs_interpreter,
-            "access_note": s.access_note,
-        }
-        for s in seats
-    ]
-    return initial, rows
+    return initial
 
 
 def _billing_initial(order: Order) -> dict:
@@ -128,7 +123,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 if TOKEN_PATTERN.fullmatch(token)
                 else None
             )
-            initial, rows = _initial_from_order(previous) if previous else ({}, [])
+            initial, rows = (_initial_from_order(previous) if previous else {}), []
         elif request.GET.get("quote"):
             initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
         else:
