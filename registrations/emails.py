@@ -8,7 +8,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert
+from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert, is_erased_address
 from .outbox import deliver_emails
 from .selectors.progress import prework_minutes_done, prework_minutes_total
 
@@ -22,6 +22,8 @@ def queue_emails(messages: list[tuple[str, str, str, str]]) -> int:
     database backend writes the task in this same transaction, so both commit or neither.
     A key already queued is skipped. Returns how many rows were offered.
     """
+    # Nobody is behind an erased person's placeholder address (staff erased them on request).
+    messages = [m for m in messages if not is_erased_address(m[1])]
     if not messages:
         return 0
     OutboundEmail.objects.bulk_create(

@@ -46,7 +46,7 @@ AUDITED: dict[str, dict] = {
 
 # Fields holding personal data, per model: what erasing a person blanks in the trail.
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
-    "registrations.Order": ("buyer_name", "buyer_email", "billing_name", "billing_email", "staff_note"),
+    "registrations.Order": ("buyer_name", "buyer_email", "billing_name", "billing_email"),
     "registrations.Seat": ("attendee_name", "attendee_email", "needs_captions", "needs_interpreter", "access_note"),
     "registrations.Quote": ("contact_name", "contact_email"),
     "registrations.Certificate": ("attendee_name",),

@@ -90,7 +90,21 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        (
+            "Facilitators",
+            {
+                "fields": ["facilitators"],
+                "description": "Staff accounts with the Facilitator role see the roster of the workshops they are "
+                "listed on here (read-only, with access needs), and no other.",
+            },
+        ),
     ]
+    filter_horizontal = ["facilitators"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "facilitators":
+            kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True, is_active=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def zone_owner(self, object_id):
         return Workshop.objects.filter(pk=object_id).first()

@@ -186,6 +186,8 @@ INVOICE_HOLD_DAYS = env.int("INVOICE_HOLD_DAYS", default=14)
 INVOICE_REMINDER_DAYS = env.int("INVOICE_REMINDER_DAYS", default=3)
 PREWORK_REMINDER_DAYS = env.int("PREWORK_REMINDER_DAYS", default=3)
 SESSION_REMINDER_HOURS = env.int("SESSION_REMINDER_HOURS", default=24)
+# Access needs are deleted this many days after the workshop's last session (`purge_personal_data`, daily).
+ACCESS_NEEDS_RETENTION_DAYS = env.int("ACCESS_NEEDS_RETENTION_DAYS", default=30)
 # A new email address for a waitlist entry must be confirmed from that inbox within this many days.
 WAITLIST_EMAIL_CHANGE_DAYS = env.int("WAITLIST_EMAIL_CHANGE_DAYS", default=3)
 

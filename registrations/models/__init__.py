@@ -3,6 +3,7 @@
 from .learning import Attendance, Certificate, PreworkCompletion, ReminderSent
 from .orders import (
     CERTIFICATE_CODE_LENGTH,
+    ERASED_DOMAIN,
     REFERENCE_ALPHABET,
     VOUCHER_ALPHABET,
     Order,
@@ -11,6 +12,8 @@ from .orders import (
     RefundPart,
     Seat,
     Voucher,
+    erased_address,
+    is_erased_address,
     new_certificate_code,
     new_quote_reference,
     new_reference,
@@ -22,6 +25,7 @@ from .system import OutboundEmail, SeatAlert, StripeEvent
 
 __all__ = [
     "CERTIFICATE_CODE_LENGTH",
+    "ERASED_DOMAIN",
     "REFERENCE_ALPHABET",
     "VOUCHER_ALPHABET",
     "Attendance",
@@ -39,6 +43,8 @@ __all__ = [
     "StripeEvent",
     "Voucher",
     "WorkshopDashboard",
+    "erased_address",
+    "is_erased_address",
     "new_certificate_code",
     "new_quote_reference",
     "new_reference",

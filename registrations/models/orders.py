@@ -14,6 +14,19 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# An erased person's address on the records that stay (staff/services.erase_person). RFC 2606 reserves
+# .invalid: nothing is ever delivered there, and the outbox does not try.
+ERASED_DOMAIN = "erased.invalid"
+
+
+def erased_address(kind: str, pk: int) -> str:
+    return f"erased-{kind}-{pk}@{ERASED_DOMAIN}"
+
+
+def is_erased_address(address: str) -> bool:
+    return (address or "").strip().lower().endswith(f"@{ERASED_DOMAIN}")
+
+
 def new_reference() -> str:
     return "ESL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
