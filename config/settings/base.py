@@ -122,7 +122,7 @@ if CACHES[RATE_LIMIT_CACHE]["BACKEND"] == "django.core.cache.backends.db.Databas
     # The database cache deletes a third of its keys once it holds MAX_ENTRIES (300 by default):
     # counters must not vanish under load. Expired keys are removed first.
     CACHES[RATE_LIMIT_CACHE].setdefault("OPTIONS", {})["MAX_ENTRIES"] = 100_000
-CACHES[RATE_LIMIT_CACHE]["KEY_PREFIX"] = "esl"
+CACHES[RATE_LIMIT_CACHE]["KEY_PREFIX"] = env("RATE_LIMIT_KEY_PREFIX", default="esl")
 
 # Uses of one public form (waitlist join, seat alert, quote, invoice request, lost links) per window,
 # from one network address and naming one email address. RATE_LIMITS overrides per form.

@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from guard import ratelimit
+from guard.ratelimit import RateLimitedError
 from registrations.errors import (
     NotEnoughSeatsError,
     RegistrationError,
@@ -108,7 +110,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(request.POST, seats_left=seats_left)
         formset = AttendeeFormSet(request.POST, prefix="attendees")
         payment_form = PaymentForm(request.POST)  # a quote needs no payment choice
-        if form.is_valid() and formset.is_valid():
+        valid = form.is_valid() and formset.is_valid()
+        if valid and _within_limit(request, form, "quote", [form.cleaned_data["buyer_email"]]):
             response = _quote_pdf(workshop, form)
             if response is not None:
                 return response
@@ -181,6 +184,17 @@ def _registration_closed(
     )
 
 
+def _within_limit(request, form, scope: str, emails: list[str]) -> bool:
+    """Count a use of a form that writes rows or sends email; past the limit, say so above the form."""
+    try:
+        ratelimit.check(request, scope=scope, emails=emails)
+    except RateLimitedError as exc:
+        form.add_error(None, str(exc))
+        form.rate_limited = True
+        return False
+    return True
+
+
 def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
     data = form.data if form.is_bound else form.initial
@@ -212,7 +226,9 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
         },
-        status=400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200,
+        status=429 if getattr(form, "rate_limited", False) else (
+            400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200
+        ),
     )
 
 
@@ -245,7 +261,11 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
         return None
     place, extra = place_order, {}
     if payment_form.wants_invoice:
-        place, extra = place_invoice_order, {"billing": payment_form.billing_details()}
+        # An invoice request creates a Stripe customer and invoice and emails the billing contact.
+        billing = payment_form.billing_details()
+        if not _within_limit(request, form, "invoice_request", [data["buyer_email"], billing.email]):
+            return None
+        place, extra = place_invoice_order, {"billing": billing}
     try:
         order = place(
             **extra,
@@ -336,10 +356,12 @@ def _quote_pdf(workshop, form) -> HttpResponse | None:
 def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
     workshop = get_object_or_404(catalog_with_availability(), slug=slug)
     form = SeatAlertForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and _within_limit(request, form, "seat_alert", [form.cleaned_data["email"]]):
         add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
+        # The same words whether or not this address had asked before.
         messages.success(request, "Thank you. We will email you as soon as seats open up.")
         return redirect("registrations:register", slug=workshop.slug)
     return _registration_closed(
-        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form, status=400
+        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form,
+        status=429 if getattr(form, "rate_limited", False) else 400,
     )
