@@ -4,8 +4,9 @@ django-auditlog writes a LogEntry (actor, timestamp, object, {field: [before, af
 the models below is created, saved or deleted, and its middleware names the signed-in user as the
 actor. Only changes made by a staff user are kept: a buyer registering or a Stripe webhook landing is
 not a staff change (the orders and events are their own record), and copying every public change
-would make a second store of personal data. Staff read the trail in admin (Audit log → Log entries),
-read-only.
+would make a second store of personal data. (One exception: auditlog records changes to staff
+accounts' roles and workshops' facilitators, many-to-many links, whoever makes them; one made by a
+script has no actor.) Staff read the trail in admin (Audit log → Log entries), read-only.
 
 Erasing a person and deleting access needs on schedule also blank those values here
 (`redact_entries`), or the trail would keep what was erased.
