@@ -45,10 +45,19 @@ def _matches(email: str, name: str) -> Q:
     return Q(**{f"{name}__iexact": email.strip()})
 
 
+# Parts of a Stripe object that describe the customer (card holder, billing address, receipts).
+STRIPE_PERSONAL_KEYS = frozenset(
+    {"customer_details", "customer_email", "customer_name", "billing_details", "receipt_email", "shipping",
+     "shipping_details", "customer_address", "customer_phone"}
+)
+
+
 def _redact(value, needles: set[str]):
-    """A Stripe payload with every string that is the person's name or address replaced."""
+    """A Stripe payload without the customer's details, and with every string that is their name or address replaced."""
     if isinstance(value, dict):
-        return {key: _redact(item, needles) for key, item in value.items()}
+        return {
+            key: (ERASED if key in STRIPE_PERSONAL_KEYS and item else _redact(item, needles)) for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_redact(item, needles) for item in value]
     if isinstance(value, str) and value.strip().lower() in needles:

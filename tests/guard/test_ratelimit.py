@@ -153,3 +153,15 @@ def test_counters_hold_no_email_address_or_network_address(client, limits):
     keys = " ".join(RateLimitCacheEntry.objects.values_list("cache_key", flat=True))
     assert keys and "ana" not in keys and "127.0.0.1" not in keys
     assert re.search(r"rl:waitlist_join:email:[0-9a-f]{32}:", keys)
+
+
+def test_the_seat_alert_answers_the_same_whether_or_not_the_address_asked_before(client):
+    workshop = WorkshopFactory(capacity=1)
+    url = f"/workshops/{workshop.slug}/notify-me/"
+    SeatAlert.objects.create(workshop=workshop, email="ana@school.example")
+    known = client.post(url, {"email": "ana@school.example"}, follow=True)
+    unknown = client.post(url, {"email": "new@school.example"}, follow=True)
+    strip = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert known.redirect_chain == unknown.redirect_chain
+    assert strip.sub("", known.content.decode()) == strip.sub("", unknown.content.decode())
+    assert SeatAlert.objects.count() == 2

@@ -106,3 +106,20 @@ def test_only_an_administrator_may_erase(role_client, ana_everywhere, role):
 def test_the_preview_changes_nothing(role_client, ana_everywhere):
     role_client("Administrator").post("/admin/staff/erasure/add/", {"email": ANA, "reason": "Request"})
     assert Order.objects.get().buyer_name == "Ana Diaz" and not Erasure.objects.exists()
+
+
+def test_stripe_event_payloads_of_the_persons_orders_lose_their_details(role_client, ana_everywhere):
+    from registrations.models import StripeEvent
+
+    order = ana_everywhere["order"]
+    StripeEvent.objects.create(
+        event_id="evt_1", type="checkout.session.completed", order=order,
+        payload={"data": {"object": {"amount_total": 24000, "customer_email": "Ana@School.example",
+                                     "customer_details": {"email": "Ana@School.example", "name": "Ana Diaz",
+                                                          "address": {"line1": "1 Elm St"}},
+                                     "metadata": {"note": "ana diaz"}}}},
+    )
+    _erase(role_client("Administrator"))
+    payload = StripeEvent.objects.get().payload["data"]["object"]
+    assert payload["amount_total"] == 24000
+    assert payload["customer_email"] == payload["customer_details"] == payload["metadata"]["note"] == "[erased]"
