@@ -19,6 +19,8 @@ PRODUCTION_PROBE = """
 import json, django
 django.setup()
 from django.conf import settings
+# The hashed-name manifest comes from collectstatic at deploy; the headers do not depend on it.
+settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 from django.test import Client
 from django.test.utils import setup_test_environment
 setup_test_environment()
