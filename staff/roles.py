@@ -8,6 +8,8 @@ groups are created and filled by migrations (staff/migrations/0002_roles.py) thr
 2. add a migration with `GrantPermissions({"Role": ["app_label.codename"]})` (see the README,
    "Staff roles"). tests/staff/test_roles.py fails until the database and this table agree.
 
+The affinity-group permissions (issue 16) are in the first roles migration itself, which came after them.
+
 The Administrator holds every permission, including ones added later: after each `migrate` the
 group is given any permission it does not have yet (staff/apps.py).
 """
@@ -31,6 +33,10 @@ ROLES: dict[str, list[str] | str] = {
         *_crud("workshops", "session", "add change delete view"),
         *_crud("workshops", "preworkmodule", "add change delete view"),
         *_crud("workshops", "pricetier", "add change delete view"),
+        *_crud("workshops", "affinitygroup", "add change delete view"),
+        *_crud("workshops", "affinityfacilitator", "add change delete view"),
+        "registrations.view_breakout_plan",
+        "registrations.move_breakout_rooms",
         *_crud("registrations", "rosterseat", "change view"),
         *_crud("registrations", "seat", "change view"),
         "registrations.view_access_needs",
@@ -56,10 +62,12 @@ ROLES: dict[str, list[str] | str] = {
         "registrations.view_workshopdashboard",
         "registrations.view_stripeevent",
     ],
-    # Read-only: the roster of the workshops they are assigned to, with access needs.
+    # Read-only: the roster of the workshops they lead (Workshop.facilitators) or whose affinity groups they
+    # facilitate, with access needs; the breakout rooms of their own groups.
     FACILITATOR: [
         "registrations.view_own_roster",
         "registrations.view_access_needs",
+        "registrations.view_own_breakout_rooms",
     ],
     ADMINISTRATOR: ALL_PERMISSIONS,
 }

@@ -190,6 +190,8 @@ SESSION_REMINDER_HOURS = env.int("SESSION_REMINDER_HOURS", default=24)
 ACCESS_NEEDS_RETENTION_DAYS = env.int("ACCESS_NEEDS_RETENTION_DAYS", default=30)
 # A new email address for a waitlist entry must be confirmed from that inbox within this many days.
 WAITLIST_EMAIL_CHANGE_DAYS = env.int("WAITLIST_EMAIL_CHANGE_DAYS", default=3)
+# Affinity-group choices and breakout placements are deleted this many days after a workshop's last session.
+AFFINITY_RETENTION_DAYS = env.int("AFFINITY_RETENTION_DAYS", default=30)
 
 # Emails and other after-payment work: rows in the database, run by `manage.py run_worker`.
 TASKS = {

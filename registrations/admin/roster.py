@@ -1,7 +1,7 @@
 """Seats, the per-workshop roster with attendance, pre-work progress and certificates."""
 
 from django.contrib import admin, messages
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,6 +10,7 @@ from registrations.errors import (
     AttendanceError,
 )
 from registrations.selectors.staff_reports import roster
+from workshops.models import Workshop
 from registrations.services.learning import (
     revoke_certificate,
     set_attendance,
@@ -35,6 +36,9 @@ from .actions import (
 
 FULL_ROSTER_PERMISSION = "registrations.view_rosterseat"
 OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
+# Every group's affinity choices (issue 16): coordinators. A facilitator sees their own groups' rooms in
+# "Breakout rooms", never the other groups' members here.
+AFFINITY_PERMISSION = "registrations.view_breakout_plan"
 
 
 def _access_needs(obj) -> str:
@@ -166,7 +170,10 @@ class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
     def get_queryset(self, request):
         queryset = roster(super().get_queryset(request))
         if not request.user.has_perm(FULL_ROSTER_PERMISSION):
-            queryset = queryset.filter(order__workshop__facilitators=request.user)
+            led = Workshop.objects.filter(Q(facilitators=request.user) | Q(affinity_groups__facilitators__user=request.user))
+            queryset = queryset.filter(order__workshop__in=led.values("pk"))
+        if request.user.has_perm(AFFINITY_PERMISSION):
+            queryset = queryset.annotate(affinity_label=F("affinity_choice__group__label"))
         return queryset
 
     def has_view_permission(self, request, obj=None):
@@ -184,7 +191,13 @@ class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
             shown[shown.index("order_link")] = "order_reference"
         if can_see_access_needs(request):
             shown.insert(2, "access_needs")
+        if request.user.has_perm(AFFINITY_PERMISSION):
+            shown.insert(3 if can_see_access_needs(request) else 2, "affinity_group")
         return shown
+
+    @admin.display(description="Affinity group", ordering="affinity_label")
+    def affinity_group(self, obj):
+        return getattr(obj, "affinity_label", None) or "–"
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,6 @@
 """What is bought and what follows from it; one module per area, all importable from registrations.models."""
 
+from .affinity import AffinityChoice, BreakoutPlacement, BreakoutPlan
 from .learning import Attendance, Certificate, PreworkCompletion, ReminderSent
 from .orders import (
     CERTIFICATE_CODE_LENGTH,
@@ -28,7 +29,10 @@ __all__ = [
     "ERASED_DOMAIN",
     "REFERENCE_ALPHABET",
     "VOUCHER_ALPHABET",
+    "AffinityChoice",
     "Attendance",
+    "BreakoutPlacement",
+    "BreakoutPlan",
     "Certificate",
     "Order",
     "OutboundEmail",

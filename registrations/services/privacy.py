@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Model, Q
 from django.utils import timezone
 
+from workshops.models import Workshop
+
 from ..models import (
     Certificate,
     Order,
@@ -23,6 +25,7 @@ from ..models import (
     erased_address,
     new_token,
 )
+from .affinity import delete_affinity_data
 
 ERASED = "[erased]"
 
@@ -99,13 +102,15 @@ def erase_registrations(*, email: str) -> Erased:
 
     Call inside a transaction. The orders they bought (and those they were billing contact for) keep
     their amounts and payment references under "[erased]"; their seats lose name, email, access needs and
-    link; their certificates are revoked; quotes, reminders and Stripe event payloads lose the name and
-    address; seat alerts and emails to that address are deleted.
+    link, and their affinity-group choice, Zoom email and breakout placements go; their certificates are
+    revoked; quotes, reminders and Stripe event payloads lose the name and address; seat alerts and emails
+    to that address are deleted.
     """
     email = email.strip().lower()
     erased, names = Erased(), {email}
     _erase_orders(email, erased, names)
     _erase_seats(email, erased, names)
+    erased.deleted += delete_affinity_data(seats=erased.seats)
     for quote in Quote.objects.filter(_matches(email, "contact_email")):
         quote.contact_name, quote.contact_email = ERASED, erased_address("quote", quote.pk)
         quote.save(update_fields=["contact_name", "contact_email"])
@@ -122,13 +127,8 @@ def erase_registrations(*, email: str) -> Erased:
 
 def workshop_ended_before(cutoff: datetime) -> Q:
     """Seats of workshops whose last live session ended before `cutoff`."""
-    ended = (
-        Seat.objects.values("order__workshop")
-        .annotate(last_end=Max("order__workshop__sessions__ends_at"))
-        .filter(last_end__lt=cutoff)
-        .values("order__workshop")
-    )
-    return Q(order__workshop__in=ended)
+    ended = Workshop.objects.annotate(last_end=Max("sessions__ends_at")).filter(last_end__lt=cutoff)
+    return Q(order__workshop__in=ended.values("pk"))
 
 
 def purge_access_needs(*, days: int, now: datetime | None = None) -> list[int]:

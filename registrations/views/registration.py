@@ -43,6 +43,7 @@ from ..forms import (
 from ..models import Order
 from ..quotes import quote_document
 from ..stripe import client as stripe_client
+from .affinity import record_buyer_choice, registration_affinity_form
 from .payment import _go_to_checkout
 
 
@@ -154,9 +155,10 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
     form = RegistrationForm(request.POST)
     formset = AttendeeFormSet(request.POST, prefix="attendees")
     payment_form = PaymentForm(request.POST)
-    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid()])
+    affinity_form = registration_affinity_form(request, workshop, validate=True)
+    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid(), affinity_form is None or affinity_form.is_valid()])
     if valid and workshop.registration_state() == "open":
-        response = _place_and_pay(request, workshop, form, formset, payment_form)
+        response = _place_and_pay(request, workshop, form, formset, payment_form, affinity_form)
         if response is not None:
             return response
     workshop.seats_taken = seats_taken(workshop_id=workshop.pk)
@@ -169,7 +171,7 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(request.POST, seats_left=seats_left)
     else:
         form.show_seats_left(seats_left)
-    return _registration_page(request, workshop, seats_left, form, formset, payment_form)
+    return _registration_page(request, workshop, seats_left, form, formset, payment_form, affinity_form)
 
 
 def _registration_closed(
@@ -195,7 +197,7 @@ def _within_limit(request, form, scope: str, emails: list[str]) -> bool:
     return True
 
 
-def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
+def _registration_page(request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
@@ -225,11 +227,18 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "test_payment_mode": stripe_client.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
+            "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
         },
         status=429 if getattr(form, "rate_limited", False) else (
-            400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200
+            400
+            if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors or _has_errors(affinity_form))
+            else 200
         ),
     )
+
+
+def _has_errors(form) -> bool:
+    return form is not None and form.is_bound and bool(form.errors)
 
 
 def _attendees(data: dict, formset) -> list[AttendeeData]:
@@ -250,7 +259,7 @@ def _attendees(data: dict, formset) -> list[AttendeeData]:
     ]
 
 
-def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpResponse | None:
+def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form=None) -> HttpResponse | None:
     data = form.cleaned_data
     attendees = _attendees(data, formset)
     if len(attendees) > data["seat_count"]:
@@ -296,6 +305,7 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
     except RegistrationError as exc:
         form.add_error(None, str(exc))
         return None
+    record_buyer_choice(order, affinity_form)
     if order.total_cents == 0:
         complete_free_order(order=order)
         messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")

@@ -14,6 +14,11 @@ COORDINATOR = [
     "workshops.add_preworkmodule", "workshops.change_preworkmodule", "workshops.delete_preworkmodule",
     "workshops.view_preworkmodule",
     "workshops.add_pricetier", "workshops.change_pricetier", "workshops.delete_pricetier", "workshops.view_pricetier",
+    "workshops.add_affinitygroup", "workshops.change_affinitygroup", "workshops.delete_affinitygroup",
+    "workshops.view_affinitygroup",
+    "workshops.add_affinityfacilitator", "workshops.change_affinityfacilitator", "workshops.delete_affinityfacilitator",
+    "workshops.view_affinityfacilitator",
+    "registrations.view_breakout_plan", "registrations.move_breakout_rooms",
     "registrations.change_rosterseat", "registrations.view_rosterseat",
     "registrations.change_seat", "registrations.view_seat", "registrations.view_access_needs",
     "registrations.view_attendance", "registrations.view_preworkcompletion",
@@ -34,7 +39,7 @@ FINANCE = [
     "registrations.view_quote", "registrations.view_workshopdashboard", "registrations.view_stripeevent",
 ]
 
-FACILITATOR = ["registrations.view_own_roster", "registrations.view_access_needs"]
+FACILITATOR = ["registrations.view_own_roster", "registrations.view_access_needs", "registrations.view_own_breakout_rooms"]
 
 
 class Migration(migrations.Migration):
@@ -42,8 +47,8 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("auditlog", "0017_add_actor_email"),
-        ("workshops", "0003_workshop_facilitators"),
-        ("registrations", "0012_staff_permissions"),
+        ("workshops", "0004_workshop_facilitators"),
+        ("registrations", "0013_staff_permissions"),
         ("cohorts", "0002_cohort_offering_and_order"),
         ("guard", "0001_rate_limit_cache"),
         ("staff", "0001_erasure"),

@@ -123,3 +123,15 @@ def test_stripe_event_payloads_of_the_persons_orders_lose_their_details(role_cli
     payload = StripeEvent.objects.get().payload["data"]["object"]
     assert payload["amount_total"] == 24000
     assert payload["customer_email"] == payload["customer_details"] == payload["metadata"]["note"] == "[erased]"
+
+
+def test_erasing_deletes_the_persons_affinity_choice(role_client, ana_everywhere):
+    from registrations.models import AffinityChoice
+    from tests.registrations.affinity_helpers import add_groups, choose
+
+    groups = add_groups(ana_everywhere["order"].workshop)
+    choose(ana_everywhere["seat"], groups["Black"], zoom_email="ana.zoom@school.example")
+    ben = ana_everywhere["order"].seats.get(position=2)
+    choose(ben, groups["White"])
+    _erase(role_client("Administrator"))
+    assert list(AffinityChoice.objects.values_list("seat_id", flat=True)) == [ben.pk]

@@ -145,3 +145,29 @@ def test_administrator_also_holds_permissions_created_after_its_migration(django
     )
     call_command("migrate", verbosity=0)  # post_migrate tops the Administrator up
     assert new in Group.objects.get(name="Administrator").permissions.all()
+
+
+def test_a_facilitator_of_an_affinity_group_reads_that_workshops_roster_without_other_groups(role_client, team_order):
+    from tests.registrations.affinity_helpers import add_groups, choose, facilitate
+
+    client = role_client("Facilitator")
+    groups = add_groups(team_order.workshop)
+    facilitate(client.user, groups["Black"])
+    ana, ben = team_order.seats.order_by("position")
+    choose(ana, groups["Black"])
+    choose(ben, groups["White"])
+    html = client.get(ROSTER).content.decode()
+    assert "Ana Diaz" in html and NEEDS in html
+    # Who chose which group is for that group's own rooms screen, not the roster.
+    assert "Affinity group" not in html and "White" not in html
+    assert client.get("/admin/registrations/breakoutplan/").status_code == 200
+
+
+def test_a_coordinator_sees_each_attendees_affinity_group_on_the_roster(role_client, team_order):
+    from tests.registrations.affinity_helpers import add_groups, choose
+
+    groups = add_groups(team_order.workshop)
+    choose(team_order.seats.get(position=1), groups["Multiracial"])
+    html = role_client("Coordinator").get(ROSTER).content.decode()
+    assert "Affinity group" in html and "Multiracial" in html
+    assert "Multiracial" not in role_client("Finance").get(SEATS).content.decode()

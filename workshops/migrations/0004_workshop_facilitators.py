@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workshops', '0002_workshop_is_listed'),
+        ('workshops', '0003_affinity_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

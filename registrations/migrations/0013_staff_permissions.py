@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('registrations', '0011_refund_part'),
+        ('registrations', '0012_affinity_choice_and_breakout_plan'),
     ]
 
     operations = [
