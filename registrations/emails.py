@@ -11,7 +11,7 @@ from django.utils import timezone
 from workshops.site import site_url
 
 from .email_layout import html_version, links_page_url, with_footer
-from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert
+from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert, is_erased_address
 from .outbox import deliver_emails
 from .selectors.breakout import breakout_for_seat
 from .selectors.progress import prework_minutes_done, prework_minutes_total
@@ -27,6 +27,8 @@ def queue_emails(messages: list[tuple[str, str, str, str]]) -> int:
     emails; the database backend writes the task in this same transaction, so both commit or
     neither. A key already queued is skipped. Returns how many rows were offered.
     """
+    # Nobody is behind an erased person's placeholder address (staff erased them on request).
+    messages = [m for m in messages if not is_erased_address(m[1])]
     if not messages:
         return 0
     rows = []

@@ -20,6 +20,7 @@ urlpatterns = [
     path("orders/<str:token>/add-seats/cancel/", orders.order_cancel_addition, name="order_cancel_addition"),
     path("orders/<str:token>/seats/<int:position>/", orders.order_seat_change, name="order_seat_change"),
     path("orders/<str:token>/seats/", orders.order_name_seats, name="order_name_seats"),
+    path("orders/<str:token>/seats/<int:position>/resend/", orders.order_seat_resend, name="order_seat_resend"),
     path("seats/<str:token>/", attendees.seat_detail, name="seat_detail"),
     path("seats/<str:token>/affinity/", affinity.seat_affinity, name="seat_affinity"),
     path("seats/<str:token>/prework/<int:module_id>/", attendees.seat_prework, name="seat_prework"),

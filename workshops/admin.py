@@ -163,7 +163,21 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
             },
         ),
         ("Affinity groups and breakout rooms", {"fields": ["breakout_room_size", "affinity_choice_close_hours"]}),
+        (
+            "Facilitators",
+            {
+                "fields": ["facilitators"],
+                "description": "Staff accounts with the Facilitator role see the roster of the workshops they are "
+                "listed on here, or whose affinity groups they facilitate (read-only, with access needs), and no other.",
+            },
+        ),
     ]
+    filter_horizontal = ["facilitators"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "facilitators":
+            kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True, is_active=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def zone_owner(self, object_id):
         return Workshop.objects.filter(pk=object_id).first()

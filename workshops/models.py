@@ -99,6 +99,13 @@ class Workshop(PublicPageText, models.Model):
         help_text="Shown in the catalog and open to public registration. Off for offerings reached only "
         "by invitation, such as the cohort course's seats (managed from the cohort).",
     )
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="facilitated_workshops",
+        help_text="Staff who lead its sessions. With the Facilitator role they see this workshop's roster "
+        "(read-only, with access needs) and no other.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -4,6 +4,7 @@ from .affinity import AffinityChoice, BreakoutPlacement, BreakoutPlan
 from .learning import Attendance, Certificate, PreworkCompletion, ReminderSent
 from .orders import (
     CERTIFICATE_CODE_LENGTH,
+    ERASED_DOMAIN,
     REFERENCE_ALPHABET,
     VOUCHER_ALPHABET,
     Order,
@@ -12,6 +13,8 @@ from .orders import (
     RefundPart,
     Seat,
     Voucher,
+    erased_address,
+    is_erased_address,
     new_certificate_code,
     new_quote_reference,
     new_reference,
@@ -23,6 +26,7 @@ from .system import OutboundEmail, SeatAlert, StripeEvent
 
 __all__ = [
     "CERTIFICATE_CODE_LENGTH",
+    "ERASED_DOMAIN",
     "REFERENCE_ALPHABET",
     "VOUCHER_ALPHABET",
     "AffinityChoice",
@@ -43,6 +47,8 @@ __all__ = [
     "StripeEvent",
     "Voucher",
     "WorkshopDashboard",
+    "erased_address",
+    "is_erased_address",
     "new_certificate_code",
     "new_quote_reference",
     "new_reference",

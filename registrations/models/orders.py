@@ -14,6 +14,19 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# An erased person's address on the records that stay (staff/services.erase_person). RFC 2606 reserves
+# .invalid: nothing is ever delivered there, and the outbox does not try.
+ERASED_DOMAIN = "erased.invalid"
+
+
+def erased_address(kind: str, pk: int) -> str:
+    return f"erased-{kind}-{pk}@{ERASED_DOMAIN}"
+
+
+def is_erased_address(address: str) -> bool:
+    return (address or "").strip().lower().endswith(f"@{ERASED_DOMAIN}")
+
+
 def new_reference() -> str:
     return "ESL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
@@ -246,6 +259,11 @@ class Order(models.Model):
             ),
             models.Index(fields=["buyer_email"], name="order_buyer_email_idx"),
         ]
+        # Money actions need their own permission, never just "change order" (staff/roles.py).
+        permissions = [
+            ("refund_order", "Can refund orders and seats through Stripe"),
+            ("mark_invoice_paid", "Can mark an invoice paid out of band"),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seat_count__gte=1), name="order_has_seats"),
             models.CheckConstraint(
@@ -312,6 +330,8 @@ class Seat(models.Model):
         ordering = ["order", "position"]
         constraints = [models.UniqueConstraint(fields=["order", "position"], name="seat_unique_position")]
         indexes = [models.Index(fields=["attendee_email"], name="seat_attendee_email_idx")]
+        # Access needs are health-adjacent: staff without this permission never see them in admin.
+        permissions = [("view_access_needs", "Can see attendees' access needs")]
 
     def __str__(self) -> str:
         return f"Seat {self.position} of {self.order.reference}: {self.attendee_name or 'not named yet'}"

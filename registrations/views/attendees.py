@@ -148,7 +148,7 @@ def seat_certificate(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public check of a verification code. A revoked certificate answers 410 and says so."""
+    """Public check of a verification code. A revoked certificate, or one for a refunded seat, answers 410."""
     try:
         certificate = certificate_for_code(code)
     except Certificate.DoesNotExist:
@@ -163,5 +163,5 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
             "dates": certificates.session_dates(workshop, workshop.session_list),
             "site_name": settings.SITE_NAME,
         },
-        status=410 if certificate.is_revoked else 200,
+        status=410 if certificate.is_revoked or certificate.is_refunded else 200,
     )

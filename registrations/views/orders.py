@@ -5,6 +5,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from guard import ratelimit
+from guard.ratelimit import RateLimitedError
 from registrations.errors import (
     NotEnoughSeatsError,
     RegistrationError,
@@ -25,6 +27,7 @@ from registrations.services.invoices import (
 from registrations.services.seats import change_seat, ensure_seat_changes_open, name_seats
 from workshops.selectors import NoPriceError
 
+from .. import emails
 from ..forms import (
     AddSeatsForm,
     PONumberForm,
@@ -210,3 +213,25 @@ def order_name_seats(request: HttpRequest, token: str) -> HttpResponse:
         f"{len(named)} seat{'s' if len(named) != 1 else ''} named. Each attendee has been emailed their own link.",
     )
     return redirect(f"{order.get_absolute_url()}#seats-heading")
+
+
+@require_POST
+def order_seat_resend(request: HttpRequest, token: str, position: int) -> HttpResponse:
+    """The lead sends a named attendee their own link again, to the attendee's address: the lead never sees it."""
+    order = _order_or_404(token)
+    try:
+        seat = active_seat_of_order(order=order, position=position)
+    except Seat.DoesNotExist:
+        raise Http404("No such seat") from None
+    back = f"{order.get_absolute_url()}#seat-{seat.position}"
+    if not (order.is_paid and seat.is_named):
+        messages.error(request, "Only a named seat of a paid order has a link to send.")
+        return redirect(back)
+    try:
+        ratelimit.check(request, scope="seat_link_resend", emails=[seat.attendee_email])
+    except RateLimitedError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    emails.send_seat_welcome(seat_id=seat.pk, resend=True)
+    messages.success(request, f"We have emailed {seat.attendee_name} their own link again, at {seat.attendee_email}.")
+    return redirect(back)

@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from guard import ratelimit
+from guard.ratelimit import RateLimitedError
 from registrations.errors import (
     NotEnoughSeatsError,
     RegistrationError,
@@ -59,8 +61,13 @@ def _posted_seat_count(data) -> int | None:
     return value if value >= 1 else None
 
 
-def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
-    seats = list(order.seats.order_by("position"))
+def _initial_from_order(order: Order) -> dict:
+    """The buyer's own details from an earlier order (`?from=<order token>`): never anyone else's.
+
+    Attendees' names, emails and access needs stay out: the link may have been forwarded, and a
+    seat may have passed to someone else since. The buyer's own access needs come along only while
+    the first seat is still theirs.
+    """
     initial = {
         "buyer_name": order.buyer_name,
         "buyer_email": order.buyer_email,
@@ -72,20 +79,10 @@ def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
         "voucher_code": order.voucher.code if order.voucher_id else "",
         "quote_reference": order.quote.reference if order.quote_id else "",
     }
-    if order.buyer_attends and seats:
-        own = seats.pop(0)
+    own = order.seats.order_by("position").first() if order.buyer_attends else None
+    if own is not None and own.attendee_email.strip().lower() == order.buyer_email.strip().lower():
         initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
-    rows = [
-        {
-            "name": s.attendee_name,
-            "email": s.attendee_email,
-            "needs_captions": s.needs_captions,
-            "needs_interpreter": s.needs_interpreter,
-            "access_note": s.access_note,
-        }
-        for s in seats
-    ]
-    return initial, rows
+    return initial
 
 
 def _billing_initial(order: Order) -> dict:
@@ -116,7 +113,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(request.POST, seats_left=seats_left)
         formset = AttendeeFormSet(request.POST, prefix="attendees")
         payment_form = PaymentForm(request.POST)  # a quote needs no payment choice
-        if form.is_valid() and formset.is_valid():
+        valid = form.is_valid() and formset.is_valid()
+        if valid and _within_limit(request, form, "quote", [form.cleaned_data["buyer_email"]]):
             response = _quote_pdf(workshop, form)
             if response is not None:
                 return response
@@ -131,7 +129,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 if TOKEN_PATTERN.fullmatch(token)
                 else None
             )
-            initial, rows = _initial_from_order(previous) if previous else ({}, [])
+            initial, rows = (_initial_from_order(previous) if previous else {}), []
         elif request.GET.get("quote"):
             initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
         else:
@@ -192,6 +190,17 @@ def _registration_closed(
     )
 
 
+def _within_limit(request, form, scope: str, emails: list[str]) -> bool:
+    """Count a use of a form that writes rows or sends email; past the limit, say so above the form."""
+    try:
+        ratelimit.check(request, scope=scope, emails=emails)
+    except RateLimitedError as exc:
+        form.add_error(None, str(exc))
+        form.rate_limited = True
+        return False
+    return True
+
+
 def _registration_page(
     request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None, extra: dict | None = None
 ) -> HttpResponse:
@@ -230,9 +239,11 @@ def _registration_page(
             "seat_problem": seat_problem,
             **(extra or {}),
         },
-        status=400
-        if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors or _has_errors(affinity_form))
-        else 200,
+        status=429 if getattr(form, "rate_limited", False) else (
+            400
+            if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors or _has_errors(affinity_form))
+            else 200
+        ),
     )
 
 
@@ -288,7 +299,11 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
         return None
     place, extra = place_order, {}
     if payment_form.wants_invoice:
-        place, extra = place_invoice_order, {"billing": payment_form.billing_details()}
+        # An invoice request creates a Stripe customer and invoice and emails the billing contact.
+        billing = payment_form.billing_details()
+        if not _within_limit(request, form, "invoice_request", [data["buyer_email"], billing.email]):
+            return None
+        place, extra = place_invoice_order, {"billing": billing}
     try:
         order = place(
             **extra,
@@ -383,10 +398,12 @@ def _quote_pdf(workshop, form) -> HttpResponse | None:
 def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
     workshop = get_object_or_404(catalog_with_availability(), slug=slug)
     form = SeatAlertForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and _within_limit(request, form, "seat_alert", [form.cleaned_data["email"]]):
         add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
+        # The same words whether or not this address had asked before.
         messages.success(request, "Thank you. We will email you as soon as seats open up.")
         return redirect("registrations:register", slug=workshop.slug)
     return _registration_closed(
-        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form, status=400
+        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form,
+        status=429 if getattr(form, "rate_limited", False) else 400,
     )
