@@ -5,6 +5,12 @@ given, which is how the tests and the bench reach the local Stripe test double).
 Without a key, a newcomer's machine still takes a *test* payment: the checkout URL
 is a local page, and paying there signs a `checkout.session.completed` event with
 the webhook secret and feeds it through the same webhook handler Stripe would hit.
+
+Stripe is far away and sometimes down, so an outage stays local: every call has a
+bounded time budget (`call_budget_seconds`: the SDK's timeouts and retries together),
+at most STRIPE_MAX_CONCURRENT_CALLS requests per process wait on Stripe at once (the
+next one is refused at once with PaymentProviderError, so threads stay free for pages),
+and a request waiting on Stripe gives its pooled database connection back meanwhile.
 """
 
 import hashlib
@@ -12,13 +18,17 @@ import hmac
 import json
 import logging
 import secrets
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
 import stripe
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 
 logger = logging.getLogger(__name__)
@@ -53,12 +63,13 @@ def webhook_secret() -> str:
 
 
 @lru_cache(maxsize=8)
-def _client(api_key: str, api_base: str, retries: int, timeout: int) -> stripe.StripeClient:
+def _client(api_key: str, api_base: str, retries: int, connect_timeout: float, timeout: float) -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=retries,
-        http_client=stripe.RequestsClient(timeout=timeout),
+        # (connect, read): at most this long to connect, then at most this long waiting for the answer.
+        http_client=stripe.RequestsClient(timeout=(connect_timeout, timeout)),
     )
 
 
@@ -67,8 +78,57 @@ def client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         settings.STRIPE_API_BASE,
         settings.STRIPE_MAX_NETWORK_RETRIES,
+        settings.STRIPE_CONNECT_TIMEOUT_SECONDS,
         settings.STRIPE_TIMEOUT_SECONDS,
     )
+
+
+def call_budget_seconds(
+    *, retries: int | None = None, connect_timeout: float | None = None, timeout: float | None = None
+) -> float:
+    """The longest one Stripe call can keep a buyer waiting: every attempt taking its whole connect
+    and answer timeouts, plus the SDK's pauses between attempts (at most 0.5 s, 1 s, 2 s, ... 5 s).
+    Defaults to the settings."""
+    retries = settings.STRIPE_MAX_NETWORK_RETRIES if retries is None else retries
+    connect_timeout = settings.STRIPE_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout
+    timeout = settings.STRIPE_TIMEOUT_SECONDS if timeout is None else timeout
+    pauses = sum(
+        min(stripe.HTTPClient.INITIAL_DELAY * 2 ** (n - 1), stripe.HTTPClient.MAX_DELAY) for n in range(1, retries + 1)
+    )
+    return (retries + 1) * (connect_timeout + timeout) + pauses
+
+
+@lru_cache(maxsize=4)
+def _slots(limit: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(limit)
+
+
+@contextmanager
+def _waiting_on_stripe(what: str) -> Iterator[None]:
+    """Take one of this process's places for a request waiting on Stripe, or refuse at once.
+
+    When Stripe hangs, the requests already waiting hold every place until their time budget
+    runs out; the next ones get the friendly retry page straight away rather than taking
+    threads the pages need. Raises PaymentProviderError when every place is taken.
+    """
+    limit = max(settings.STRIPE_MAX_CONCURRENT_CALLS, 1)
+    slots = _slots(limit)
+    if not slots.acquire(blocking=False):
+        logger.warning("Not calling Stripe for %s: %s requests in this process already wait on it", what, limit)
+        raise PaymentProviderError("Too many requests are waiting on Stripe")
+    try:
+        _give_back_database_connection()
+        yield
+    finally:
+        slots.release()
+
+
+def _give_back_database_connection() -> None:
+    # With a connection pool (production) the connection goes back to the pool while we wait on
+    # Stripe, so the pool is sized by the requests using the database, not by those waiting on
+    # Stripe; the next query takes one again. Never inside a transaction, which needs its connection.
+    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
+        connection.close()
 
 
 def _session_from_stripe(obj) -> CheckoutSession:
@@ -134,23 +194,24 @@ def create_checkout_session(
         params["line_items"][0].update(quantity=1)
         params["line_items"][0]["price_data"]["unit_amount"] = order.total_cents
     try:
-        if order.discount_cents:
-            # The line items keep the frozen tier price; the code's discount is a one-off coupon.
-            coupon = client().v1.coupons.create(
-                params={
-                    "amount_off": order.discount_cents,
-                    "currency": settings.STRIPE_CURRENCY,
-                    "duration": "once",
-                    "max_redemptions": 1,
-                    "name": (order.voucher.code if order.voucher_id else "Discount")[:40],
-                    "metadata": {"order_reference": order.reference},
-                },
-                options={"idempotency_key": f"coupon-{order.reference}"},
+        with _waiting_on_stripe(f"checkout {order.reference}"):
+            if order.discount_cents:
+                # The line items keep the frozen tier price; the code's discount is a one-off coupon.
+                coupon = client().v1.coupons.create(
+                    params={
+                        "amount_off": order.discount_cents,
+                        "currency": settings.STRIPE_CURRENCY,
+                        "duration": "once",
+                        "max_redemptions": 1,
+                        "name": (order.voucher.code if order.voucher_id else "Discount")[:40],
+                        "metadata": {"order_reference": order.reference},
+                    },
+                    options={"idempotency_key": f"coupon-{order.reference}"},
+                )
+                params["discounts"] = [{"coupon": coupon.id}]
+            session = client().v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": f"checkout-{order.reference}-{attempt}"}
             )
-            params["discounts"] = [{"coupon": coupon.id}]
-        session = client().v1.checkout.sessions.create(
-            params=params, options={"idempotency_key": f"checkout-{order.reference}-{attempt}"}
-        )
     except stripe.StripeError as exc:
         logger.warning("Stripe refused or failed checkout for %s: %s", order.reference, exc)
         raise PaymentProviderError(str(exc)) from exc
@@ -159,7 +220,8 @@ def create_checkout_session(
 
 def retrieve_checkout_session(session_id: str) -> CheckoutSession:
     try:
-        session = client().v1.checkout.sessions.retrieve(session_id)
+        with _waiting_on_stripe(f"Checkout Session {session_id}"):
+            session = client().v1.checkout.sessions.retrieve(session_id)
     except stripe.StripeError as exc:
         logger.warning("Could not retrieve Checkout Session %s: %s", session_id, exc)
         raise PaymentProviderError(str(exc)) from exc
@@ -171,9 +233,10 @@ def expire_checkout_session(session_id: str) -> None:
     if is_test_payment_mode() or not session_id:
         return
     try:
-        client().v1.checkout.sessions.expire(session_id)
-    except stripe.StripeError as exc:
-        # Already complete or expired; a late payment is handled by the webhook.
+        with _waiting_on_stripe(f"expiring {session_id}"):
+            client().v1.checkout.sessions.expire(session_id)
+    except (stripe.StripeError, PaymentProviderError) as exc:
+        # Already complete or expired, or Stripe busy; a late payment is handled by the webhook.
         logger.info("Could not expire Checkout Session %s: %s", session_id, exc)
 
 
@@ -185,14 +248,15 @@ def create_refund(*, payment_intent_id: str, amount_cents: int, idempotency_key:
     if is_test_payment_mode() or payment_intent_id.startswith("pi_local_"):
         return f"re_local_{secrets.token_hex(8)}"
     try:
-        refund = client().v1.refunds.create(
-            params={
-                "payment_intent": payment_intent_id,
-                "amount": amount_cents,
-                "metadata": {"note": reason_note[:500]},
-            },
-            options={"idempotency_key": idempotency_key},
-        )
+        with _waiting_on_stripe(f"a refund of {payment_intent_id}"):
+            refund = client().v1.refunds.create(
+                params={
+                    "payment_intent": payment_intent_id,
+                    "amount": amount_cents,
+                    "metadata": {"note": reason_note[:500]},
+                },
+                options={"idempotency_key": idempotency_key},
+            )
     except stripe.StripeError as exc:
         logger.warning("Stripe refund failed for %s: %s", payment_intent_id, exc)
         raise PaymentProviderError(str(exc)) from exc
@@ -296,67 +360,68 @@ def issue_invoice(
     reference = order.reference
     metadata = {"order_reference": reference}
     try:
-        if not customer_id:
-            address = {
-                "line1": order.billing_line1,
-                "city": order.billing_city,
-                "state": order.billing_state,
-                "postal_code": order.billing_postal_code,
-                "country": order.billing_country or "US",
-            }
-            if order.billing_line2:
-                address["line2"] = order.billing_line2
-            customer = api.customers.create(
-                params={
-                    "email": order.billing_email,
-                    "name": order.billing_name,
-                    "description": order.organisation,
-                    "address": address,
-                    "metadata": metadata,
-                },
-                options={"idempotency_key": f"invoice-customer-{reference}"},
-            )
-            customer_id = customer.id
-        if invoice_id:
-            invoice = _invoice_from_stripe(api.invoices.retrieve(invoice_id))
-        else:
-            params = {
-                "customer": customer_id,
-                "collection_method": "send_invoice",
-                "days_until_due": days_until_due,
-                "currency": settings.STRIPE_CURRENCY,
-                "description": description,
-                "metadata": metadata,
-                "auto_advance": False,
-            }
-            if order.po_number:
-                params["custom_fields"] = [{"name": "PO number", "value": order.po_number[:140]}]
-            invoice = _invoice_from_stripe(
-                api.invoices.create(params=params, options={"idempotency_key": f"invoice-{reference}"})
-            )
-            invoice_id = invoice.id
-        if invoice.status == "draft":
-            if invoice.line_count == 0:
-                for number, line in enumerate(lines, start=1):
-                    item = {
-                        "customer": customer_id,
-                        "invoice": invoice_id,
-                        "currency": settings.STRIPE_CURRENCY,
-                        "description": line.description,
+        with _waiting_on_stripe(f"invoice for {reference}"):
+            if not customer_id:
+                address = {
+                    "line1": order.billing_line1,
+                    "city": order.billing_city,
+                    "state": order.billing_state,
+                    "postal_code": order.billing_postal_code,
+                    "country": order.billing_country or "US",
+                }
+                if order.billing_line2:
+                    address["line2"] = order.billing_line2
+                customer = api.customers.create(
+                    params={
+                        "email": order.billing_email,
+                        "name": order.billing_name,
+                        "description": order.organisation,
+                        "address": address,
                         "metadata": metadata,
-                    }
-                    if line.amount_cents is not None:
-                        item["amount"] = line.amount_cents
-                    else:
-                        item["quantity"] = line.quantity
-                        # The SDK's invoice items take a decimal string unit amount (there is no `unit_amount`).
-                        item["unit_amount_decimal"] = Decimal(line.unit_amount_cents)
-                    api.invoice_items.create(params=item, options={"idempotency_key": f"invoice-item-{reference}-{number}"})
-            api.invoices.finalize_invoice(invoice_id, options={"idempotency_key": f"invoice-finalize-{reference}"})
-        invoice = _invoice_from_stripe(
-            api.invoices.send_invoice(invoice_id, options={"idempotency_key": f"invoice-send-{reference}"})
-        )
-    except stripe.StripeError as exc:
+                    },
+                    options={"idempotency_key": f"invoice-customer-{reference}"},
+                )
+                customer_id = customer.id
+            if invoice_id:
+                invoice = _invoice_from_stripe(api.invoices.retrieve(invoice_id))
+            else:
+                params = {
+                    "customer": customer_id,
+                    "collection_method": "send_invoice",
+                    "days_until_due": days_until_due,
+                    "currency": settings.STRIPE_CURRENCY,
+                    "description": description,
+                    "metadata": metadata,
+                    "auto_advance": False,
+                }
+                if order.po_number:
+                    params["custom_fields"] = [{"name": "PO number", "value": order.po_number[:140]}]
+                invoice = _invoice_from_stripe(
+                    api.invoices.create(params=params, options={"idempotency_key": f"invoice-{reference}"})
+                )
+                invoice_id = invoice.id
+            if invoice.status == "draft":
+                if invoice.line_count == 0:
+                    for number, line in enumerate(lines, start=1):
+                        item = {
+                            "customer": customer_id,
+                            "invoice": invoice_id,
+                            "currency": settings.STRIPE_CURRENCY,
+                            "description": line.description,
+                            "metadata": metadata,
+                        }
+                        if line.amount_cents is not None:
+                            item["amount"] = line.amount_cents
+                        else:
+                            item["quantity"] = line.quantity
+                            # The SDK's invoice items take a decimal string unit amount (there is no `unit_amount`).
+                            item["unit_amount_decimal"] = Decimal(line.unit_amount_cents)
+                        api.invoice_items.create(params=item, options={"idempotency_key": f"invoice-item-{reference}-{number}"})
+                api.invoices.finalize_invoice(invoice_id, options={"idempotency_key": f"invoice-finalize-{reference}"})
+            invoice = _invoice_from_stripe(
+                api.invoices.send_invoice(invoice_id, options={"idempotency_key": f"invoice-send-{reference}"})
+            )
+    except (stripe.StripeError, PaymentProviderError) as exc:
         logger.warning("Stripe refused or failed the invoice for %s: %s", reference, exc)
         raise InvoiceStepError(str(exc), customer_id=customer_id, invoice_id=invoice_id) from exc
     return invoice
@@ -370,9 +435,10 @@ def pay_invoice_out_of_band(invoice_id: str, *, idempotency_key: str) -> StripeI
     if is_local_invoice(invoice_id):
         return None
     try:
-        invoice = client().v1.invoices.pay(
-            invoice_id, params={"paid_out_of_band": True}, options={"idempotency_key": idempotency_key}
-        )
+        with _waiting_on_stripe(f"invoice {invoice_id}"):
+            invoice = client().v1.invoices.pay(
+                invoice_id, params={"paid_out_of_band": True}, options={"idempotency_key": idempotency_key}
+            )
     except stripe.StripeError as exc:
         logger.warning("Stripe refused to mark invoice %s paid out of band: %s", invoice_id, exc)
         raise PaymentProviderError(str(exc)) from exc
@@ -387,7 +453,8 @@ def void_invoice(invoice_id: str, *, idempotency_key: str) -> StripeInvoice | No
     if is_local_invoice(invoice_id):
         return None
     try:
-        invoice = client().v1.invoices.void_invoice(invoice_id, options={"idempotency_key": idempotency_key})
+        with _waiting_on_stripe(f"voiding {invoice_id}"):
+            invoice = client().v1.invoices.void_invoice(invoice_id, options={"idempotency_key": idempotency_key})
     except stripe.StripeError as exc:
         logger.warning("Could not void invoice %s: %s", invoice_id, exc)
         raise PaymentProviderError(str(exc)) from exc
@@ -402,7 +469,8 @@ def invoice_payment_intent_id(invoice_id: str) -> str:
     if is_local_invoice(invoice_id):
         return ""
     try:
-        invoice = client().v1.invoices.retrieve(invoice_id, params={"expand": ["payments"]}).to_dict()
+        with _waiting_on_stripe(f"invoice {invoice_id}"):
+            invoice = client().v1.invoices.retrieve(invoice_id, params={"expand": ["payments"]}).to_dict()
     except stripe.StripeError as exc:
         logger.warning("Could not retrieve invoice %s: %s", invoice_id, exc)
         raise PaymentProviderError(str(exc)) from exc
