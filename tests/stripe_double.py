@@ -29,6 +29,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 
+_IN_PROGRESS = object()  # an idempotency key whose first request is still being answered
+
+
 def decode_form(body: str) -> dict:
     """Decode Stripe's bracketed form encoding (a[b][0][c]=1) into nested dicts and lists."""
     root: dict = {}
@@ -268,14 +271,25 @@ class StripeDouble:
         if method == "POST" and key:
             with self.lock:
                 cached = self.idempotent.get(key)
+                if cached is None:
+                    self.idempotent[key] = _IN_PROGRESS
+            if cached is _IN_PROGRESS:
+                # As Stripe does: a second request with a key whose first request is still running.
+                return self._send(handler, 409, {"error": {"type": "idempotency_error", "message": "There is currently another in-progress request using this Stripe-Idempotency-Key. Please try again later."}})
             if cached is not None:
                 if cached[0] != (path, body):
                     return self._send(handler, 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same parameters they were first used with."}})
                 return self._send(handler, cached[1], cached[2], replay=True)
-        status, payload = self._route(method, path, params)
-        if method == "POST" and key and status < 500:
-            with self.lock:
-                self.idempotent[key] = ((path, body), status, payload)
+        status, payload = 500, _error_body(500)
+        try:
+            status, payload = self._route(method, path, params)
+        finally:
+            if method == "POST" and key:
+                with self.lock:
+                    if status < 500:
+                        self.idempotent[key] = ((path, body), status, payload)
+                    else:
+                        self.idempotent.pop(key, None)
         self._send(handler, status, payload)
 
     def _control(self, handler, method: str, path: str, params: dict) -> None:
