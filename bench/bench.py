@@ -37,7 +37,7 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from registrations.models import Order  # noqa: E402
-from registrations.selectors import seats_taken  # noqa: E402
+from registrations.selectors.availability import seat_taking_orders, seats_taken
 from workshops.models import Workshop  # noqa: E402
 
 BASE = os.environ["BENCH_URL"].rstrip("/")
@@ -343,7 +343,6 @@ def explain_checks() -> list[str]:
         "order by PaymentIntent id": Order.objects.filter(stripe_payment_intent_id="pi_rush_5"),
         "seats of an order": Seat.objects.filter(order_id=order.pk),
     }
-    from registrations.selectors import seat_taking_orders
 
     # The columns selectors.seats_taken sums, so the plan shown is the count's own (an index-only scan).
     queries["seats taken (paid + live holds)"] = Order.objects.filter(

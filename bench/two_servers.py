@@ -165,7 +165,7 @@ def main() -> int:
         sampler.join(timeout=5)
 
         count = (
-            "from registrations.models import Order; from registrations.selectors import seats_taken;"
+            "from registrations.models import Order; from registrations.selectors.availability import seats_taken;"
             "from workshops.models import Workshop; w = Workshop.objects.get(slug=%r);"
             "print(Order.objects.filter(status='pending').count(), seats_taken(workshop_id=w.pk), w.capacity)" % slug
         )

@@ -2,9 +2,9 @@ import csv
 from collections.abc import Callable
 
 from django.contrib import admin, messages
-from django.urls import reverse
 from django.db.models import Count, Q
 from django.http import HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 

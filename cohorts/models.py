@@ -9,7 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.models import Order
-from workshops.models import DEFAULT_TIME_ZONE, PublicPageText, Workshop, validate_time_zone
+from workshops.models import (
+    DEFAULT_TIME_ZONE,
+    PublicPageText,
+    Workshop,
+    validate_time_zone,
+)
 
 MAX_TEAM_SIZE = 500
 

@@ -5,7 +5,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 # Whether someone took the workshop is registrations' knowledge; cohorts only asks its selector.
-from registrations.selectors import TOKEN_PATTERN, emails_meeting_prerequisite
+from registrations.selectors.order_pages import TOKEN_PATTERN
+from registrations.selectors.progress import emails_meeting_prerequisite
 
 from .models import Cohort, CohortTouchPoint, WaitlistEntry
 

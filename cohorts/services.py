@@ -12,9 +12,9 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from registrations import selectors as registration_selectors
-from registrations import services as registration_services
 from registrations.models import Order
+from registrations.selectors.order_pages import order_for_token
+from registrations.services.checkout import place_order, start_checkout
 from workshops.models import PriceTier, Workshop
 from workshops.selectors import PriceQuote, quote_for
 
@@ -342,7 +342,7 @@ def _course_order(entry: WaitlistEntry) -> Order | None:
     if not entry.order_token:
         return None
     try:
-        return registration_selectors.order_for_token(entry.order_token)
+        return order_for_token(entry.order_token)
     except Order.DoesNotExist:
         return None
 
@@ -384,7 +384,7 @@ def start_enrolment(*, entry: WaitlistEntry) -> str:
         if previous is not None and previous.status == Order.Status.PROCESSING:
             raise EnrolmentError("Your payment is being processed by your bank; we will email you when it clears.")
         if previous is None or previous.status != Order.Status.PENDING:
-            previous = registration_services.place_order(
+            previous = place_order(
                 workshop=cohort.offering,
                 buyer_name=entry.name,
                 buyer_email=entry.email,
@@ -395,7 +395,7 @@ def start_enrolment(*, entry: WaitlistEntry) -> str:
                 attendees=[],
             )
             WaitlistEntry.objects.filter(pk=entry.pk).update(order_token=previous.token, updated_at=timezone.now())
-    return registration_services.start_checkout(order=previous)
+    return start_checkout(order=previous)
 
 
 def sync_enrolment(*, entry: WaitlistEntry, by=None) -> bool:

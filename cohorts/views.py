@@ -4,14 +4,19 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from registrations.errors import RegistrationError
 from registrations.stripe.client import PaymentProviderError
-from registrations.services import RegistrationError
-from registrations.views import PAYMENT_DOWN_MESSAGE
+from registrations.views.common import PAYMENT_DOWN_MESSAGE
 
 from . import services
 from .forms import WaitlistForm
 from .models import WaitlistEntry
-from .selectors import attach_prerequisite_met, cohorts_for_pages, entry_for_token, place_in_line
+from .selectors import (
+    attach_prerequisite_met,
+    cohorts_for_pages,
+    entry_for_token,
+    place_in_line,
+)
 
 
 def _entry_or_404(token: str) -> WaitlistEntry:

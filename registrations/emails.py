@@ -9,7 +9,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert
-from .tasks import deliver_emails
+from .outbox import deliver_emails
+from .selectors.progress import prework_minutes_done, prework_minutes_total
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +119,6 @@ def send_seat_alerts(*, workshop_id: int) -> None:
 
 
 def send_prework_reminder(*, reminder_id: int) -> None:
-    from .selectors import prework_minutes_done, prework_minutes_total
 
     reminder = ReminderSent.objects.get(pk=reminder_id)
     seat = (

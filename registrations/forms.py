@@ -3,6 +3,7 @@ from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.conf import settings
 
+from registrations.services.invoices import BillingDetails
 from workshops.templatetags.workshop_tags import usd
 
 from .models import Order, Seat
@@ -271,7 +272,6 @@ class PaymentForm(forms.Form):
         return self.cleaned_data.get("payment_method") == self.INVOICE
 
     def billing_details(self):
-        from .services import BillingDetails
 
         data = self.cleaned_data
         return BillingDetails(

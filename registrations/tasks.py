@@ -1,71 +1,11 @@
-"""Background work, run by `manage.py run_worker` (django-tasks with its database backend)."""
+"""Every background task, by the import path its queued rows name (`manage.py run_worker`, django-tasks' database backend).
 
-import logging
-import smtplib
-from datetime import timedelta
+Each task lives beside the work it does; this module keeps the paths that rows queued before the
+code was split into packages still name, so the worker finds them after an upgrade.
+"""
 
-from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import transaction
-from django.utils import timezone
-from django_tasks import task
+from .outbox import deliver_email, deliver_emails
+from .services.refunds import refund_duplicate_payment_task as refund_duplicate_payment
+from .services.refunds import refund_oversold_order
 
-from .models import OutboundEmail
-
-logger = logging.getLogger(__name__)
-
-# Retry delays after SMTP failures: 1, 2, 4 … minutes, capped at an hour; never given up on.
-MAX_RETRY_DELAY = timedelta(hours=1)
-
-
-def retry_delay(attempts: int) -> timedelta:
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_RETRY_DELAY)
-
-
-@task(queue_name="email")
-def deliver_emails(keys: list[str]) -> str:
-    """Deliver a batch queued together; each email is tried, and retried, on its own."""
-    ids = list(OutboundEmail.objects.filter(key__in=keys, sent_at__isnull=True).values_list("pk", flat=True))
-    outcomes = [deliver_email.call(email_id) for email_id in ids]
-    return f"{outcomes.count('sent')} sent, {outcomes.count('retry scheduled')} to retry"
-
-
-@task(queue_name="email")
-def deliver_email(email_id: int) -> str:
-    with transaction.atomic():
-        # The row lock makes a second copy of this task wait, then see sent_at and stop.
-        email = OutboundEmail.objects.select_for_update().filter(pk=email_id).first()
-        if email is None:
-            return "missing"
-        if email.sent_at:
-            return "already sent"
-        message = EmailMessage(subject=email.subject, body=email.body, to=[email.to_address],
-                               from_email=settings.DEFAULT_FROM_EMAIL)
-        try:
-            message.send()
-        except (smtplib.SMTPException, OSError) as exc:
-            email.attempts += 1
-            email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            email.save(update_fields=["attempts", "last_error"])
-            deliver_email.using(run_after=timezone.now() + retry_delay(email.attempts)).enqueue(email_id)
-            logger.warning("Email %s not sent (attempt %s), retrying later: %s", email.key, email.attempts, exc)
-            return "retry scheduled"
-        email.sent_at = timezone.now()
-        email.attempts += 1
-        email.save(update_fields=["sent_at", "attempts"])
-    return "sent"
-
-
-@task()
-def refund_oversold_order(order_id: int) -> str:
-    from .services import refund_oversold
-
-    refund_oversold(order_id=order_id)
-    return "done"
-
-
-@task()
-def refund_duplicate_payment(order_id: int, payment_intent_id: str) -> str:
-    from .services import refund_duplicate_payment as refund
-
-    return refund(order_id=order_id, payment_intent_id=payment_intent_id)
+__all__ = ["deliver_email", "deliver_emails", "refund_duplicate_payment", "refund_oversold_order"]

@@ -7,7 +7,6 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-
 # Where the organisation is; new workshops and cohorts, and admin pages without one, use it.
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
 

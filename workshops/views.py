@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 # Availability (paid seats plus live holds) is registrations' knowledge; the catalog asks its selector.
-from registrations.selectors import catalog_with_availability
+from registrations.selectors.availability import catalog_with_availability
 
 
 def home(request: HttpRequest) -> HttpResponse:

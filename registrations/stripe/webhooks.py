@@ -6,9 +6,17 @@ import logging
 import stripe
 from django.db import IntegrityError, transaction
 
-from .. import services
-from . import client as stripe_client
+from registrations.services.fulfilment import (
+    expire_order,
+    fail_order,
+    fulfil_order,
+    mark_processing,
+)
+from registrations.services.invoices import close_invoice_order, record_invoice_paid
+from registrations.services.refunds import record_stripe_refund
+
 from ..models import Order, StripeEvent
+from . import client as stripe_client
 
 logger = logging.getLogger(__name__)
 
@@ -89,16 +97,16 @@ def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
         session_id = _text(obj, "id")
         if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
             if event_type == "checkout.session.completed" and obj.get("payment_status") not in ("paid", "no_payment_required"):
-                services.mark_processing(order=order, checkout_session_id=session_id)
+                mark_processing(order=order, checkout_session_id=session_id)
                 return order, "processing"
-            order = services.fulfil_order(
+            order = fulfil_order(
                 order=order, payment_intent_id=_payment_intent_id(obj), checkout_session_id=session_id
             )
             return order, f"order {order.status}"
         if event_type == "checkout.session.async_payment_failed":
-            return order, "failed" if services.fail_order(order=order) else "ignored"
+            return order, "failed" if fail_order(order=order) else "ignored"
         if event_type == "checkout.session.expired":
-            changed = services.expire_order(order=order, checkout_session_id=session_id)
+            changed = expire_order(order=order, checkout_session_id=session_id)
             return order, "expired" if changed else "ignored"
         return order, "ignored"
     if event_type.startswith("invoice."):
@@ -115,7 +123,7 @@ def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
         amount = obj.get("amount_refunded")
         if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
             return order, "ignored"
-        changed = services.record_stripe_refund(order=order, amount_refunded_cents=amount, payment_intent_id=payment_intent)
+        changed = record_stripe_refund(order=order, amount_refunded_cents=amount, payment_intent_id=payment_intent)
         return order, "refund recorded" if changed else "ignored"
     return None, "ignored"
 
@@ -153,10 +161,10 @@ def _dispatch_invoice(event_type: str, obj: dict) -> tuple[Order | None, str]:
         return None, "unknown order"
     invoice_id = _text(obj, "id")
     if event_type == "invoice.paid":
-        order = services.record_invoice_paid(
+        order = record_invoice_paid(
             order=order, invoice_id=invoice_id, payment_intent_id=_invoice_payment_intent_id(obj)
         )
         return order, f"order {order.status}"
     status = Order.InvoiceStatus.VOID if event_type == "invoice.voided" else Order.InvoiceStatus.UNCOLLECTIBLE
-    changed = services.close_invoice_order(order=order, invoice_id=invoice_id, invoice_status=status)
+    changed = close_invoice_order(order=order, invoice_id=invoice_id, invoice_status=status)
     return order, "cancelled" if changed else "ignored"

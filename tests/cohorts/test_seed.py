@@ -1,4 +1,5 @@
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime
+from datetime import timezone as dt_timezone
 
 import pytest
 import time_machine

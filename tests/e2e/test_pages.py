@@ -4,7 +4,13 @@ import re
 
 import pytest
 
-from tests.e2e.helpers import audit, expect, focus_indicator, phone_layout_problems, screenshot
+from tests.e2e.helpers import (
+    audit,
+    expect,
+    focus_indicator,
+    phone_layout_problems,
+    screenshot,
+)
 from tests.e2e.pages import PUBLIC_PAGES, SLUG
 
 pytestmark = pytest.mark.e2e

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from registrations.models import Order
+from registrations.services.vouchers import create_quote
 from tests.e2e.helpers import audit, expect, screenshot
 
 SLUG = "using-racial-affinity-groups-in-schools"
@@ -239,11 +240,10 @@ def test_district_pays_by_invoice_with_a_purchase_order_number(page, axe_source)
 
 
 def test_a_quotes_price_shows_while_the_seat_count_changes(page, axe_source):
-    from registrations import services
     from workshops.models import Workshop
 
     workshop = Workshop.objects.get(slug=SLUG)
-    quote = services.create_quote(
+    quote = create_quote(
         workshop=workshop, contact_name="Dana Ruiz", contact_email="dana@lincoln.example",
         organisation="Lincoln Unified", seat_count=6,
     )

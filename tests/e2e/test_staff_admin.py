@@ -1,7 +1,6 @@
 """Staff on the day: log in to admin, mark who came to session 1, and export the roster."""
 
 import csv
-import io
 import re
 
 import pytest

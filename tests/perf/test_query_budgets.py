@@ -18,8 +18,8 @@ from django.utils import timezone
 from cohorts.models import Cohort, CohortTouchPoint, WaitlistEntry
 from registrations.models import Order, Seat, StripeEvent
 from tests.factories import WorkshopFactory
-from workshops.models import Session
 from tests.registrations.helpers import registration_data
+from workshops.models import Session
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 PAGE_BUDGET = 4

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test import Client
 
 from registrations.models import Order
-from registrations.selectors import seats_taken
+from registrations.selectors.availability import seats_taken
 from tests.factories import OrderFactory, WorkshopFactory
 from tests.registrations.helpers import registration_data
 

@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
 
 from registrations.models import Order, Quote, Voucher
 from tests.registrations.helpers import registration_data

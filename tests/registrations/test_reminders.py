@@ -11,7 +11,13 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import F
 
-from registrations.models import Order, OutboundEmail, PreworkCompletion, ReminderSent, Seat
+from registrations.models import (
+    Order,
+    OutboundEmail,
+    PreworkCompletion,
+    ReminderSent,
+    Seat,
+)
 from tests.factories import OrderFactory, WorkshopFactory
 
 pytestmark = pytest.mark.django_db

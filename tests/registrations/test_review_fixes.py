@@ -6,8 +6,9 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from registrations import services
 from registrations.models import Order, Voucher
+from registrations.services.invoices import record_invoice_paid
+from registrations.services.refunds import refund_seats
 from tests.factories import OrderFactory, WorkshopFactory
 from tests.registrations.helpers import registration_data
 
@@ -82,8 +83,8 @@ def test_partial_refunds_of_a_discounted_order_return_each_seats_share(client, w
     order = register(client, workshop, seat_count=5, voucher_code="HALF")
     post_webhook("checkout.session.completed", stripe_double.pay(order.stripe_checkout_session_id))
     seats = list(order.seats.order_by("position"))
-    first = services.refund_seats(order=order, seats=seats[:2], reason="test")
-    second = services.refund_seats(order=order, seats=seats[2:], reason="test")
+    first = refund_seats(order=order, seats=seats[:2], reason="test")
+    second = refund_seats(order=order, seats=seats[2:], reason="test")
     assert (first.amount_cents, second.amount_cents) == (10000, 15000)
     order.refresh_from_db()
     assert order.refunded_cents == order.total_cents == 25000
@@ -93,7 +94,7 @@ def test_refunding_a_large_team_uses_a_valid_idempotency_key(client, stripe_doub
     workshop = WorkshopFactory(capacity=100)
     order = register(client, workshop, seat_count=50)
     post_webhook("checkout.session.completed", stripe_double.pay(order.stripe_checkout_session_id))
-    services.refund_seats(order=order, seats=list(order.seats.all()), reason="cancelled")
+    refund_seats(order=order, seats=list(order.seats.all()), reason="cancelled")
     key = stripe_double.requests_to("POST", "/v1/refunds")[0]["idempotency_key"]
     assert len(key) <= 255
     order.refresh_from_db()
@@ -132,7 +133,7 @@ def test_a_pending_order_cannot_be_renewed_for_more_than_a_day(client, workshop,
 def test_invoice_paid_for_another_invoice_changes_nothing(workshop):
     order = OrderFactory(workshop=workshop, status=Order.Status.PENDING, paid_at=None, payment_method="invoice",
                          stripe_invoice_id="in_ours", stripe_payment_intent_id="")
-    services.record_invoice_paid(order=order, invoice_id="in_someone_elses")
+    record_invoice_paid(order=order, invoice_id="in_someone_elses")
     order.refresh_from_db()
     assert order.status == Order.Status.PENDING
 

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from registrations.models import Attendance, Order, PreworkCompletion, Refund, Seat
-from registrations.selectors import seats_taken
+from registrations.selectors.availability import seats_taken
+from registrations.selectors.progress import emails_meeting_prerequisite
 from tests.factories import OrderFactory, WorkshopFactory, complete_seat
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +184,6 @@ def test_attendance_for_a_session_the_workshop_lacks_is_refused(staff_client, wo
 
 
 def test_attendance_is_queryable_by_email_for_the_cohort_prerequisite(staff_client, team, workshop):
-    from registrations.selectors import emails_meeting_prerequisite
 
     act(staff_client, ROSTER, "mark_session_1", [team.seats.get(position=1)])
     found = emails_meeting_prerequisite(workshop_id=workshop.pk, emails=["ANA@school.example", "nobody@x.example"])

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from registrations.models import Order, Seat
-from registrations.selectors import seats_taken
+from registrations.selectors.availability import seats_taken
 from tests.factories import OrderFactory, WorkshopFactory
 from tests.registrations.helpers import registration_data
 

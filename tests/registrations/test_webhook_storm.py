@@ -14,9 +14,9 @@ from django.core import mail
 from django.db import connection
 from django.test import Client
 
-from registrations import services
 from registrations.models import Order, OutboundEmail, StripeEvent
-from registrations.selectors import seats_taken
+from registrations.selectors.availability import seats_taken
+from registrations.services.checkout import place_order, start_checkout
 from tests.conftest import WEBHOOK_SECRET
 from tests.factories import OrderFactory, WorkshopFactory
 
@@ -57,11 +57,11 @@ def test_webhook_storm_ends_every_order_in_its_implied_state(stripe_double):
             events += [event("charge.refunded", charge, f"evt_refund_{n}")] * 2
             orders[order.pk] = scenario
             continue
-        order = services.place_order(
+        order = place_order(
             workshop=workshop, buyer_name=f"Buyer {n}", buyer_email=f"storm{n}@school.example",
             organisation="District", role="teacher", seat_count=1 + n % 3, buyer_attends=True, attendees=[],
         )
-        services.start_checkout(order=order)
+        start_checkout(order=order)
         order.refresh_from_db()
         orders[order.pk] = scenario
         open_session = dict(stripe_double.sessions[order.stripe_checkout_session_id])

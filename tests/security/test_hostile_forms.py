@@ -2,7 +2,8 @@
 a partial write, and accepted text is stored as typed (trimmed) and shown back escaped."""
 
 from django.utils.html import escape
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from cohorts.models import WaitlistEntry

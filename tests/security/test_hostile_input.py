@@ -7,7 +7,8 @@ import time
 import stripe
 from django.test import override_settings
 from django.utils.html import escape
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
 from registrations.models import Order, Seat, SeatAlert, StripeEvent

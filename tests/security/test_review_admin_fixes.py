@@ -6,7 +6,15 @@ from django.contrib.auth.models import Permission
 
 from cohorts.models import WaitlistEntry
 from cohorts.selectors import entry_for_token
-from registrations.models import Attendance, Certificate, Order, OutboundEmail, Refund, Seat, Voucher
+from registrations.models import (
+    Attendance,
+    Certificate,
+    Order,
+    OutboundEmail,
+    Refund,
+    Seat,
+    Voucher,
+)
 from tests.cohorts.factories import WaitlistEntryFactory
 from tests.factories import OrderFactory, WorkshopFactory, complete_seat, pacific
 from workshops.models import Workshop

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from registrations.services import send_due_reminders, tidy_invoices
+from registrations.services.invoices import tidy_invoices
+from registrations.services.learning import send_due_reminders
 
 
 class Command(BaseCommand):

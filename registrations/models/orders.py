@@ -1,9 +1,11 @@
+"""Orders, their seats, refunds, and the codes and quotes an order can be placed with."""
+
 import secrets
 
 from django.db import models
 from django.urls import reverse
 
-from workshops.models import PreworkModule, Session, Workshop
+from workshops.models import Workshop
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -320,42 +322,6 @@ class Seat(models.Model):
         return self.needs_captions or self.needs_interpreter or bool(self.access_note)
 
 
-class PreworkCompletion(models.Model):
-    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="prework_completions")
-    module = models.ForeignKey(PreworkModule, on_delete=models.CASCADE, related_name="completions")
-    completed_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["seat", "module"], name="prework_completion_once")]
-
-
-class Attendance(models.Model):
-    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="attendances")
-    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="attendances")
-    marked_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name_plural = "attendance"
-        constraints = [models.UniqueConstraint(fields=["seat", "session"], name="attendance_once")]
-
-
-class StripeEvent(models.Model):
-    """One row per Stripe event id: a redelivered event is recognised and does nothing."""
-
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
-    order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events")
-    outcome = models.CharField(max_length=200, blank=True)
-    payload = models.JSONField()
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-received_at"]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.event_id}"
-
-
 class Refund(models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
     seat_count = models.PositiveSmallIntegerField()
@@ -383,123 +349,3 @@ class RefundPart(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_cents} cents from {self.payment.reference}"
-
-
-class SeatAlert(models.Model):
-    """Someone asking to be told when seats free up on a sold-out workshop."""
-
-    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="seat_alerts")
-    email = models.EmailField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["workshop", "email"], name="seat_alert_once_per_email")]
-
-    def __str__(self) -> str:
-        return f"{self.email} for {self.workshop}"
-
-
-class OutboundEmail(models.Model):
-    """Every email the site sends, written in the same transaction as the change that causes it.
-
-    A task delivers it; SMTP failures are retried later. `key` makes queueing the same
-    email twice a no-op, and `sent_at` (checked under a row lock) stops a second send.
-    """
-
-    key = models.CharField(max_length=200, unique=True)
-    to_address = models.EmailField()
-    subject = models.CharField(max_length=300)
-    body = models.TextField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["sent_at", "created_at"], name="outbound_email_unsent_idx")]
-
-    def __str__(self) -> str:
-        return f"{self.subject} → {self.to_address}"
-
-
-class ReminderSent(models.Model):
-    """One row per reminder queued for an attendee, written in the same transaction as its email.
-
-    The unique constraints are what stop a reminder going out twice, even when two runs of
-    `send_reminders` overlap: the second insert fails and that run skips the seat.
-    """
-
-    class Kind(models.TextChoices):
-        PREWORK = "prework", "Pre-work reminder"
-        SESSION = "session", "Session reminder"
-
-    seat = models.ForeignKey(Seat, on_delete=models.CASCADE, related_name="reminders")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.CASCADE, related_name="reminders")
-    email = models.EmailField(help_text="The address it went to.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = "reminder sent"
-        verbose_name_plural = "reminders sent"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["seat", "kind", "session"], condition=models.Q(session__isnull=False), name="reminder_once_per_session"
-            ),
-            # NULLs never collide in a unique index, so the session-less kind needs its own.
-            models.UniqueConstraint(
-                fields=["seat", "kind"], condition=models.Q(session__isnull=True), name="reminder_once_per_seat"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.email}"
-
-
-class Certificate(models.Model):
-    """A certificate of completion for one seat, with a public verification code.
-
-    The name and hours are copied when it is issued, so the verification page always
-    matches the PDF the attendee handed to their district.
-    """
-
-    seat = models.OneToOneField(Seat, on_delete=models.PROTECT, related_name="certificate")
-    code = models.CharField(max_length=CERTIFICATE_CODE_LENGTH, unique=True, default=new_certificate_code, editable=False)
-    attendee_name = models.CharField(max_length=200)
-    hours = models.PositiveSmallIntegerField(help_text="Professional-development hours: pre-work plus live sessions.")
-    issued_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-issued_at"]
-
-    def __str__(self) -> str:
-        return f"Certificate {self.code} for {self.attendee_name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("registrations:certificate_verify", kwargs={"code": self.code})
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
-
-
-class RosterSeat(Seat):
-    """The staff roster in admin: a view of seats, not a table of its own."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "roster entry"
-        verbose_name_plural = "roster"
-
-
-class WorkshopDashboard(Workshop):
-    """The staff dashboard in admin (seats sold, held, left, revenue): a view of workshops."""
-
-    class Meta:
-        proxy = True
-        verbose_name = "workshop dashboard"
-        verbose_name_plural = "workshop dashboard"

@@ -1,0 +1,109 @@
+"""Admin actions shared by the seat and roster screens: resend welcome emails, issue certificates, refund seats."""
+
+from collections import defaultdict
+
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+
+from registrations.errors import (
+    CertificateError,
+    RefundError,
+)
+from registrations.selectors.ledger import refund_amount_cents
+from registrations.services.learning import (
+    issue_certificate,
+)
+from registrations.services.refunds import refund_seats
+from workshops.templatetags.workshop_tags import usd
+
+from .. import emails
+from ..models import (
+    Order,
+    Seat,
+)
+from ..stripe import client as stripe_client
+
+
+@admin.action(description="Resend the welcome email", permissions=["change"])
+def resend_welcome(modeladmin, request, queryset):
+    count = 0
+    for seat in queryset.filter(status=Seat.Status.ACTIVE, order__status=Order.Status.PAID).exclude(attendee_email=""):
+        emails.send_seat_welcome(seat_id=seat.pk, resend=True)
+        count += 1
+    modeladmin.message_user(request, f"Sent {count} welcome email(s). Unnamed or unpaid seats were skipped.", messages.SUCCESS)
+
+
+def _issue_certificates(modeladmin, request, seats) -> None:
+    issued, not_ready = 0, []
+    for seat in seats:
+        try:
+            issue_certificate(seat=seat, reinstate=True)
+        except CertificateError:
+            not_ready.append(seat.attendee_name or f"{seat.order.reference} seat {seat.position}")
+        else:
+            issued += 1
+    modeladmin.message_user(request, f"{issued} certificate(s) issued or already valid.", messages.SUCCESS)
+    if not_ready:
+        modeladmin.message_user(
+            request, "Not complete yet (pre-work or attendance missing): " + ", ".join(not_ready), messages.WARNING
+        )
+
+
+@admin.action(description="Refund selected seats through Stripe", permissions=["change"])
+def refund_selected_seats(modeladmin, request, queryset):
+    """Partial refunds: one Stripe refund per order, for exactly the seats ticked, after a confirmation page."""
+    seats = list(queryset.filter(status=Seat.Status.ACTIVE).select_related("order__workshop").order_by("order", "position"))
+    if request.POST.get("post") != "yes":
+        by_order = defaultdict(list)
+        for seat in seats:
+            by_order[seat.order_id].append(seat)
+        groups = []
+        for group in by_order.values():
+            order = group[0].order
+            amount = refund_amount_cents(order=order, seat_count=len(group))
+            groups.append({"order": order, "seats": group, "amount_cents": amount})
+        return TemplateResponse(
+            request,
+            "registrations/admin/refund_confirm.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "title": "Refund these seats?",
+                "opts": modeladmin.model._meta,
+                "groups": groups,
+                "seats": seats,
+                "skipped": queryset.exclude(status=Seat.Status.ACTIVE).count(),
+                "action": "refund_selected_seats",
+            },
+        )
+    by_order_id = defaultdict(list)
+    for seat in seats:
+        by_order_id[seat.order_id].append(seat)
+    for group in by_order_id.values():
+        order = group[0].order
+        try:
+            refund = refund_seats(order=order, seats=group, reason=f"{len(group)} seat(s) refunded by {request.user}")
+        except RefundError as exc:
+            modeladmin.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
+        except stripe_client.PaymentProviderError as exc:
+            modeladmin.message_user(
+                request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR
+            )
+        else:
+            names = ", ".join(s.attendee_name or f"seat {s.position}" for s in group)
+            modeladmin.message_user(
+                request, f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}.", messages.SUCCESS
+            )
+
+
+# Who holds a seat changes only through change_seat (the order page's seat forms), which
+# gives the seat a new token so the previous attendee's link stops working; an admin edit would not.
+SEAT_CHANGES_HELP = (
+    "To name a seat or give it to someone else, use the seat forms on the order page, which send the "
+    "new attendee their own link and stop the old one working: {}"
+)
+
+
+def _order_page_link(order: Order) -> str:
+    url = order.get_absolute_url()
+    return format_html(SEAT_CHANGES_HELP, format_html('<a href="{0}" target="_blank" rel="noopener">{0}</a>', url))

@@ -1,0 +1,63 @@
+"""Technical records staff rarely need: Stripe events, the email outbox, reminders sent, seat alerts."""
+
+from django.contrib import admin
+
+from ..models import (
+    OutboundEmail,
+    ReminderSent,
+    SeatAlert,
+    StripeEvent,
+)
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "type", "order", "outcome", "received_at"]
+    list_filter = ["type", "outcome"]
+    list_select_related = ["order"]
+    search_fields = ["event_id", "order__reference"]
+    date_hierarchy = "received_at"
+    readonly_fields = ["event_id", "type", "order", "outcome", "payload", "received_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SeatAlert)
+class SeatAlertAdmin(admin.ModelAdmin):
+    list_display = ["email", "workshop", "created_at", "notified_at"]
+    list_filter = ["workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["email"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["subject", "to_address", "created_at", "sent_at", "attempts"]
+    list_filter = [("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["to_address", "subject", "key"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["key", "to_address", "subject", "body", "created_at", "sent_at", "attempts", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ["email", "kind", "session", "seat", "created_at"]
+    list_filter = ["kind", "seat__order__workshop"]
+    list_select_related = ["seat__order", "session__workshop"]
+    search_fields = ["email", "seat__attendee_name", "seat__order__reference"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["seat", "kind", "session", "email", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,60 @@
+"""Expected failures of the registration services; their messages are shown to the person who acted."""
+
+
+
+class RegistrationError(Exception):
+    """A problem the buyer can act on; the message is shown to them."""
+
+
+class RegistrationClosedError(RegistrationError):
+    pass
+
+
+class NotEnoughSeatsError(RegistrationError):
+    def __init__(self, seats_left: int):
+        self.seats_left = seats_left
+        if seats_left <= 0:
+            message = "Sorry, this workshop is sold out."
+        else:
+            message = f"Only {seats_left} seat{'s' if seats_left != 1 else ''} left. Please choose {seats_left} or fewer."
+        super().__init__(message)
+
+
+class OrderNotPayableError(RegistrationError):
+    pass
+
+
+class SeatChangeError(RegistrationError):
+    """A seat change the lead asked for cannot be made; `field` names the form field it concerns."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(message)
+
+
+class SeatChangesClosedError(SeatChangeError):
+    pass
+
+
+class PreworkError(RegistrationError):
+    pass
+
+
+class AttendanceError(Exception):
+    """Attendance staff asked for cannot be recorded; the message says why."""
+
+
+class CertificateError(RegistrationError):
+    """No certificate for this seat: not complete yet, or revoked."""
+
+
+class RefundError(Exception):
+    """A refund staff asked for cannot be made; the message says why."""
+
+
+class VoucherError(RegistrationError):
+    """The code cannot be used; the message goes beside the code field."""
+
+
+class InvoiceError(Exception):
+    """An invoice action staff asked for cannot be done; the message says why."""

@@ -1,0 +1,82 @@
+"""Seats taken and left: paid seats plus live holds, counted, never stored; and the price of a seat count."""
+
+from datetime import datetime
+
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from workshops.models import Workshop
+from workshops.selectors import (
+    NoPriceError,
+    PriceQuote,
+    quote_for,
+    workshops_for_catalog,
+)
+
+from ..models import (
+    Order,
+)
+
+# Statuses whose seats are taken for good; pending orders count only while their hold lasts.
+SEAT_TAKING_STATUSES = (Order.Status.PAID, Order.Status.PROCESSING)
+
+
+def seat_taking_orders(*, now: datetime | None = None) -> Q:
+    now = now or timezone.now()
+    return Q(status__in=SEAT_TAKING_STATUSES) | Q(status=Order.Status.PENDING, hold_expires_at__gt=now)
+
+
+def seats_taken(*, workshop_id: int, now: datetime | None = None, exclude_order_id: int | None = None) -> int:
+    """Paid seats plus seats on holds that have not lapsed."""
+    orders = Order.objects.filter(seat_taking_orders(now=now), workshop_id=workshop_id)
+    if exclude_order_id is not None:
+        orders = orders.exclude(pk=exclude_order_id)
+    total = orders.aggregate(n=Sum(F("seat_count") - F("refunded_seat_count")))["n"]
+    return total or 0
+
+
+def seats_available(*, workshop: Workshop, now: datetime | None = None, exclude_order_id: int | None = None) -> int:
+    """Seats still free: capacity less paid seats and live holds (other than the excluded order's)."""
+    return max(workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now, exclude_order_id=exclude_order_id), 0)
+
+
+def with_seats_taken(queryset: QuerySet[Workshop], *, now: datetime | None = None) -> QuerySet[Workshop]:
+    """Annotate `seats_taken` in the same query, so a page's query count never grows with orders."""
+    taken = (
+        Order.objects.filter(seat_taking_orders(now=now), workshop=OuterRef("pk"))
+        .order_by()
+        .values("workshop")
+        .annotate(n=Sum(F("seat_count") - F("refunded_seat_count")))
+        .values("n")
+    )
+    return queryset.annotate(seats_taken=Coalesce(Subquery(taken, output_field=IntegerField()), 0))
+
+
+def catalog_with_availability() -> QuerySet[Workshop]:
+    return with_seats_taken(workshops_for_catalog())
+
+
+def price_for(*, tiers: list, seat_count: int, quote=None) -> PriceQuote:
+    """What `seat_count` seats cost: today's tiers, or a still valid quote's price per seat when the
+    order is for the seats quoted and the quote is cheaper (a price rise does not touch a quote
+    already given; a price cut still reaches the district holding one).
+
+    Raises NoPriceError when neither prices this many seats.
+    """
+    try:
+        today = quote_for(tiers=tiers, seat_count=seat_count)
+    except NoPriceError:
+        today = None
+    if quote is not None and quote.seat_count == seat_count and (
+        today is None or quote.unit_price_cents < today.unit_price_cents
+    ):
+        return PriceQuote.per_seat(
+            seat_count=seat_count,
+            unit_price_cents=quote.unit_price_cents,
+            tier_min_seats=quote.tier_min_seats,
+            from_quote=quote.reference,
+        )
+    if today is None:
+        raise NoPriceError(f"No price for {seat_count} seats.")
+    return today

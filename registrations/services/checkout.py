@@ -1,0 +1,252 @@
+"""Placing an order: holds on seats under the workshop lock, renewing them, and opening Stripe Checkout Sessions."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from registrations.selectors.availability import price_for, seats_available
+from registrations.selectors.codes import voucher_used_up
+from workshops.models import Workshop
+from workshops.templatetags.workshop_tags import usd
+
+from ..errors import (
+    NotEnoughSeatsError,
+    OrderNotPayableError,
+    RegistrationClosedError,
+    RegistrationError,
+    VoucherError,
+)
+from ..models import (
+    Order,
+    Quote,
+    Seat,
+    SeatAlert,
+    Voucher,
+)
+from ..stripe import client as stripe_client
+from .fulfilment import fulfil_order
+from .vouchers import claim_voucher
+
+
+@dataclass(frozen=True)
+class AttendeeData:
+    name: str = ""
+    email: str = ""
+    needs_captions: bool = False
+    needs_interpreter: bool = False
+    access_note: str = ""
+
+
+def hold_duration() -> timedelta:
+    # A minute beyond Stripe's 30-minute minimum, so the session's expires_at is still
+    # valid when Stripe receives the request a moment after the hold starts.
+    return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES + 1)
+
+
+def place_order(
+    *,
+    workshop: Workshop,
+    buyer_name: str,
+    buyer_email: str,
+    organisation: str,
+    role: str,
+    seat_count: int,
+    buyer_attends: bool,
+    attendees: list[AttendeeData],
+    voucher_code: str = "",
+    from_quote: Quote | None = None,
+    now: datetime | None = None,
+) -> Order:
+    """Create an order and hold its seats, never beyond capacity.
+
+    The workshop row is locked while paid seats and live holds are counted, so
+    concurrent buyers queue here for a moment instead of overselling. A voucher's
+    row is locked the same way while its uses are counted.
+    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError, VoucherError.
+    """
+    now = now or timezone.now()
+    if not 1 <= seat_count <= settings.MAX_SEATS_PER_ORDER:
+        raise RegistrationError(f"Choose between 1 and {settings.MAX_SEATS_PER_ORDER} seats.")
+    if len(attendees) > seat_count:
+        raise RegistrationError("More attendees named than seats chosen.")
+    with transaction.atomic():
+        # The lock, and the capacity as it stands under it. Dates, sessions and prices are the
+        # caller's copy of the workshop, read a moment ago in the same request.
+        workshop.capacity, workshop.is_published = (
+            Workshop.objects.select_for_update().filter(pk=workshop.pk).values_list("capacity", "is_published").get()
+        )
+        if not workshop.is_published or workshop.registration_state(now) != "open":
+            raise RegistrationClosedError("Registration for this workshop is closed.")
+        quote = price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
+        seats_left = seats_available(workshop=workshop, now=now)
+        if seat_count > seats_left:
+            raise NotEnoughSeatsError(seats_left)
+        voucher, discount = None, 0
+        if voucher_code.strip():
+            voucher = claim_voucher(code=voucher_code, workshop=workshop, now=now)
+            discount = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=seat_count)
+        order = Order.objects.create(
+            workshop=workshop,
+            buyer_name=buyer_name,
+            buyer_email=buyer_email,
+            organisation=organisation,
+            role=role,
+            buyer_attends=buyer_attends,
+            seat_count=seat_count,
+            unit_price_cents=quote.unit_price_cents,
+            subtotal_cents=quote.total_cents,
+            discount_cents=discount,
+            voucher=voucher,
+            quote=from_quote,
+            total_cents=quote.total_cents - discount,
+            tier_min_seats=quote.tier_min_seats,
+            hold_expires_at=now + hold_duration(),
+            is_test_payment=stripe_client.is_test_payment_mode(),
+        )
+        Seat.objects.bulk_create(
+            Seat(
+                order=order,
+                position=position,
+                attendee_name=attendee.name,
+                attendee_email=attendee.email,
+                needs_captions=attendee.needs_captions,
+                needs_interpreter=attendee.needs_interpreter,
+                access_note=attendee.access_note,
+            )
+            for position, attendee in enumerate(
+                attendees + [AttendeeData()] * (seat_count - len(attendees)), start=1
+            )
+        )
+    return order
+
+
+def complete_free_order(*, order: Order) -> Order:
+    """A 100 % scholarship: the order is confirmed without any payment step."""
+    if order.total_cents != 0:
+        raise OrderNotPayableError("This order has an amount to pay.")
+    return fulfil_order(order=order)
+
+
+# A pending order can have its hold renewed for a day at most, so nobody can keep seats forever.
+MAX_ORDER_AGE_FOR_RENEWAL = timedelta(days=1)
+
+
+def renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None) -> Order:
+    with transaction.atomic():
+        locked_workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if order.status != Order.Status.PENDING:
+            raise OrderNotPayableError("This order can no longer be paid.")
+        if now - order.created_at > MAX_ORDER_AGE_FOR_RENEWAL:
+            raise OrderNotPayableError("This order was started more than a day ago. Please register again.")
+        if order.kind != Order.Kind.ADDITION and (
+            not locked_workshop.is_published or locked_workshop.registration_state(now) != "open"
+        ):
+            raise OrderNotPayableError("Registration for this workshop has closed, so this order can no longer be paid.")
+        left = seats_available(workshop=locked_workshop, now=now, exclude_order_id=order.pk)
+        if order.active_seat_count > left:
+            raise NotEnoughSeatsError(left)
+        if order.voucher_id:
+            # The code's use lapsed with the hold; it may have gone to someone else meanwhile.
+            voucher = Voucher.objects.select_for_update().get(pk=order.voucher_id)
+            if not voucher.is_active or voucher_used_up(voucher=voucher, now=now, exclude_order_id=order.pk):
+                raise VoucherError(
+                    f"Code {voucher.code} has been used up since your seats were held. Please register again without it."
+                )
+        order.hold_expires_at = now + (duration or hold_duration())
+        order.save(update_fields=["hold_expires_at", "updated_at"])
+    return order
+
+
+def start_checkout(*, order: Order, now: datetime | None = None) -> str:
+    """Open a Checkout Session for a pending order and return the URL to send the buyer to.
+
+    A retry within the same hold reuses the idempotency key, so Stripe hands back
+    the same session rather than a second one that could also be paid.
+    Raises OrderNotPayableError, NotEnoughSeatsError, stripe_client.PaymentProviderError.
+    """
+    now = now or timezone.now()
+    # Read afresh (the webhook may have paid it meanwhile), with what the session's text needs.
+    order = Order.objects.select_related("workshop", "parent").get(pk=order.pk)
+    if order.status != Order.Status.PENDING:
+        raise OrderNotPayableError("This order can no longer be paid.")
+    # Stripe needs at least 30 minutes left on a new session; renew the hold if it has less.
+    if order.hold_expires_at - now < timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES):
+        if _previous_session_was_paid(order=order):
+            return order.get_absolute_url()
+        order = renew_hold(order=order, now=now)
+    return open_checkout_session(order=order, now=now)
+
+
+def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
+    """start_checkout without its checks, for an order place_order has just returned in this request:
+    pending, with a whole hold ahead of it and its workshop at hand, so there is nothing to read again.
+
+    Raises stripe_client.PaymentProviderError.
+    """
+    now = now or timezone.now()
+    product_name, description = _checkout_text(order)
+    this_order = Order.objects.filter(pk=order.pk)
+    try:
+        session = stripe_client.create_checkout_session(
+            order=order,
+            product_name=product_name,
+            description=description,
+            expires_at=int(order.hold_expires_at.timestamp()),
+            attempt=int(order.hold_expires_at.timestamp()),
+        )
+    except stripe_client.PaymentProviderError:
+        this_order.update(checkout_attempts=F("checkout_attempts") + 1)
+        raise
+    this_order.update(
+        checkout_attempts=F("checkout_attempts") + 1,
+        stripe_checkout_session_id=session.id,
+        stripe_checkout_url=session.url,
+        is_test_payment=stripe_client.is_test_payment_mode(),
+        updated_at=now,
+    )
+    return session.url
+
+
+def _previous_session_was_paid(*, order: Order) -> bool:
+    """Before a renewed hold gets a new Checkout Session, settle the old one.
+
+    Paid already (the webhook is on its way): fulfil now and open nothing new. Still open:
+    expire it, so only one session for this order can ever be paid.
+    Raises stripe_client.PaymentProviderError when Stripe cannot say (then no second session is opened).
+    """
+    session_id = order.stripe_checkout_session_id
+    if not session_id or stripe_client.is_test_payment_mode() or order.payment_method != Order.PaymentMethod.CARD:
+        return False
+    session = stripe_client.retrieve_checkout_session(session_id)
+    if session.payment_status in ("paid", "no_payment_required"):
+        fulfil_order(order=order, payment_intent_id=session.payment_intent_id, checkout_session_id=session.id)
+        return True
+    if session.status == "open":
+        stripe_client.expire_checkout_session(session_id)
+    return False
+
+
+def add_seat_alert(*, workshop: Workshop, email: str) -> SeatAlert:
+    """Ask to be emailed when seats free up; asking twice keeps one request."""
+    alert, _ = SeatAlert.objects.get_or_create(workshop=workshop, email=email.strip().lower())
+    return alert
+
+
+def addition_label(order: Order) -> str:
+    seats = f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''}"
+    if order.tier_min_seats > 1:
+        return f"Add {seats} (team price now {usd(order.unit_price_cents)} each)"
+    return f"Add {seats} ({usd(order.unit_price_cents)} each)"
+
+
+def _checkout_text(order: Order) -> tuple[str, str]:
+    """The product name and description Stripe shows the buyer."""
+    if order.kind == Order.Kind.ADDITION:
+        return addition_label(order), f"{order.workshop.title} – order {order.parent.reference}"
+    seats = f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''}"
+    return order.workshop.title, f"{seats} – order {order.reference}"

@@ -1,0 +1,112 @@
+"""A team grows: seats added to a paid order, held and paid for separately, or withdrawn before payment."""
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from registrations.selectors.availability import seats_available
+from registrations.selectors.ledger import (
+    addition_difference_cents,
+    growth_price,
+    pending_addition,
+)
+from workshops.models import Workshop
+
+from ..errors import NotEnoughSeatsError, RegistrationClosedError, SeatChangeError
+from ..models import (
+    Order,
+)
+from ..stripe import client as stripe_client
+from .checkout import hold_duration
+from .fulfilment import close_order
+from .invoices import BillingDetails, apply_billing, invoice_hold_duration
+from .seats import ensure_seat_changes_open
+
+
+def place_addition(
+    *, order: Order, extra_seats: int, billing: BillingDetails | None = None, now: datetime | None = None
+) -> Order:
+    """Hold more seats for a paid order; the team pays only the difference to the new tier's total.
+
+    The price is recomputed on the order's new seat count (3 seats paid at $120 growing to
+    5 at $100 each costs $500 - $360 = $140). The seats are held like a new order's (31
+    minutes for Checkout, INVOICE_HOLD_DAYS with `billing`), under the same workshop lock
+    and capacity count as place_order, and join the order when paid.
+    Raises SeatChangesClosedError, SeatChangeError, RegistrationClosedError, NotEnoughSeatsError, NoPriceError.
+    """
+    now = now or timezone.now()
+    if extra_seats < 1:
+        raise SeatChangeError("Add at least one seat.", field="extra_seats")
+    with transaction.atomic():
+        workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
+        parent = Order.objects.select_for_update().get(pk=order.pk)
+        ensure_seat_changes_open(order=parent, now=now)
+        if parent.kind != Order.Kind.PURCHASE:
+            raise SeatChangeError("Seats can only be added to the original order.")
+        if not workshop.is_published or workshop.registration_state(now) != "open":
+            raise RegistrationClosedError("Registration has closed, so seats can no longer be added online.")
+        if not workshop.is_listed:
+            # The course's seats go to invited people from the waitlist, not to whoever holds an order.
+            raise SeatChangeError("Seats for the course are offered from the waitlist; please write to us.", field="extra_seats")
+        if parent.refunded_seat_count:
+            raise SeatChangeError(
+                "Seats on this order were refunded, so please reply to your confirmation email and we will add seats for you."
+            )
+        if pending_addition(order=parent, now=now) is not None:
+            raise SeatChangeError("You have added seats that are still awaiting payment. Pay for them or cancel them first.")
+        new_count = parent.seat_count + extra_seats
+        if new_count > settings.MAX_SEATS_PER_ORDER:
+            room = settings.MAX_SEATS_PER_ORDER - parent.seat_count
+            raise SeatChangeError(
+                f"One order can hold up to {settings.MAX_SEATS_PER_ORDER} seats, so you can add {max(room, 0)} more.",
+                field="extra_seats",
+            )
+        left = seats_available(workshop=workshop, now=now)
+        if extra_seats > left:
+            raise NotEnoughSeatsError(left)
+        quote = growth_price(order=parent, tiers=list(workshop.price_tiers.all()), seat_count=new_count)
+        difference = addition_difference_cents(order=parent, new_total_cents=quote.total_cents)
+        if difference <= 0:
+            raise SeatChangeError("Please reply to your confirmation email and we will add these seats for you.")
+        addition = Order(
+            workshop=workshop,
+            kind=Order.Kind.ADDITION,
+            parent=parent,
+            buyer_name=parent.buyer_name,
+            buyer_email=parent.buyer_email,
+            organisation=parent.organisation,
+            role=parent.role,
+            buyer_attends=False,
+            seat_count=extra_seats,
+            unit_price_cents=quote.unit_price_cents,
+            subtotal_cents=difference,
+            total_cents=difference,
+            tier_min_seats=quote.tier_min_seats,
+            hold_expires_at=now + (invoice_hold_duration() if billing else hold_duration()),
+            is_test_payment=stripe_client.is_test_payment_mode(),
+        )
+        if billing is not None:
+            apply_billing(addition, billing)
+        addition.save()
+    return addition
+
+
+def cancel_addition(*, order: Order) -> bool:
+    """The lead withdraws seats they added and have not paid for: release them now.
+
+    Their Checkout Session is expired; their invoice is voided by the next tidy_invoices run
+    (or here, when Stripe answers). Returns whether anything was cancelled.
+    """
+    addition = pending_addition(order=order)
+    if addition is None or not close_order(order=addition, status=Order.Status.CANCELLED):
+        return False
+    stripe_client.expire_checkout_session(addition.stripe_checkout_session_id)
+    if addition.stripe_invoice_id and addition.invoice_status == Order.InvoiceStatus.OPEN:
+        try:
+            stripe_client.void_invoice(addition.stripe_invoice_id, idempotency_key=f"invoice-void-{addition.reference}")
+        except stripe_client.PaymentProviderError:
+            return True
+        Order.objects.filter(pk=addition.pk).update(invoice_status=Order.InvoiceStatus.VOID)
+    return True

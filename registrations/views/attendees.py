@@ -1,0 +1,116 @@
+"""One attendee's page: pre-work, sessions and calendar files, and certificates with their public check."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from registrations.errors import (
+    CertificateError,
+    PreworkError,
+)
+from registrations.selectors.progress import (
+    certificate_for_code,
+    prework_module_for_seat,
+    seat_overview,
+    session_for_seat,
+)
+from registrations.services.learning import issue_certificate, set_prework_done
+
+from .. import certificates, ics
+from ..forms import (
+    PreworkMarkForm,
+)
+from ..models import Certificate
+from .common import _seat_or_404
+
+
+@require_GET
+def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
+    seat = _seat_or_404(token)
+    overview = seat_overview(seat=seat)
+    return render(
+        request,
+        "registrations/seat_detail.html",
+        {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "overview": overview},
+    )
+
+
+@require_POST
+def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpResponse:
+    seat = _seat_or_404(token)
+    try:
+        module = prework_module_for_seat(seat=seat, module_id=module_id)
+    except ObjectDoesNotExist:
+        raise Http404("No such module") from None
+    form = PreworkMarkForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Use the “Mark as done” or “Undo” button.", content_type="text/plain")
+    try:
+        set_prework_done(seat=seat, module=module, done=form.cleaned_data["done"])
+    except PreworkError as exc:
+        messages.error(request, str(exc))
+    return redirect(f"{seat.get_absolute_url()}#module-{module.pk}")
+
+
+def _ics_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+def seat_calendar(request: HttpRequest, token: str) -> HttpResponse:
+    """Every session of the seat's workshop as one calendar file."""
+    seat = _seat_or_404(token)
+    sessions = seat.order.workshop.session_list
+    return _ics_response(ics.seat_calendar(seat=seat, sessions=sessions), f"{seat.order.workshop.slug}.ics")
+
+
+@require_GET
+def seat_session_calendar(request: HttpRequest, token: str, number: int) -> HttpResponse:
+    seat = _seat_or_404(token)
+    try:
+        session = session_for_seat(seat=seat, number=number)
+    except ObjectDoesNotExist:
+        raise Http404("No such session") from None
+    return _ics_response(
+        ics.seat_calendar(seat=seat, sessions=[session]), f"{seat.order.workshop.slug}-session-{number}.ics"
+    )
+
+
+@require_GET
+def seat_certificate(request: HttpRequest, token: str) -> HttpResponse:
+    """The attendee's certificate PDF, issued the first time they ask once they have completed everything."""
+    seat = _seat_or_404(token)
+    try:
+        certificate = issue_certificate(seat=seat)
+    except CertificateError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{seat.get_absolute_url()}#certificate")
+    response = HttpResponse(certificates.certificate_pdf(certificate=certificate), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.code}.pdf"'
+    return response
+
+
+@require_GET
+def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
+    """Public check of a verification code. A revoked certificate answers 410 and says so."""
+    try:
+        certificate = certificate_for_code(code)
+    except Certificate.DoesNotExist:
+        raise Http404("No such certificate") from None
+    workshop = certificate.seat.order.workshop
+    return render(
+        request,
+        "registrations/certificate_verify.html",
+        {
+            "certificate": certificate,
+            "workshop": workshop,
+            "dates": certificates.session_dates(workshop, workshop.session_list),
+            "site_name": settings.SITE_NAME,
+        },
+        status=410 if certificate.is_revoked else 200,
+    )

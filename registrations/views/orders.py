@@ -1,0 +1,166 @@
+"""The buyer's order page: receipt, PO number, seats to name or change, seats to add."""
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from registrations.errors import (
+    NotEnoughSeatsError,
+    RegistrationError,
+    SeatChangeError,
+)
+from registrations.selectors.ledger import addition_prices
+from registrations.selectors.order_pages import (
+    active_seat_of_order,
+    order_overview,
+)
+from registrations.services.growth import cancel_addition, place_addition
+from registrations.services.invoices import (
+    invoice_hold_days,
+    set_po_number,
+)
+from registrations.services.seats import change_seat, ensure_seat_changes_open
+from workshops.selectors import NoPriceError
+
+from ..forms import (
+    AddSeatsForm,
+    PONumberForm,
+    SeatChangeForm,
+)
+from ..models import Order, Seat
+from .common import _order_or_404
+from .payment import _go_to_checkout
+from .registration import _billing_initial
+
+
+def _render_order(
+    request: HttpRequest,
+    order: Order,
+    *,
+    bound: SeatChangeForm | None = None,
+    po_form: PONumberForm | None = None,
+    grow_form: AddSeatsForm | None = None,
+    status: int = 200,
+):
+    overview = order_overview(order=order)
+    rows = []
+    for seat in overview.seats:
+        form = None
+        if overview.can_change_seats and seat.status == Seat.Status.ACTIVE:
+            form = bound if bound is not None and bound.seat.pk == seat.pk else SeatChangeForm(seat=seat)
+        rows.append({"seat": seat, "form": form})
+    return render(
+        request,
+        "registrations/order_detail.html",
+        {
+            "order": order,
+            "workshop": order.workshop,
+            "overview": overview,
+            "rows": rows,
+            "po_form": po_form or PONumberForm(initial={"po_number": order.po_number}),
+            "grow_form": grow_form or AddSeatsForm(initial={"payment_method": order.payment_method, **_billing_initial(order)}),
+            "invoice_hold_days": invoice_hold_days(),
+            "addition_prices": (
+                addition_prices(order=order, tiers=order.workshop.tier_list) if overview.can_add_seats else []
+            ),
+        },
+        status=status,
+    )
+
+
+@require_GET
+def order_detail(request: HttpRequest, token: str) -> HttpResponse:
+    order = _order_or_404(token)
+    if order.parent_id:
+        # Added seats live on the order they join.
+        return redirect(order.get_absolute_url())
+    return _render_order(request, order)
+
+
+@require_POST
+def order_po_number(request: HttpRequest, token: str) -> HttpResponse:
+    """The buyer adds or changes the purchase-order number shown on the receipt."""
+    order = _order_or_404(token)
+    form = PONumberForm(request.POST)
+    if not form.is_valid():
+        return _render_order(request, order, po_form=form, status=400)
+    try:
+        set_po_number(order=order, po_number=form.cleaned_data["po_number"])
+    except RegistrationError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Purchase-order number saved." if form.cleaned_data["po_number"] else "Purchase-order number removed.")
+    return redirect(f"{order.get_absolute_url()}#po-number")
+
+
+@require_POST
+def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
+    """The lead of a paid order adds seats and pays the difference, by card or invoice."""
+    order = _order_or_404(token)
+    form = AddSeatsForm(request.POST)
+    if not form.is_valid():
+        return _render_order(request, order, grow_form=form, status=400)
+    try:
+        addition = place_addition(
+            order=order,
+            extra_seats=form.cleaned_data["extra_seats"],
+            billing=form.billing_details() if form.wants_invoice else None,
+        )
+    except NotEnoughSeatsError as exc:
+        form.add_error("extra_seats", str(exc))
+        return _render_order(request, order, grow_form=form, status=400)
+    except NoPriceError:
+        form.add_error("extra_seats", "This number of seats cannot be bought online; please contact us.")
+        return _render_order(request, order, grow_form=form, status=400)
+    except RegistrationError as exc:
+        if getattr(exc, "field", None) == "extra_seats":
+            form.add_error("extra_seats", str(exc))
+            return _render_order(request, order, grow_form=form, status=400)
+        # Not about what was typed (unpaid, closed, an addition awaiting payment): say so at the top.
+        messages.error(request, str(exc))
+        return redirect(f"{order.get_absolute_url()}#add-seats")
+    return _go_to_checkout(request, addition)
+
+
+@require_POST
+def order_cancel_addition(request: HttpRequest, token: str) -> HttpResponse:
+    """The lead withdraws seats they added but have not paid for."""
+    order = _order_or_404(token)
+    if cancel_addition(order=order):
+        messages.info(request, "The seats you were adding have been released, and their payment cancelled.")
+    return redirect(f"{order.get_absolute_url()}#add-seats")
+
+
+@require_POST
+def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpResponse:
+    """The lead's per-seat form: name, correct, or hand the seat to a colleague."""
+    order = _order_or_404(token)
+    try:
+        seat = active_seat_of_order(order=order, position=position)
+    except Seat.DoesNotExist:
+        raise Http404("No such seat") from None
+    back = f"{order.get_absolute_url()}#seat-{seat.position}"
+    try:
+        ensure_seat_changes_open(order=order)
+    except SeatChangeError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    form = SeatChangeForm(request.POST, seat=seat)
+    if not form.is_valid():
+        return _render_order(request, order, bound=form, status=400)
+    try:
+        changed = change_seat(
+            seat=seat, name=form.cleaned_data["name"], email=form.cleaned_data["email"], new_person=form.is_new_person
+        )
+    except SeatChangeError as exc:
+        if exc.field is None:
+            messages.error(request, str(exc))
+            return redirect(back)
+        form.add_error(exc.field, str(exc))
+        return _render_order(request, order, bound=form, status=400)
+    if changed.attendee_email.lower() != seat.attendee_email.lower():
+        messages.success(request, f"Seat {seat.position} saved. We have emailed {changed.attendee_name} their own link.")
+    else:
+        messages.success(request, f"Seat {seat.position} saved.")
+    return redirect(back)

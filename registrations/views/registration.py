@@ -1,0 +1,353 @@
+"""The registration form: one person or a team, price preview, quotes, and the sold-out seat alert."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from registrations.errors import (
+    NotEnoughSeatsError,
+    RegistrationError,
+    VoucherError,
+)
+from registrations.selectors.availability import (
+    catalog_with_availability,
+    price_for,
+    seats_taken,
+)
+from registrations.selectors.codes import valid_quote
+from registrations.selectors.order_pages import (
+    TOKEN_PATTERN,
+)
+from registrations.services.checkout import (
+    AttendeeData,
+    add_seat_alert,
+    complete_free_order,
+    place_order,
+)
+from registrations.services.invoices import (
+    invoice_hold_days,
+    place_invoice_order,
+)
+from registrations.services.vouchers import check_voucher, create_quote
+from workshops.selectors import NoPriceError, workshops_for_catalog
+
+from ..forms import (
+    AttendeeFormSet,
+    PaymentForm,
+    RegistrationForm,
+    SeatAlertForm,
+)
+from ..models import Order
+from ..quotes import quote_document
+from ..stripe import client as stripe_client
+from .payment import _go_to_checkout
+
+
+def _attendee_rows(seat_count: int, buyer_attends: bool) -> int:
+    return max(seat_count - (1 if buyer_attends else 0), 0)
+
+
+def _posted_seat_count(data) -> int | None:
+    try:
+        value = int(str(data.get("seat_count", "")).strip())
+    except ValueError:
+        return None
+    return value if value >= 1 else None
+
+
+def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
+    seats = list(order.seats.order_by("position"))
+    initial = {
+        "buyer_name": order.buyer_name,
+        "buyer_email": order.buyer_email,
+        "organisation": order.organisation,
+        "role": order.role,
+        "seat_count": order.seat_count,
+        "buyer_attends": order.buyer_attends,
+        **_billing_initial(order),
+        "voucher_code": order.voucher.code if order.voucher_id else "",
+        "quote_reference": order.quote.reference if order.quote_id else "",
+    }
+    if order.buyer_attends and seats:
+        own = seats.pop(0)
+        initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
+    rows = [
+        {
+            "name": s.attendee_name,
+            "email": s.attendee_email,
+            "needs_captions": s.needs_captions,
+            "needs_interpreter": s.needs_interpreter,
+            "access_note": s.access_note,
+        }
+        for s in seats
+    ]
+    return initial, rows
+
+
+def _billing_initial(order: Order) -> dict:
+    fields = ("billing_name", "billing_email", "billing_line1", "billing_line2", "billing_city", "billing_state",
+              "billing_postal_code", "billing_country", "po_number")
+    return {"payment_method": order.payment_method, **{name: getattr(order, name) for name in fields}}
+
+
+def _posted_rows(data) -> list[dict]:
+    rows, i = [], 0
+    fields = ("name", "email", "needs_captions", "needs_interpreter", "access_note")
+    while f"attendees-{i}-name" in data or f"attendees-{i}-email" in data:
+        rows.append({f: data.get(f"attendees-{i}-{f}", "") for f in fields})
+        i += 1
+    return rows
+
+
+def register(request: HttpRequest, slug: str) -> HttpResponse:
+    if request.method == "POST" and "update" not in request.POST and "download_quote" not in request.POST:
+        return _submit_registration(request, slug)
+    workshop = get_object_or_404(catalog_with_availability(), slug=slug)
+    seats_left = workshop.seats_left
+    state = workshop.registration_state()
+    if state != "open" or seats_left == 0:
+        return _registration_closed(request, workshop, state, seats_left)
+
+    if request.method == "POST" and "download_quote" in request.POST:
+        form = RegistrationForm(request.POST, seats_left=seats_left)
+        formset = AttendeeFormSet(request.POST, prefix="attendees")
+        payment_form = PaymentForm(request.POST)  # a quote needs no payment choice
+        if form.is_valid() and formset.is_valid():
+            response = _quote_pdf(workshop, form)
+            if response is not None:
+                return response
+    else:
+        if request.method == "POST":  # "Update total" without JavaScript: show the new rows and price, no errors yet.
+            initial, rows = request.POST.dict(), _posted_rows(request.POST)
+            initial["buyer_attends"] = "buyer_attends" in request.POST
+        elif request.GET.get("from"):
+            token = request.GET["from"]
+            previous = (
+                Order.objects.filter(token=token, workshop=workshop).first()
+                if TOKEN_PATTERN.fullmatch(token)
+                else None
+            )
+            initial, rows = _initial_from_order(previous) if previous else ({}, [])
+        elif request.GET.get("quote"):
+            initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
+        else:
+            initial, rows = {}, []
+        seat_count = _posted_seat_count(initial) or 1
+        buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
+        initial["seat_count"] = seat_count
+        initial["buyer_attends"] = buyer_attends
+        wanted = _attendee_rows(min(seat_count, seats_left), buyer_attends)
+        rows = (rows + [{}] * wanted)[:wanted]
+        form = RegistrationForm(initial=initial, seats_left=seats_left)
+        formset = AttendeeFormSet(initial=rows, prefix="attendees")
+        payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
+    return _registration_page(request, workshop, seats_left, form, formset, payment_form)
+
+
+def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
+    """Place the order and go to payment, or show the form again with what went wrong.
+
+    The seat count that decides is taken in place_order, under the workshop's row lock;
+    this view counts seats itself only when the form has to come back, so a registration that
+    goes through counts them once (the hot path of a registration rush).
+    """
+    workshop = get_object_or_404(workshops_for_catalog(), slug=slug)
+    form = RegistrationForm(request.POST)
+    formset = AttendeeFormSet(request.POST, prefix="attendees")
+    payment_form = PaymentForm(request.POST)
+    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid()])
+    if valid and workshop.registration_state() == "open":
+        response = _place_and_pay(request, workshop, form, formset, payment_form)
+        if response is not None:
+            return response
+    workshop.seats_taken = seats_taken(workshop_id=workshop.pk)
+    seats_left = workshop.seats_left
+    state = workshop.registration_state()
+    if state != "open" or (seats_left == 0 and not valid):
+        return _registration_closed(request, workshop, state, seats_left)
+    if not valid:
+        # Checked again against the seats left, so every problem shows at once.
+        form = RegistrationForm(request.POST, seats_left=seats_left)
+    else:
+        form.show_seats_left(seats_left)
+    return _registration_page(request, workshop, seats_left, form, formset, payment_form)
+
+
+def _registration_closed(
+    request, workshop, state: str, seats_left: int, alert_form: SeatAlertForm | None = None, status: int = 200
+) -> HttpResponse:
+    """Not open yet, closed, or sold out (then with the form asking for a seat alert)."""
+    return render(
+        request,
+        "registrations/registration_closed.html",
+        {"workshop": workshop, "state": state, "seats_left": seats_left, "alert_form": alert_form or SeatAlertForm()},
+        status=status,
+    )
+
+
+def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
+    form.show_team_price(workshop.team_tier)
+    data = form.data if form.is_bound else form.initial
+    seat_count = _posted_seat_count(data) or 1
+    tiers = workshop.tier_list
+    from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
+    try:
+        quote = price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
+    except NoPriceError:
+        quote = None
+    # The price the page's script shows for the quoted seats (the rest comes from the tiers).
+    quoted_price = (
+        {"seat_count": from_quote.seat_count, "unit_price_cents": from_quote.unit_price_cents} if from_quote else None
+    )
+    discount = _discount_preview(workshop, quote, str(data.get("voucher_code") or ""))
+    return render(
+        request,
+        "registrations/register.html",
+        {
+            "workshop": workshop,
+            "form": form,
+            "formset": formset,
+            "quote": quote,
+            "discount": discount,
+            "seats_left": seats_left,
+            "tiers": [{"min_seats": t.min_seats, "unit_price_cents": t.unit_price_cents} for t in tiers],
+            "quoted_price": quoted_price,
+            "test_payment_mode": stripe_client.is_test_payment_mode(),
+            "payment_form": payment_form,
+            "invoice_hold_days": invoice_hold_days(),
+        },
+        status=400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200,
+    )
+
+
+def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpResponse | None:
+    data = form.cleaned_data
+    named = [f.cleaned_data for f in formset.forms if f.has_changed() and not f.is_blank]
+    attendees = []
+    if data["buyer_attends"]:
+        attendees.append(
+            AttendeeData(
+                name=data["buyer_name"],
+                email=data["buyer_email"],
+                needs_captions=data["needs_captions"],
+                needs_interpreter=data["needs_interpreter"],
+                access_note=data["access_note"],
+            )
+        )
+    attendees += [
+        AttendeeData(
+            name=row["name"],
+            email=row["email"],
+            needs_captions=row["needs_captions"],
+            needs_interpreter=row["needs_interpreter"],
+            access_note=row["access_note"],
+        )
+        for row in named
+    ]
+    if len(attendees) > data["seat_count"]:
+        form.add_error(
+            "seat_count",
+            f"You named {len(attendees)} attendees but chose {data['seat_count']} seats. Add seats or remove a name.",
+        )
+        return None
+    place, extra = place_order, {}
+    if payment_form.wants_invoice:
+        place, extra = place_invoice_order, {"billing": payment_form.billing_details()}
+    try:
+        order = place(
+            **extra,
+            workshop=workshop,
+            buyer_name=data["buyer_name"],
+            buyer_email=data["buyer_email"],
+            organisation=data["organisation"],
+            role=data["role"],
+            seat_count=data["seat_count"],
+            buyer_attends=data["buyer_attends"],
+            attendees=attendees,
+            voucher_code=data["voucher_code"],
+            from_quote=valid_quote(workshop=workshop, reference=data["quote_reference"]),
+        )
+    except NotEnoughSeatsError as exc:
+        if exc.seats_left == 0:
+            # Sold out while they filled in the form: offer the seat alert, with their email in it.
+            alert_form = SeatAlertForm(initial={"email": data["buyer_email"]})
+            return _registration_closed(request, workshop, "open", 0, alert_form=alert_form)
+        form.add_error("seat_count", str(exc))
+        return None
+    except VoucherError as exc:
+        form.add_error("voucher_code", str(exc))
+        return None
+    except NoPriceError:
+        form.add_error("seat_count", "This number of seats cannot be bought online; please contact us.")
+        return None
+    except RegistrationError as exc:
+        form.add_error(None, str(exc))
+        return None
+    if order.total_cents == 0:
+        complete_free_order(order=order)
+        messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")
+        return redirect(order.get_absolute_url())
+    return _go_to_checkout(request, order, just_placed=True)
+
+
+def _discount_preview(workshop, quote, code: str) -> dict | None:
+    """What a code would take off, for the price summary; the order itself is priced in place_order."""
+    code = code.strip()
+    if not code or quote is None:
+        return None
+    try:
+        voucher = check_voucher(code=code, workshop=workshop)
+    except VoucherError as exc:
+        return {"error": str(exc)}
+    off = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=quote.seat_count)
+    return {"code": voucher.code, "description": voucher.description, "cents": off, "total_cents": quote.total_cents - off}
+
+
+def _initial_from_quote(workshop, reference: str) -> dict:
+    quote = valid_quote(workshop=workshop, reference=reference)
+    if quote is None:
+        return {}
+    return {
+        "buyer_name": quote.contact_name,
+        "buyer_email": quote.contact_email,
+        "organisation": quote.organisation,
+        "seat_count": quote.seat_count,
+        "voucher_code": quote.voucher.code if quote.voucher_id else "",
+        "quote_reference": quote.reference,
+    }
+
+
+def _quote_pdf(workshop, form) -> HttpResponse | None:
+    data = form.cleaned_data
+    try:
+        quote = create_quote(
+            workshop=workshop,
+            contact_name=data["buyer_name"],
+            contact_email=data["buyer_email"],
+            organisation=data["organisation"],
+            seat_count=data["seat_count"],
+            voucher_code=data["voucher_code"],
+        )
+    except VoucherError as exc:
+        form.add_error("voucher_code", str(exc))
+        return None
+    except NoPriceError:
+        form.add_error("seat_count", "This number of seats cannot be quoted online; please contact us.")
+        return None
+    response = HttpResponse(quote_document(quote=quote), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="quote-{quote.reference}.pdf"'
+    return response
+
+
+@require_POST
+def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
+    workshop = get_object_or_404(catalog_with_availability(), slug=slug)
+    form = SeatAlertForm(request.POST)
+    if form.is_valid():
+        add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
+        messages.success(request, "Thank you. We will email you as soon as seats open up.")
+        return redirect("registrations:register", slug=workshop.slug)
+    return _registration_closed(
+        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form, status=400
+    )
