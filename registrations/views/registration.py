@@ -133,6 +133,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
         else:
             initial, rows = {}, []
+        blank = request.method == "GET" and not initial
         seat_count = _posted_seat_count(initial) or 1
         buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
         initial["seat_count"] = seat_count
@@ -142,6 +143,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(initial=initial, seats_left=seats_left)
         formset = AttendeeFormSet(initial=rows, prefix="attendees")
         payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
+        if blank:
+            return _registration_page(request, workshop, seats_left, form, formset, payment_form, blank=True)
     return _registration_page(request, workshop, seats_left, form, formset, payment_form)
 
 
@@ -186,8 +189,12 @@ def _registration_closed(
     )
 
 
-def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
+def _registration_page(request, workshop, seats_left: int, form, formset, payment_form, blank: bool = False) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
+    # A blank form's fields render the same for everyone with the same seat limit, price hint and
+    # invoice days: the template keeps that rendering (most of the page's cost) for a while.
+    seat_field = form.fields["seat_count"]
+    blank_form_key = f"{seat_field.max_value}|{seat_field.help_text}|{invoice_hold_days()}" if blank else None
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
     tiers = workshop.tier_list
@@ -216,6 +223,7 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "test_payment_mode": stripe_client.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
+            "blank_form_key": blank_form_key,
         },
         status=400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200,
     )
