@@ -39,7 +39,7 @@ from django.db import connection  # noqa: E402
 
 from registrations.models import Order  # noqa: E402
 from registrations.selectors.availability import seat_taking_orders, seats_taken  # noqa: E402
-from registrations.stripe.client import call_budget_seconds  # noqa: E402
+from registrations.stripe.limits import call_budget_seconds  # noqa: E402
 from workshops.models import Workshop  # noqa: E402
 
 BASE = os.environ["BENCH_URL"].rstrip("/")

@@ -1,3 +1,5 @@
+"""Staff screens for the year-long course and its waitlist: filters, CSV, invitations and enrolment."""
+
 import csv
 from collections.abc import Callable
 

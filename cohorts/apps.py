@@ -1,3 +1,5 @@
+"""App configuration for cohorts: the year-long course and its waitlist."""
+
 from django.apps import AppConfig
 
 

@@ -1,3 +1,5 @@
+"""The waitlist form: join as a person or a team, or update an entry from its private page."""
+
 from crispy_forms.helper import FormHelper
 from django import forms
 

@@ -1,3 +1,5 @@
+"""The year-long Cohort, its touch points, and the WaitlistEntry rows with their status history."""
+
 import secrets
 
 from django.conf import settings
@@ -9,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.models import Order
+from registrations.selectors.progress import emails_meeting_prerequisite
 from workshops.models import (
     DEFAULT_TIME_ZONE,
     PublicPageText,
@@ -204,9 +207,11 @@ class WaitlistEntry(models.Model):
     @property
     def prerequisite_met(self) -> bool:
         if self._prerequisite_met is None:
-            from .selectors import attach_prerequisite_met
-
-            attach_prerequisite_met([self])
+            # Lists set this for many entries at once (selectors.attach_prerequisite_met); one entry asks here.
+            workshop_id = self.cohort.prerequisite_workshop_id
+            self._prerequisite_met = workshop_id is None or self.email.strip().lower() in emails_meeting_prerequisite(
+                workshop_id=workshop_id, emails=[self.email]
+            )
         return self._prerequisite_met
 
     @prerequisite_met.setter

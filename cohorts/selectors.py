@@ -1,3 +1,5 @@
+"""Reads for the course pages and the waitlist: place in line, prerequisite met, featured cohort."""
+
 from collections import defaultdict
 from collections.abc import Iterable
 

@@ -1,3 +1,5 @@
+"""Public URLs of the course page and waitlist entries."""
+
 from django.urls import path
 
 from . import views

@@ -1,3 +1,5 @@
+"""The course page, joining the waitlist, an entry's private page, and paying once invited."""
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render

@@ -1,3 +1,5 @@
+"""The site's URL map: admin plus each app's public URLs."""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -1,3 +1,5 @@
+"""App configuration for registrations: orders, seats, payments and what follows them."""
+
 from django.apps import AppConfig
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert
 from .outbox import deliver_emails
+from .selectors.breakout import breakout_for_seat
 from .selectors.progress import prework_minutes_done, prework_minutes_total
 
 logger = logging.getLogger(__name__)
@@ -144,7 +145,7 @@ def send_session_reminder(*, reminder_id: int) -> None:
         to=reminder.email,
         subject=f"Reminder: {workshop.title}, {session.title.lower()} on {timezone.localtime(session.starts_at, workshop.tz):%A, %B %-d}",
         template="session_reminder",
-        context={"seat": seat, "workshop": workshop, "session": session},
+        context={"seat": seat, "workshop": workshop, "session": session, "breakout": breakout_for_seat(session=session, seat=seat)},
         key=f"reminder:{reminder.pk}",
     )
 

@@ -58,3 +58,15 @@ class VoucherError(RegistrationError):
 
 class InvoiceError(Exception):
     """An invoice action staff asked for cannot be done; the message says why."""
+
+
+class AffinityChoiceError(RegistrationError):
+    """An attendee's affinity-group choice cannot be saved (closed, or not one of the workshop's groups)."""
+
+
+class BreakoutError(Exception):
+    """A breakout-room change staff asked for cannot be made; the message says why."""
+
+
+class ZoomExportError(Exception):
+    """The plan cannot be written as a Zoom pre-assignment file (too many rooms or rows, shared emails)."""

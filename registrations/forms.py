@@ -1,3 +1,5 @@
+"""Forms for registering, paying by invoice, naming seats, adding seats and staff's code batches; they validate, never act."""
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms

@@ -1,6 +1,8 @@
+"""Public URLs of registrations: registering, orders, seats, certificates and the Stripe webhook."""
+
 from django.urls import path
 
-from .views import attendees, orders, payment, registration
+from .views import affinity, attendees, orders, payment, registration
 
 app_name = "registrations"
 
@@ -18,6 +20,7 @@ urlpatterns = [
     path("orders/<str:token>/add-seats/cancel/", orders.order_cancel_addition, name="order_cancel_addition"),
     path("orders/<str:token>/seats/<int:position>/", orders.order_seat_change, name="order_seat_change"),
     path("seats/<str:token>/", attendees.seat_detail, name="seat_detail"),
+    path("seats/<str:token>/affinity/", affinity.seat_affinity, name="seat_affinity"),
     path("seats/<str:token>/prework/<int:module_id>/", attendees.seat_prework, name="seat_prework"),
     path("seats/<str:token>/calendar.ics", attendees.seat_calendar, name="seat_calendar"),
     path("seats/<str:token>/sessions/<int:number>/calendar.ics", attendees.seat_session_calendar, name="seat_session_calendar"),

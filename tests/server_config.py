@@ -37,7 +37,7 @@ def production_settings(**extra: str) -> dict:
     """A few production settings and the Stripe time budget, from a fresh process."""
     code = (
         "import json; from django.conf import settings as s;"
-        "from registrations.stripe.client import call_budget_seconds;"
+        "from registrations.stripe.limits import call_budget_seconds;"
         "db = s.DATABASES['default'];"
         "print(json.dumps({'pool': db.get('OPTIONS', {}).get('pool'), 'conn_max_age': db['CONN_MAX_AGE'],"
         "'stripe_budget': call_budget_seconds(), 'stripe_cap': s.STRIPE_MAX_CONCURRENT_CALLS}))"

@@ -1,12 +1,24 @@
+"""Staff screens for workshops, their sessions, pre-work modules and price tiers."""
+
 import zoneinfo
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from . import services
-from .models import DEFAULT_TIME_ZONE, PreworkModule, PriceTier, Session, Workshop
+from .models import (
+    DEFAULT_TIME_ZONE,
+    AffinityFacilitator,
+    AffinityGroup,
+    PreworkModule,
+    PriceTier,
+    Session,
+    Workshop,
+)
 from .templatetags.workshop_tags import usd
 
 
@@ -44,6 +56,24 @@ class PriceTierInline(admin.TabularInline):
     fields = ["min_seats", "unit_price_cents"]
 
 
+class AffinityGroupInline(admin.TabularInline):
+    model = AffinityGroup
+    extra = 0
+    fields = ["position", "label", "description", "facilitator_list"]
+    readonly_fields = ["facilitator_list"]
+    verbose_name = "affinity group"
+    verbose_name_plural = "Affinity groups offered (in your own words)"
+
+    @admin.display(description="Facilitators")
+    def facilitator_list(self, obj):
+        if not obj.pk:
+            return "Save first, then add facilitators."
+        names = ", ".join(f.display_name for f in obj.facilitators.all()) or "none yet"
+        return format_html(
+            '{} · <a href="{}">edit facilitators</a>', names, reverse("admin:workshops_affinitygroup_change", args=[obj.pk])
+        )
+
+
 class LocalTimeZoneMixin:
     """Staff read and type times in the zone of the workshop or cohort they edit (Pacific), not UTC.
 
@@ -70,7 +100,7 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "created_at"
-    inlines = [SessionInline, PreworkModuleInline, PriceTierInline]
+    inlines = [SessionInline, PreworkModuleInline, PriceTierInline, AffinityGroupInline]
     actions = ["duplicate_for_next_year"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "is_published", "is_listed", "summary", "description"]}),
@@ -88,6 +118,7 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        ("Affinity groups and breakout rooms", {"fields": ["breakout_room_size", "affinity_choice_close_hours"]}),
     ]
 
     def zone_owner(self, object_id):
@@ -141,3 +172,28 @@ class PriceTierAdmin(admin.ModelAdmin):
     @admin.display(description="Price per seat", ordering="unit_price_cents")
     def unit_price(self, obj):
         return usd(obj.unit_price_cents)
+
+
+class AffinityFacilitatorInline(admin.TabularInline):
+    model = AffinityFacilitator
+    extra = 1
+    fields = ["user", "name", "email"]
+
+
+@admin.register(AffinityGroup)
+class AffinityGroupAdmin(admin.ModelAdmin):
+    """A group's label, description and order, and who facilitates it (their logins see its rooms)."""
+
+    list_display = ["label", "workshop", "position", "facilitator_names"]
+    list_filter = ["workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["label", "workshop__title", "facilitators__name", "facilitators__email"]
+    fields = ["workshop", "label", "description", "position"]
+    inlines = [AffinityFacilitatorInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("facilitators__user")
+
+    @admin.display(description="Facilitators")
+    def facilitator_names(self, obj):
+        return ", ".join(f.display_name for f in obj.facilitators.all()) or "–"

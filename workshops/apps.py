@@ -1,3 +1,5 @@
+"""App configuration for workshops: the catalog."""
+
 from django.apps import AppConfig
 
 

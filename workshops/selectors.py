@@ -1,3 +1,5 @@
+"""Reads for the catalog: published workshops with their sessions, and the price of a seat count."""
+
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet

@@ -1,10 +1,12 @@
+"""Writes for the catalog, such as duplicating a workshop for next year."""
+
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from .models import PreworkModule, PriceTier, Session, Workshop
+from .models import AffinityFacilitator, AffinityGroup, PreworkModule, PriceTier, Session, Workshop
 
 
 def _same_local_time_next_year(value: datetime, tz) -> datetime:
@@ -50,6 +52,8 @@ def duplicate_workshop(*, workshop: Workshop) -> Workshop:
         time_zone=workshop.time_zone,
         seat_changes_close_hours=workshop.seat_changes_close_hours,
         session_link_lead_minutes=workshop.session_link_lead_minutes,
+        breakout_room_size=workshop.breakout_room_size,
+        affinity_choice_close_hours=workshop.affinity_choice_close_hours,
         is_published=False,
         is_listed=workshop.is_listed,
     )
@@ -63,4 +67,16 @@ def duplicate_workshop(*, workshop: Workshop) -> Workshop:
     PriceTier.objects.bulk_create(
         PriceTier(workshop=copy, min_seats=t.min_seats, unit_price_cents=t.unit_price_cents) for t in tiers
     )
+    _copy_affinity_groups(workshop, copy)
     return copy
+
+
+def _copy_affinity_groups(workshop: Workshop, copy: Workshop) -> None:
+    """The groups offered and their facilitators; never anyone's choice."""
+    for group in workshop.affinity_groups.prefetch_related("facilitators"):
+        new = AffinityGroup.objects.create(
+            workshop=copy, label=group.label, description=group.description, position=group.position
+        )
+        AffinityFacilitator.objects.bulk_create(
+            AffinityFacilitator(group=new, user_id=f.user_id, name=f.name, email=f.email) for f in group.facilitators.all()
+        )

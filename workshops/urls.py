@@ -1,3 +1,5 @@
+"""Public URLs of the catalog: home, workshop pages and the health check."""
+
 from django.urls import path
 
 from . import views

@@ -1,3 +1,5 @@
+"""The home page, workshop pages and /healthz/."""
+
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render

@@ -117,7 +117,7 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # Stripe is far away and sometimes down. Each call waits at most STRIPE_CONNECT_TIMEOUT_SECONDS to
 # connect and STRIPE_TIMEOUT_SECONDS for the answer, and is retried STRIPE_MAX_NETWORK_RETRIES times
 # (same idempotency key): 2 x (1 + 2.5) s + a 0.5 s pause = 7.5 s at most on the buyer's path
-# (registrations.stripe.client.call_budget_seconds). At most STRIPE_MAX_CONCURRENT_CALLS requests per
+# (registrations.stripe.limits.call_budget_seconds). At most STRIPE_MAX_CONCURRENT_CALLS requests per
 # process wait on Stripe at once; by default half of gunicorn's threads (gunicorn.conf.py), so the
 # other half always serve pages, even while Stripe hangs.
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
@@ -137,6 +137,8 @@ INVOICE_HOLD_DAYS = env.int("INVOICE_HOLD_DAYS", default=14)
 INVOICE_REMINDER_DAYS = env.int("INVOICE_REMINDER_DAYS", default=3)
 PREWORK_REMINDER_DAYS = env.int("PREWORK_REMINDER_DAYS", default=3)
 SESSION_REMINDER_HOURS = env.int("SESSION_REMINDER_HOURS", default=24)
+# Affinity-group choices and breakout placements are deleted this many days after a workshop's last session.
+AFFINITY_RETENTION_DAYS = env.int("AFFINITY_RETENTION_DAYS", default=30)
 
 # Emails and other after-payment work: rows in the database, run by `manage.py run_worker`.
 TASKS = {

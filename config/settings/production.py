@@ -38,7 +38,7 @@ DATABASES = {"default": {**DATABASES["default"], "CONN_HEALTH_CHECKS": True}}  #
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=True):
     # One pool per gunicorn worker, shared by its threads (gunicorn.conf.py). A request holds a
     # connection only while it uses the database: one waiting on Stripe gives it back (see
-    # registrations/stripe/client.py). 2 servers x 2 workers x 8 = 32 connections at most, well
+    # registrations/stripe/limits.py). 2 servers x 2 workers x 8 = 32 connections at most, well
     # within PostgreSQL's default max_connections of 100 (tests/config/test_server_config.py).
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
     DATABASES["default"]["OPTIONS"] = {

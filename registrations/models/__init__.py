@@ -1,5 +1,6 @@
 """What is bought and what follows from it; one module per area, all importable from registrations.models."""
 
+from .affinity import AffinityChoice, BreakoutPlacement, BreakoutPlan
 from .learning import Attendance, Certificate, PreworkCompletion, ReminderSent
 from .orders import (
     CERTIFICATE_CODE_LENGTH,
@@ -24,7 +25,10 @@ __all__ = [
     "CERTIFICATE_CODE_LENGTH",
     "REFERENCE_ALPHABET",
     "VOUCHER_ALPHABET",
+    "AffinityChoice",
     "Attendance",
+    "BreakoutPlacement",
+    "BreakoutPlan",
     "Certificate",
     "Order",
     "OutboundEmail",

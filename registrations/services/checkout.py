@@ -47,6 +47,22 @@ def hold_duration() -> timedelta:
     return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES + 1)
 
 
+def _create_seats(*, order: Order, attendees: list[AttendeeData]) -> None:
+    """The order's seats: the attendees named so far first, then unnamed seats."""
+    Seat.objects.bulk_create(
+        Seat(
+            order=order,
+            position=position,
+            attendee_name=attendee.name,
+            attendee_email=attendee.email,
+            needs_captions=attendee.needs_captions,
+            needs_interpreter=attendee.needs_interpreter,
+            access_note=attendee.access_note,
+        )
+        for position, attendee in enumerate(attendees + [AttendeeData()] * (order.seat_count - len(attendees)), start=1)
+    )
+
+
 def place_order(
     *,
     workshop: Workshop,
@@ -107,20 +123,7 @@ def place_order(
             hold_expires_at=now + hold_duration(),
             is_test_payment=stripe_client.is_test_payment_mode(),
         )
-        Seat.objects.bulk_create(
-            Seat(
-                order=order,
-                position=position,
-                attendee_name=attendee.name,
-                attendee_email=attendee.email,
-                needs_captions=attendee.needs_captions,
-                needs_interpreter=attendee.needs_interpreter,
-                access_note=attendee.access_note,
-            )
-            for position, attendee in enumerate(
-                attendees + [AttendeeData()] * (seat_count - len(attendees)), start=1
-            )
-        )
+        _create_seats(order=order, attendees=attendees)
     return order
 
 

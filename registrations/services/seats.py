@@ -8,6 +8,7 @@ from django.utils import timezone
 from registrations.selectors.order_pages import seat_changes_open
 
 from .. import emails
+from .affinity import delete_affinity_data
 from ..errors import SeatChangeError, SeatChangesClosedError
 from ..models import (
     Order,
@@ -31,7 +32,7 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
 
     Whenever the email changes the seat gets a new token, so a link that went to the old
     address stops working, and the new address gets a welcome email. Giving the seat to a
-    new person also clears the previous attendee's pre-work progress and access needs.
+    new person also clears the previous attendee's pre-work progress, access needs and affinity group.
     Raises SeatChangesClosedError, SeatChangeError.
     """
     now = now or timezone.now()
@@ -67,6 +68,7 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
             seat.needs_interpreter = False
             seat.access_note = ""
             seat.prework_completions.all().delete()
+            delete_affinity_data(seats=[seat])  # the previous person's group is theirs, not the seat's
         seat.save()
         if email_changed:
             # Queued in this transaction: keyed by the new token, so it goes out once per hand-over.

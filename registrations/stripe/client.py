@@ -5,12 +5,8 @@ given, which is how the tests and the bench reach the local Stripe test double).
 Without a key, a newcomer's machine still takes a *test* payment: the checkout URL
 is a local page, and paying there signs a `checkout.session.completed` event with
 the webhook secret and feeds it through the same webhook handler Stripe would hit.
-
-Stripe is far away and sometimes down, so an outage stays local: every call has a
-bounded time budget (`call_budget_seconds`: the SDK's timeouts and retries together),
-at most STRIPE_MAX_CONCURRENT_CALLS requests per process wait on Stripe at once (the
-next one is refused at once with PaymentProviderError, so threads stay free for pages),
-and a request waiting on Stripe gives its pooled database connection back meanwhile.
+Every call has a time budget, and only so many requests per process wait on Stripe at once
+(limits.py): an outage at Stripe gets buyers the retry page, and pages keep being served.
 """
 
 import hashlib
@@ -18,7 +14,6 @@ import hmac
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,8 +23,9 @@ from functools import lru_cache
 
 import stripe
 from django.conf import settings
-from django.db import connection
 from django.urls import reverse
+
+from . import limits
 
 logger = logging.getLogger(__name__)
 
@@ -83,52 +79,14 @@ def client() -> stripe.StripeClient:
     )
 
 
-def call_budget_seconds(
-    *, retries: int | None = None, connect_timeout: float | None = None, timeout: float | None = None
-) -> float:
-    """The longest one Stripe call can keep a buyer waiting: every attempt taking its whole connect
-    and answer timeouts, plus the SDK's pauses between attempts (at most 0.5 s, 1 s, 2 s, ... 5 s).
-    Defaults to the settings."""
-    retries = settings.STRIPE_MAX_NETWORK_RETRIES if retries is None else retries
-    connect_timeout = settings.STRIPE_CONNECT_TIMEOUT_SECONDS if connect_timeout is None else connect_timeout
-    timeout = settings.STRIPE_TIMEOUT_SECONDS if timeout is None else timeout
-    pauses = sum(
-        min(stripe.HTTPClient.INITIAL_DELAY * 2 ** (n - 1), stripe.HTTPClient.MAX_DELAY) for n in range(1, retries + 1)
-    )
-    return (retries + 1) * (connect_timeout + timeout) + pauses
-
-
-@lru_cache(maxsize=4)
-def _slots(limit: int) -> threading.BoundedSemaphore:
-    return threading.BoundedSemaphore(limit)
-
-
 @contextmanager
 def _waiting_on_stripe(what: str) -> Iterator[None]:
-    """Take one of this process's places for a request waiting on Stripe, or refuse at once.
-
-    When Stripe hangs, the requests already waiting hold every place until their time budget
-    runs out; the next ones get the friendly retry page straight away rather than taking
-    threads the pages need. Raises PaymentProviderError when every place is taken.
-    """
-    limit = max(settings.STRIPE_MAX_CONCURRENT_CALLS, 1)
-    slots = _slots(limit)
-    if not slots.acquire(blocking=False):
-        logger.warning("Not calling Stripe for %s: %s requests in this process already wait on it", what, limit)
-        raise PaymentProviderError("Too many requests are waiting on Stripe")
+    """A place among the requests waiting on Stripe (limits.waiting_on_stripe), or PaymentProviderError at once."""
     try:
-        _give_back_database_connection()
-        yield
-    finally:
-        slots.release()
-
-
-def _give_back_database_connection() -> None:
-    # With a connection pool (production) the connection goes back to the pool while we wait on
-    # Stripe, so the pool is sized by the requests using the database, not by those waiting on
-    # Stripe; the next query takes one again. Never inside a transaction, which needs its connection.
-    if getattr(connection, "pool", None) is not None and not connection.in_atomic_block:
-        connection.close()
+        with limits.waiting_on_stripe(what):
+            yield
+    except limits.StripeBusyError as exc:
+        raise PaymentProviderError(str(exc)) from exc
 
 
 def _session_from_stripe(obj) -> CheckoutSession:
@@ -343,6 +301,50 @@ def _local_invoice(*, order, days_until_due: int, status: str = "open", invoice_
     )
 
 
+def _create_invoice_customer(api, *, order, metadata: dict) -> str:
+    """The Customer an invoice is addressed to: the billing contact at the organisation's address."""
+    address = {
+        "line1": order.billing_line1,
+        "city": order.billing_city,
+        "state": order.billing_state,
+        "postal_code": order.billing_postal_code,
+        "country": order.billing_country or "US",
+    }
+    if order.billing_line2:
+        address["line2"] = order.billing_line2
+    customer = api.customers.create(
+        params={
+            "email": order.billing_email,
+            "name": order.billing_name,
+            "description": order.organisation,
+            "address": address,
+            "metadata": metadata,
+        },
+        options={"idempotency_key": f"invoice-customer-{order.reference}"},
+    )
+    return customer.id
+
+
+def _add_invoice_items(api, *, lines: list[InvoiceLine], customer_id: str, invoice_id: str, metadata: dict) -> None:
+    """The draft invoice's lines, each with its own idempotency key so a resumed attempt adds none twice."""
+    reference = metadata["order_reference"]
+    for number, line in enumerate(lines, start=1):
+        item = {
+            "customer": customer_id,
+            "invoice": invoice_id,
+            "currency": settings.STRIPE_CURRENCY,
+            "description": line.description,
+            "metadata": metadata,
+        }
+        if line.amount_cents is not None:
+            item["amount"] = line.amount_cents
+        else:
+            item["quantity"] = line.quantity
+            # The SDK's invoice items take a decimal string unit amount (there is no `unit_amount`).
+            item["unit_amount_decimal"] = Decimal(line.unit_amount_cents)
+        api.invoice_items.create(params=item, options={"idempotency_key": f"invoice-item-{reference}-{number}"})
+
+
 def issue_invoice(
     *, order, lines: list[InvoiceLine], days_until_due: int, description: str, customer_id: str = "", invoice_id: str = ""
 ) -> StripeInvoice:
@@ -362,26 +364,7 @@ def issue_invoice(
     try:
         with _waiting_on_stripe(f"invoice for {reference}"):
             if not customer_id:
-                address = {
-                    "line1": order.billing_line1,
-                    "city": order.billing_city,
-                    "state": order.billing_state,
-                    "postal_code": order.billing_postal_code,
-                    "country": order.billing_country or "US",
-                }
-                if order.billing_line2:
-                    address["line2"] = order.billing_line2
-                customer = api.customers.create(
-                    params={
-                        "email": order.billing_email,
-                        "name": order.billing_name,
-                        "description": order.organisation,
-                        "address": address,
-                        "metadata": metadata,
-                    },
-                    options={"idempotency_key": f"invoice-customer-{reference}"},
-                )
-                customer_id = customer.id
+                customer_id = _create_invoice_customer(api, order=order, metadata=metadata)
             if invoice_id:
                 invoice = _invoice_from_stripe(api.invoices.retrieve(invoice_id))
             else:
@@ -402,21 +385,7 @@ def issue_invoice(
                 invoice_id = invoice.id
             if invoice.status == "draft":
                 if invoice.line_count == 0:
-                    for number, line in enumerate(lines, start=1):
-                        item = {
-                            "customer": customer_id,
-                            "invoice": invoice_id,
-                            "currency": settings.STRIPE_CURRENCY,
-                            "description": line.description,
-                            "metadata": metadata,
-                        }
-                        if line.amount_cents is not None:
-                            item["amount"] = line.amount_cents
-                        else:
-                            item["quantity"] = line.quantity
-                            # The SDK's invoice items take a decimal string unit amount (there is no `unit_amount`).
-                            item["unit_amount_decimal"] = Decimal(line.unit_amount_cents)
-                        api.invoice_items.create(params=item, options={"idempotency_key": f"invoice-item-{reference}-{number}"})
+                    _add_invoice_items(api, lines=lines, customer_id=customer_id, invoice_id=invoice_id, metadata=metadata)
                 api.invoices.finalize_invoice(invoice_id, options={"idempotency_key": f"invoice-finalize-{reference}"})
             invoice = _invoice_from_stripe(
                 api.invoices.send_invoice(invoice_id, options={"idempotency_key": f"invoice-send-{reference}"})

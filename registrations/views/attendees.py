@@ -17,9 +17,11 @@ from registrations.selectors.progress import (
     seat_overview,
     session_for_seat,
 )
+from registrations.selectors.breakout import affinity_for_seat
 from registrations.services.learning import issue_certificate, set_prework_done
 
 from .. import certificates, ics
+from ..affinity_forms import AffinityChoiceForm
 from ..forms import (
     PreworkMarkForm,
 )
@@ -29,12 +31,35 @@ from .common import _seat_or_404
 
 @require_GET
 def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
-    seat = _seat_or_404(token)
+    return render_seat_page(request, _seat_or_404(token))
+
+
+def render_seat_page(request: HttpRequest, seat, *, affinity_form=None, status: int = 200) -> HttpResponse:
+    """The attendee's page; `affinity_form` when their affinity-group form comes back with a problem."""
     overview = seat_overview(seat=seat)
+    affinity = affinity_for_seat(seat=seat)
     return render(
         request,
         "registrations/seat_detail.html",
-        {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "overview": overview},
+        {
+            "seat": seat,
+            "order": seat.order,
+            "workshop": seat.order.workshop,
+            "overview": overview,
+            "affinity": affinity,
+            "affinity_form": affinity_form or seat_affinity_form(affinity),
+        },
+        status=status,
+    )
+
+
+def seat_affinity_form(affinity, data=None) -> AffinityChoiceForm:
+    return AffinityChoiceForm(
+        data,
+        groups=affinity.groups,
+        group_open=affinity.is_open,
+        current=affinity.group,
+        initial={"group": affinity.group.pk if affinity.group else "", "zoom_email": affinity.zoom_email},
     )
 
 

@@ -41,6 +41,7 @@ from ..forms import (
 from ..models import Order
 from ..quotes import quote_document
 from ..stripe import client as stripe_client
+from .affinity import record_buyer_choice, registration_affinity_form
 from .payment import _go_to_checkout
 
 
@@ -159,9 +160,10 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
     form = RegistrationForm(request.POST)
     formset = AttendeeFormSet(request.POST, prefix="attendees")
     payment_form = PaymentForm(request.POST)
-    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid()])
+    affinity_form = registration_affinity_form(request, workshop, validate=True)
+    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid(), affinity_form is None or affinity_form.is_valid()])
     if valid and workshop.registration_state() == "open":
-        response = _place_and_pay(request, workshop, form, formset, payment_form)
+        response = _place_and_pay(request, workshop, form, formset, payment_form, affinity_form)
         if response is not None:
             return response
     workshop.seats_taken = seats_taken(workshop_id=workshop.pk)
@@ -174,7 +176,7 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(request.POST, seats_left=seats_left)
     else:
         form.show_seats_left(seats_left)
-    return _registration_page(request, workshop, seats_left, form, formset, payment_form)
+    return _registration_page(request, workshop, seats_left, form, formset, payment_form, affinity_form)
 
 
 def _registration_closed(
@@ -189,7 +191,9 @@ def _registration_closed(
     )
 
 
-def _registration_page(request, workshop, seats_left: int, form, formset, payment_form, blank: bool = False) -> HttpResponse:
+def _registration_page(
+    request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None, *, blank: bool = False
+) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
     # A blank form's fields render the same for everyone with the same seat limit, price hint and
     # invoice days: the template keeps that rendering (most of the page's cost) for a while.
@@ -223,27 +227,26 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "test_payment_mode": stripe_client.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
+            "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
             "blank_form_key": blank_form_key,
         },
-        status=400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200,
+        status=400
+        if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors or _has_errors(affinity_form))
+        else 200,
     )
 
 
-def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpResponse | None:
-    data = form.cleaned_data
-    named = [f.cleaned_data for f in formset.forms if f.has_changed() and not f.is_blank]
-    attendees = []
+def _has_errors(form) -> bool:
+    return form is not None and form.is_bound and bool(form.errors)
+
+
+def _attendees(data: dict, formset) -> list[AttendeeData]:
+    """The buyer (when attending) then every attendee row filled in, in the order typed."""
+    rows = [f.cleaned_data for f in formset.forms if f.has_changed() and not f.is_blank]
     if data["buyer_attends"]:
-        attendees.append(
-            AttendeeData(
-                name=data["buyer_name"],
-                email=data["buyer_email"],
-                needs_captions=data["needs_captions"],
-                needs_interpreter=data["needs_interpreter"],
-                access_note=data["access_note"],
-            )
-        )
-    attendees += [
+        # The form's own access-needs fields are the buyer's.
+        rows.insert(0, {**data, "name": data["buyer_name"], "email": data["buyer_email"]})
+    return [
         AttendeeData(
             name=row["name"],
             email=row["email"],
@@ -251,8 +254,13 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
             needs_interpreter=row["needs_interpreter"],
             access_note=row["access_note"],
         )
-        for row in named
+        for row in rows
     ]
+
+
+def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form=None) -> HttpResponse | None:
+    data = form.cleaned_data
+    attendees = _attendees(data, formset)
     if len(attendees) > data["seat_count"]:
         form.add_error(
             "seat_count",
@@ -292,6 +300,7 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
     except RegistrationError as exc:
         form.add_error(None, str(exc))
         return None
+    record_buyer_choice(order, affinity_form)
     if order.total_cents == 0:
         complete_free_order(order=order)
         messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")

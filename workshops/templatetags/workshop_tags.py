@@ -1,3 +1,5 @@
+"""Template filters that format money and times at the edge (`usd`, session times in a zone)."""
+
 import zoneinfo
 
 from django import template

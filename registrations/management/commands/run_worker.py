@@ -1,3 +1,5 @@
+"""`manage.py run_worker`: the background worker that delivers email and runs refund tasks."""
+
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_tasks_db.models import DBTaskResult

@@ -1,3 +1,5 @@
+"""`manage.py demo_admin`: a local admin user with a freshly generated password."""
+
 import secrets
 
 from django.contrib.auth import get_user_model

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from workshops.models import PreworkModule, PriceTier, Session, Workshop
+from workshops.models import AffinityGroup, PreworkModule, PriceTier, Session, Workshop
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 SLUG = "using-racial-affinity-groups-in-schools"
@@ -48,6 +48,19 @@ PREWORK = [
         "Read the two case studies from schools that run affinity groups, then write down the questions you most want "
         "answered in the live sessions.",
     ),
+]
+
+
+# A starting point only: staff replace these with the words their facilitators and community use.
+AFFINITY_GROUPS = [
+    ("Black", "For people who identify as Black or African American, including Afro-Latine and African immigrant educators."),
+    ("Latine/Hispanic", "For people who identify as Latine, Latina, Latino or Hispanic, of any race."),
+    ("Asian / Asian American", "For people of East, Southeast or South Asian heritage."),
+    ("Indigenous / Native", "For American Indian, Alaska Native, Native Hawaiian, Pacific Islander and other Indigenous educators."),
+    ("Middle Eastern / North African", "For people of Middle Eastern or North African (MENA) heritage."),
+    ("Multiracial", "For people who identify with more than one racial identity."),
+    ("White", "For people who identify as white, to examine whiteness and racism together."),
+    ("Not sure yet / talk to a facilitator", "Unsure where you belong, or none of these fits? Start here: a facilitator will talk it through with you."),
 ]
 
 
@@ -103,6 +116,10 @@ class Command(BaseCommand):
                 workshop=workshop, min_seats=min_seats, defaults={"unit_price_cents": cents}
             )
             made += new
+        if not workshop.affinity_groups.exists():  # staff's own groups, once edited, are never added to
+            for position, (label, description) in enumerate(AFFINITY_GROUPS, start=1):
+                AffinityGroup.objects.create(workshop=workshop, label=label, description=description, position=position)
+                made += 1
         self.stdout.write(f"Demo workshop: {workshop.title} (May {year}); {made} new row(s).")
         if "seed_demo_cohort" in get_commands():
             call_command("seed_demo_cohort", stdout=self.stdout)
