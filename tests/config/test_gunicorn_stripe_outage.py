@@ -5,6 +5,7 @@ call gives up after 2.5 s (0.5 s to connect + 2 s for the answer, no retry). Fiv
 while the Stripe test double hangs, then the pages are read.
 """
 
+import os
 import re
 import secrets
 import socket
@@ -59,8 +60,6 @@ def wait_until(condition, seconds: float) -> bool:
 
 @pytest.fixture(scope="module")
 def outage():
-    import os
-
     base_url = os.environ["DATABASE_URL"]
     parts = urllib.parse.urlsplit(base_url)
     admin_url = parts._replace(path="/postgres").geturl()

@@ -114,8 +114,13 @@ def test_a_buyer_over_the_cap_is_answered_at_once_without_calling_stripe(worksho
 def test_a_buyer_over_the_cap_sees_the_retry_page(workshop, stripe_double, short_budget, settings):
     settings.STRIPE_MAX_CONCURRENT_CALLS = 1
     stripe_double.hang()
-    thread = threading.Thread(target=lambda: (register(Client(), workshop, buyer_email="first@lincoln.example"),
-                                              connection.close()))
+    def buyer_waiting_on_stripe():
+        try:
+            register(Client(), workshop, buyer_email="first@lincoln.example")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=buyer_waiting_on_stripe)
     thread.start()
     try:
         wait_until(lambda: len(session_creates(stripe_double)) == 1)
