@@ -731,11 +731,18 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed, rush, 
     load = " / ".join(f"{x:.1f}" for x in LOAD_AT_START) + " at the start, " + " / ".join(
         f"{x:.1f}" for x in os.getloadavg()
     ) + " at the end"
+    busiest = max(LOAD_AT_START[0], os.getloadavg()[0])
+    busy = (
+        f" **The machine was busy: a load average of up to {busiest:.1f} on {os.cpu_count()} cores, so other work "
+        "shared them during the run; absolute figures are low and noisy, ratios less so.**"
+        if busiest > (os.cpu_count() or 1)
+        else ""
+    )
     out = [
         "# Benchmark results",
         "",
         f"Last run: {now}, `make bench`, {elapsed:.0f} s in all. Machine: {machine()}. "
-        f"Load average (1/5/15 min): {load}.",
+        f"Load average (1/5/15 min): {load}.{busy}",
         "",
         f"{server_line()}; `config.settings.production` (DEBUG off), PostgreSQL. wrk `-t1 -c{CONNECTIONS}`, "
         f"{DURATION} s per run, endpoints round-robin with a rotating start, {ROUNDS} rounds in each of 2 passes "
