@@ -103,8 +103,8 @@ def main() -> int:
         manage(env, "shell", "-c", clear)
         for port in ports:
             procs.append(subprocess.Popen(
-                [str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "--workers", "2", "--bind",
-                 f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"],
+                [str(Path(PY).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                 "--log-level", "warning"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))
         for port in ports:

@@ -193,8 +193,18 @@ PREWORK_FILE_MAX_BYTES = env.int("PREWORK_FILE_MAX_BYTES", default=10 * 1024 * 1
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
-STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
-STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
+# Stripe is far away and sometimes down. Each call waits at most STRIPE_CONNECT_TIMEOUT_SECONDS to
+# connect and STRIPE_TIMEOUT_SECONDS for the answer, and is retried STRIPE_MAX_NETWORK_RETRIES times
+# (same idempotency key): 2 x (1 + 2.5) s + a 0.5 s pause = 7.5 s at most on the buyer's path
+# (registrations.stripe.limits.call_budget_seconds). At most STRIPE_MAX_CONCURRENT_CALLS requests per
+# process wait on Stripe at once; by default half of gunicorn's threads (gunicorn.conf.py), so the
+# other half always serve pages, even while Stripe hangs.
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
+STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=1.0)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=2.5)
+STRIPE_MAX_CONCURRENT_CALLS = env.int(
+    "STRIPE_MAX_CONCURRENT_CALLS", default=max(env.int("GUNICORN_THREADS", default=32) // 2, 1)
+)
 STRIPE_CURRENCY = "usd"
 
 # How long a checkout holds its seats: Stripe's minimum Checkout Session lifetime.

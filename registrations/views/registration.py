@@ -134,6 +134,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
         else:
             initial, rows = {}, []
+        blank = request.method == "GET" and not initial
         seat_count = _posted_seat_count(initial) or 1
         buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
         initial["seat_count"] = seat_count
@@ -145,6 +146,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             form.flag_seat_count(_posted_seat_count(request.POST))
         formset = AttendeeFormSet(initial=rows, prefix="attendees")
         payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
+        if blank:
+            return _registration_page(request, workshop, seats_left, form, formset, payment_form, blank=True)
     return _registration_page(request, workshop, seats_left, form, formset, payment_form)
 
 
@@ -202,9 +205,15 @@ def _within_limit(request, form, scope: str, emails: list[str]) -> bool:
 
 
 def _registration_page(
-    request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None, extra: dict | None = None
+    request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None, extra: dict | None = None, *, blank: bool = False
 ) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
+    # A blank form's fields render the same for everyone with the same seat limit, seats left, price hint and
+    # invoice days: the template keeps that rendering (most of the page's cost) for a while.
+    seat_field = form.fields["seat_count"]
+    blank_form_key = (
+        f"{seat_field.max_value}|{form.seats_left}|{seat_field.help_text}|{invoice_hold_days()}" if blank else None
+    )
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
     tiers = workshop.tier_list
@@ -238,6 +247,7 @@ def _registration_page(
             "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
             "seat_problem": seat_problem,
             **(extra or {}),
+            "blank_form_key": blank_form_key,
         },
         status=429 if getattr(form, "rate_limited", False) else (
             400
