@@ -53,7 +53,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         fields = super().get_fields(request, obj)
         if obj is not None and not request.user.has_perm("registrations.view_breakout_plan"):
             if names_affinity_group(outbound_key=obj.key):
-                return [f for f in fields if f != "body"]
+                return [f for f in fields if f not in ("body", "html_body")]
         return fields
 
 
