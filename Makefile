@@ -1,5 +1,6 @@
 # Everything runs inside .venv, created on first use from pyproject.toml.
 PYTHON ?= python3.11
+PORT ?= 8000
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
@@ -19,11 +20,11 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py demo_admin
-	@echo "  Site: http://127.0.0.1:8000/   (no Stripe key set: payments are clearly marked test payments)"
+	@echo "  Site: http://127.0.0.1:$(PORT)/   (no Stripe key set: payments are clearly marked test payments)"
 	@echo "  Emails are sent by the background worker and printed in this terminal."
-	@$(PY) manage.py run_worker & worker=$$!; \
+	@LOCAL_SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py run_worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(PY) manage.py runserver 127.0.0.1:8000
+	  LOCAL_SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -34,6 +35,7 @@ migrations-check: install
 deploy-check: install
 	DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	DJANGO_ALLOWED_HOSTS=example.org STRIPE_SECRET_KEY=sk_test_check STRIPE_WEBHOOK_SECRET=whsec_check \
+	SITE_URL=https://example.org CONTACT_EMAIL=help@example.org DEFAULT_FROM_EMAIL=workshops@mail.example.org \
 	$(PY) manage.py check --deploy --fail-level WARNING
 
 bench: install

@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import re
+import runpy
 import statistics
 import subprocess
 import sys
@@ -37,7 +38,8 @@ from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from registrations.models import Order  # noqa: E402
-from registrations.selectors.availability import seat_taking_orders, seats_taken
+from registrations.selectors.availability import seat_taking_orders, seats_taken  # noqa: E402
+from registrations.stripe.limits import call_budget_seconds  # noqa: E402
 from workshops.models import Workshop  # noqa: E402
 
 BASE = os.environ["BENCH_URL"].rstrip("/")
@@ -51,7 +53,14 @@ RUSH_SLUG = "using-racial-affinity-groups-in-schools"
 CONTENDERS = 200
 SEATS_LEFT_FOR_CONTENTION = 20
 GET_TARGET = 0.80
-CHECKOUT_TARGET = 0.25
+# Stripe far away and Stripe down (issue 18). "Quiet" is the workshop page measured alone just before
+# and just after each scenario, with the same wrk settings and duration.
+STRIPE_API = os.environ["STRIPE_API_BASE"].rstrip("/")
+RUSH_BUYERS, RUSH_OVER_S, RUSH_LATENCY_S, RUSH_WRK_S = 100, 5.0, 0.4, 6
+RUSH_ROUNDS = int(os.environ.get("BENCH_RUSH_ROUNDS", "3"))
+RUSH_P99_TARGET_S = 1.5
+HANG_BUYERS, HANG_OVER_S, HANG_S, HANG_WRK_S, HANG_SEATS_LEFT = 50, 5.0, 15.0, 12, 40
+PAGE_KEEPS_TARGET = 0.70
 
 
 # --- wrk -----------------------------------------------------------------------
@@ -87,7 +96,7 @@ def parse_wrk(text: str) -> Run:
     bad = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", text))
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if socket_errors:
-        # gunicorn's sync workers close every connection; wrk may count those closes as read errors.
+        # gunicorn closes kept-alive connections after its keep-alive timeout; wrk may count those closes as read errors.
         connect, _read, write, timeout = (int(x) for x in socket_errors.groups())
         bad += connect + write + timeout
     return Run(rps=rps, p50_ms=pct["50"], p99_ms=pct["99"], requests=requests, bad=bad)
@@ -142,18 +151,27 @@ def registration_body(csrf_token: str, email: str) -> str:
     )
 
 
-def post_registration(register_path: str, cookie: str, token: str, email: str) -> tuple[int, str, float]:
-    body = registration_body(token, email)
+def post_form(path: str, body: str, cookie: str) -> tuple[int, str, float, str]:
+    """POST a form with the csrftoken cookie: status, Location, seconds, and the cookies set (the message)."""
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={cookie}"}
     conn = HTTPConnection(HOST_PORT, timeout=60)
     started = time.perf_counter()
     try:
-        conn.request("POST", register_path, body=body, headers=headers)
+        conn.request("POST", path, body=body, headers=headers)
         response = conn.getresponse()
         response.read()
-        return response.status, response.getheader("Location") or "", time.perf_counter() - started
+        cookies = SimpleCookie()
+        for value in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(value)
+        sent = "; ".join(f"{k}={m.value}" for k, m in cookies.items())
+        return response.status, response.getheader("Location") or "", time.perf_counter() - started, sent
     finally:
         conn.close()
+
+
+def post_registration(register_path: str, cookie: str, token: str, email: str) -> tuple[int, str, float]:
+    status, location, seconds, _ = post_form(register_path, registration_body(token, email), cookie)
+    return status, location, seconds
 
 
 def checkout_script(register_path: str, cookie: str, token: str) -> str:
@@ -303,6 +321,185 @@ def contention(register_path: str, cookie: str, token: str) -> dict:
     }
 
 
+# --- Stripe far away, Stripe down ------------------------------------------------------
+def stripe_double(action: str, seconds: float | None = None) -> dict:
+    """Steer the standalone Stripe test double (tests/stripe_double.py) through its control paths."""
+    data = urllib.parse.urlencode({"seconds": seconds} if seconds is not None else {}).encode()
+    request = urllib.request.Request(f"{STRIPE_API}/_double/{action}", data=None if action == "state" else data)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wrk_background(path: str, seconds: int, tag: str) -> subprocess.Popen:
+    cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", BASE + path]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc.bench_tag = tag  # type: ignore[attr-defined]
+    proc.bench_cmd = cmd  # type: ignore[attr-defined]
+    return proc
+
+
+def wrk_result(proc: subprocess.Popen) -> Run:
+    output, _ = proc.communicate(timeout=120)
+    (OUT / f"wrk-{proc.bench_tag}.txt").write_text(" ".join(proc.bench_cmd) + "\n" + output)  # type: ignore[attr-defined]
+    return parse_wrk(output)
+
+
+def quiet(path: str, seconds: int, tag: str) -> Run:
+    return wrk_result(wrk_background(path, seconds, tag))
+
+
+def buyers_arriving(register_path: str, cookie: str, token: str, *, count: int, over: float, tag: str) -> list[dict]:
+    """`count` buyers arriving evenly over `over` seconds, each starting a checkout: their answers."""
+    results: list[dict] = []
+    lock = threading.Lock()
+
+    def buyer(i: int) -> None:
+        email = f"{tag}.{i}@school.example"
+        try:
+            status, location, seconds, cookies = post_form(register_path, registration_body(token, email), cookie)
+        except OSError as exc:
+            status, location, seconds, cookies = 0, str(exc), float("nan"), ""
+        with lock:
+            results.append({"i": i, "email": email, "status": status, "location": location, "s": seconds, "cookies": cookies})
+
+    threads = []
+    t0 = time.perf_counter()
+    for i in range(count):
+        time.sleep(max(0.0, t0 + i * over / count - time.perf_counter()))
+        thread = threading.Thread(target=buyer, args=(i,), daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(timeout=60)
+    return sorted(results, key=lambda r: r["i"])
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(v for v in values if v == v)
+    return values[max(0, int(round(q * len(values))) - 1)] if values else float("nan")
+
+
+def kind(answer: dict) -> str:
+    if answer["status"] == 302 and "checkout.stripe.test" in answer["location"]:
+        return "checkout"
+    if answer["status"] == 302 and answer["location"].startswith("/orders/"):
+        return "retry page"
+    if answer["status"] == 200:
+        return "sold out"
+    return "error"
+
+
+def stripe_rush(workshop_path: str, register_path: str, cookie: str, token: str) -> dict:
+    """100 buyers over 5 s with Stripe 400 ms away, while wrk reads the workshop page; RUSH_ROUNDS times.
+
+    Quiet runs of the workshop page alone come before, between and after the rushes (Q R Q R Q ...);
+    each rush is compared with the mean of the quiet runs either side of it, and the median is kept.
+    """
+    Workshop.objects.filter(slug=RUSH_SLUG).update(capacity=1_000_000)
+    connection.close()
+    stripe_double("latency", RUSH_LATENCY_S)
+    quiets, rushes, answers = [], [], []
+    try:
+        quiets.append(quiet(workshop_path, RUSH_WRK_S, "rush-quiet-0"))
+        for n in range(1, RUSH_ROUNDS + 1):
+            reader = wrk_background(workshop_path, RUSH_WRK_S, f"rush-{n}")
+            answers += buyers_arriving(register_path, cookie, token, count=RUSH_BUYERS, over=RUSH_OVER_S,
+                                       tag=f"rush{int(time.time())}r{n}")
+            rushes.append(wrk_result(reader))
+            quiets.append(quiet(workshop_path, RUSH_WRK_S, f"rush-quiet-{n}"))
+    finally:
+        stripe_double("latency", 0)
+    latencies = [a["s"] for a in answers]
+    kinds = [kind(a) for a in answers]
+    ratios = [r.rps / statistics.mean([quiets[n].rps, quiets[n + 1].rps]) for n, r in enumerate(rushes)]
+    return {
+        "rounds": RUSH_ROUNDS,
+        "buyers": RUSH_BUYERS * RUSH_ROUNDS,
+        "checkout": kinds.count("checkout"),
+        "other": len(answers) - kinds.count("checkout") + (RUSH_BUYERS * RUSH_ROUNDS - len(answers)),
+        "p50_s": statistics.median(latencies),
+        "p99_s": percentile(latencies, 0.99),
+        "max_s": max(latencies),
+        "quiet_rps": [q.rps for q in quiets],
+        "rush_rps": [r.rps for r in rushes],
+        "ratios": ratios,
+        "keeps": statistics.median(ratios),
+        "page_failures": sum(r.bad for r in rushes),
+    }
+
+
+def stripe_hang(workshop_path: str, register_path: str, cookie: str, token: str) -> dict:
+    """Stripe hangs for 15 s while 50 buyers arrive for 40 seats; then they retry once it is back."""
+    workshop = Workshop.objects.get(slug=RUSH_SLUG)
+    capacity = seats_taken(workshop_id=workshop.pk) + HANG_SEATS_LEFT
+    Workshop.objects.filter(pk=workshop.pk).update(capacity=capacity)
+    connection.close()
+    budget = call_budget_seconds()
+    tag = f"hang{int(time.time())}"
+    before = quiet(workshop_path, HANG_WRK_S, "hang-quiet-before")
+    stripe_double("hang", HANG_S)
+    hang_started = time.perf_counter()
+    reader = wrk_background(workshop_path, HANG_WRK_S, "hang-workshop")
+    answers = buyers_arriving(register_path, cookie, token, count=HANG_BUYERS, over=HANG_OVER_S, tag=tag)
+    during = wrk_result(reader)
+    # Stripe comes back: the hang ends and the requests it held are answered (late: their buyers left).
+    while stripe_double("state")["hang_left"] is not None or stripe_double("state")["held"]:
+        assert time.perf_counter() - hang_started < HANG_S + 30, "the Stripe double did not come back"
+        time.sleep(0.2)
+    after = quiet(workshop_path, HANG_WRK_S, "hang-quiet-after")
+
+    # What a buyer sent to the retry page sees there, then "Continue to payment" now that Stripe is back.
+    retry_pages = retried = 0
+    for answer in (a for a in answers if kind(a) == "retry page"):
+        status, _, body = get(answer["location"], {"Cookie": f"csrftoken={cookie}; {answer['cookies']}"})
+        retry_pages += status == 200 and b"We could not reach our payment provider" in body
+        status, location, _, _ = post_form(f"{answer['location']}pay/", urllib.parse.urlencode({"csrfmiddlewaretoken": token}), cookie)
+        retried += status == 302 and "checkout.stripe.test" in location
+
+    orders = list(Order.objects.filter(workshop=workshop, buyer_email__startswith=f"{tag}."))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT COALESCE(SUM(seat_count - refunded_seat_count), 0) FROM registrations_order
+            WHERE workshop_id = %s AND (status IN ('paid', 'processing') OR (status = 'pending' AND hold_expires_at > now()))
+            """,
+            [workshop.pk],
+        )
+        taken = cursor.fetchone()[0]
+    Workshop.objects.filter(pk=workshop.pk).update(capacity=1_000_000)
+    connection.close()
+    kinds = [kind(a) for a in answers]
+    latencies = [a["s"] for a in answers]
+    quiet_rps = statistics.mean([before.rps, after.rps])
+    holds = kinds.count("checkout") + kinds.count("retry page")
+    return {
+        "buyers": HANG_BUYERS,
+        "seats_left": HANG_SEATS_LEFT,
+        "budget_s": budget,
+        "checkout": kinds.count("checkout"),
+        "retry_page": kinds.count("retry page"),
+        "sold_out": kinds.count("sold out"),
+        "errors": kinds.count("error") + (HANG_BUYERS - len(answers)),
+        "fast": sum(1 for a in answers if kind(a) == "retry page" and a["s"] < 1.0),
+        "p50_s": statistics.median(latencies),
+        "max_s": max(latencies),
+        "retry_pages_shown": retry_pages,
+        "retried_ok": retried,
+        "orders": len(orders),
+        "orders_pending_with_session": sum(1 for o in orders if o.status == "pending" and o.stripe_checkout_session_id),
+        "holds": holds,
+        "capacity": capacity,
+        "taken_sql": taken,
+        "oversold": max(0, taken - capacity),
+        "quiet_before": before,
+        "quiet_after": after,
+        "quiet_rps": quiet_rps,
+        "during": during,
+        "keeps": during.rps / quiet_rps,
+        "page_failures": during.bad,
+    }
+
+
 # --- static files and third-party requests --------------------------------------------
 def static_checks(pages: list[str]) -> list[str]:
     notes = []
@@ -397,7 +594,107 @@ def fmt(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str:
+def server_line() -> str:
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool") or {}
+    return (
+        f"gunicorn -c gunicorn.conf.py: {config['workers']} {config['worker_class']} workers x {config['threads']} threads, "
+        f"at most {settings.STRIPE_MAX_CONCURRENT_CALLS} requests per worker waiting on Stripe, each Stripe call given "
+        f"up after {call_budget_seconds():g} s at most, "
+        + (f"a pool of {pool.get('min_size')}–{pool.get('max_size')} database connections per worker" if pool else "no connection pool")
+    )
+
+
+def stripe_sections(rush: dict, hang: dict) -> list[str]:
+    def rps(run: Run) -> str:
+        return fmt(run.rps)
+
+    return [
+        "## Stripe far away: a rush at 400 ms Stripe latency",
+        "",
+        f"The Stripe test double answers every request {RUSH_LATENCY_S * 1000:.0f} ms late. {RUSH_BUYERS} buyers arrive "
+        f"evenly over {RUSH_OVER_S:g} s, each starting a checkout (1 seat), while wrk reads the workshop page "
+        f"(`-t1 -c{CONNECTIONS}`, {RUSH_WRK_S} s, starting with the first buyer); {rush['rounds']} rounds. The workshop "
+        "page is also read alone (quiet) before, between and after the rushes, with the same wrk run; each rush is "
+        "compared with the mean of the quiet runs either side of it, and the median of those ratios is kept.",
+        "",
+        "| buyers | sent to Stripe Checkout | anything else | p50 s | p99 s | slowest s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {rush['buyers']} | {rush['checkout']} | {rush['other']} | {rush['p50_s']:.2f} | {rush['p99_s']:.2f} | {rush['max_s']:.2f} |",
+        "",
+        "| workshop page req/s | " + " | ".join(f"round {n + 1}" for n in range(rush["rounds"])) + " | median |",
+        "| --- | " + "---: | " * (rush["rounds"] + 1),
+        "| quiet before / after | " + " | ".join(f"{fmt(a)} / {fmt(b)}" for a, b in zip(rush["quiet_rps"], rush["quiet_rps"][1:])) + " | |",
+        "| during the rush | " + " | ".join(fmt(r) for r in rush["rush_rps"]) + " | |",
+        "| kept | " + " | ".join(f"{r:.0%}" for r in rush["ratios"]) + f" | **{rush['keeps']:.0%}** |",
+        "",
+        "## Stripe down: it hangs for 15 s during a rush",
+        "",
+        f"The double accepts connections and reads requests but answers nothing for {HANG_S:g} s (then it answers what it "
+        f"held, late). {hang['buyers']} buyers arrive over {HANG_OVER_S:g} s for the last {hang['seats_left']} seats while "
+        f"wrk reads the workshop page for {HANG_WRK_S} s. A Stripe call is given up after {hang['budget_s']:g} s at most "
+        "(`call_budget_seconds`); a buyer over the per-worker cap is sent to the retry page at once. Once Stripe is back, "
+        "each buyer sent to the retry page opens it (with the message cookie) and presses \"Continue to payment\".",
+        "",
+        "| buyers | sent to Checkout | sent to the retry page (of them at once) | sold out | errors (5xx, none) | slowest answer s | budget + 1 s |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {hang['buyers']} | {hang['checkout']} | {hang['retry_page']} ({hang['fast']}) | {hang['sold_out']} | "
+        f"{hang['errors']} | {hang['max_s']:.2f} | {hang['budget_s'] + 1:g} |",
+        "",
+        "| workshop page req/s quiet (before / after) | while Stripe hangs | kept | failed page answers |",
+        "| ---: | ---: | ---: | ---: |",
+        f"| {rps(hang['quiet_before'])} / {rps(hang['quiet_after'])} | {rps(hang['during'])} | {hang['keeps']:.0%} | "
+        f"{hang['page_failures']} |",
+        "",
+        f"Afterwards: {hang['retry_pages_shown']} of {hang['retry_page']} retry pages showed \"We could not reach our payment "
+        f"provider\"; {hang['retried_ok']} of {hang['retry_page']} retries went to Stripe Checkout. SQL: {hang['orders']} "
+        f"orders for {hang['holds']} held buyers, {hang['orders_pending_with_session']} of them pending with one Checkout "
+        f"Session; capacity {hang['capacity']:,}, {hang['taken_sql']:,} seats taken, **{hang['oversold']} oversold**.",
+        "",
+    ]
+
+
+def stripe_targets(rush: dict, hang: dict) -> tuple[list[str], list[str]]:
+    rush_ok = rush["checkout"] == rush["buyers"] and rush["p99_s"] <= RUSH_P99_TARGET_S
+    rush_page_ok = rush["keeps"] >= PAGE_KEEPS_TARGET and not rush["page_failures"]
+    hang_answers_ok = (
+        hang["errors"] == 0
+        and hang["checkout"] + hang["retry_page"] + hang["sold_out"] == hang["buyers"]
+        and hang["max_s"] <= hang["budget_s"] + 1
+    )
+    hang_page_ok = hang["keeps"] >= PAGE_KEEPS_TARGET and not hang["page_failures"]
+    consistent = (
+        hang["oversold"] == 0
+        and hang["orders"] == hang["holds"] == hang["orders_pending_with_session"]
+        and hang["retried_ok"] == hang["retry_pages_shown"] == hang["retry_page"]
+    )
+    yes = {True: "yes", False: "**no**"}
+    rows = [
+        f"| Stripe 400 ms away, {RUSH_BUYERS} buyers over {RUSH_OVER_S:g} s ({rush['rounds']} rounds): every one sent to Checkout, p99 ≤ "
+        f"{RUSH_P99_TARGET_S:g} s | {rush['checkout']} of {rush['buyers']}, p99 {rush['p99_s']:.2f} s | {yes[rush_ok]} |",
+        f"| … the workshop page keeps ≥ {PAGE_KEEPS_TARGET:.0%} of its quiet throughput | {rush['keeps']:.0%} | {yes[rush_page_ok]} |",
+        f"| Stripe hangs {HANG_S:g} s, {hang['buyers']} buyers: each answered (Checkout, retry page or sold out) within "
+        f"budget + 1 s = {hang['budget_s'] + 1:g} s, no 5xx | slowest {hang['max_s']:.2f} s, {hang['errors']} errors | {yes[hang_answers_ok]} |",
+        f"| … the workshop page keeps ≥ {PAGE_KEEPS_TARGET:.0%} of its quiet throughput | {hang['keeps']:.0%} | {yes[hang_page_ok]} |",
+        f"| … nothing oversold, orders and holds consistent, retry works once Stripe is back | {hang['oversold']} oversold, "
+        f"{hang['orders_pending_with_session']}/{hang['orders']} orders with a session, {hang['retried_ok']}/{hang['retry_page']} "
+        f"retries to Checkout | {yes[consistent]} |",
+    ]
+    missed = []
+    if not rush_ok:
+        missed.append(f"rush at 400 ms: {rush['checkout']}/{rush['buyers']} to Checkout, p99 {rush['p99_s']:.2f} s")
+    if not rush_page_ok:
+        missed.append(f"workshop page kept {rush['keeps']:.0%} during the rush")
+    if not hang_answers_ok:
+        missed.append(f"Stripe hang: slowest answer {hang['max_s']:.2f} s, {hang['errors']} errors")
+    if not hang_page_ok:
+        missed.append(f"workshop page kept {hang['keeps']:.0%} while Stripe hung")
+    if not consistent:
+        missed.append("orders/holds after the Stripe hang not consistent")
+    return rows, missed
+
+
+def report(endpoints, memory, race, static_notes, explain_lines, elapsed, rush, hang) -> str:
     healthz = endpoints[0]
     header = [
         "| endpoint | req/s (median) | p50 ms | p99 ms | vs /healthz/ | target | holds? |",
@@ -434,13 +731,20 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
     load = " / ".join(f"{x:.1f}" for x in LOAD_AT_START) + " at the start, " + " / ".join(
         f"{x:.1f}" for x in os.getloadavg()
     ) + " at the end"
+    busiest = max(LOAD_AT_START[0], os.getloadavg()[0])
+    busy = (
+        f" **The machine was busy: a load average of up to {busiest:.1f} on {os.cpu_count()} cores, so other work "
+        "shared them during the run; absolute figures are low and noisy, ratios less so.**"
+        if busiest > (os.cpu_count() or 1)
+        else ""
+    )
     out = [
         "# Benchmark results",
         "",
         f"Last run: {now}, `make bench`, {elapsed:.0f} s in all. Machine: {machine()}. "
-        f"Load average (1/5/15 min): {load}.",
+        f"Load average (1/5/15 min): {load}.{busy}",
         "",
-        f"gunicorn, 2 sync workers, `config.settings.production` (DEBUG off), PostgreSQL. wrk `-t1 -c{CONNECTIONS}`, "
+        f"{server_line()}; `config.settings.production` (DEBUG off), PostgreSQL. wrk `-t1 -c{CONNECTIONS}`, "
         f"{DURATION} s per run, endpoints round-robin with a rotating start, {ROUNDS} rounds in each of 2 passes "
         f"({2 * ROUNDS} runs per endpoint, {total_requests:,} requests); medians shown, ratios are the median of "
         "per-round ratios to /healthz/ measured in the same round.",
@@ -459,6 +763,7 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
         "",
         *fresh_rows,
         "",
+        *stripe_sections(rush, hang),
         "## Contention: checkout starts racing for the last seats",
         "",
         "| buyers at once | seats left | holds placed | refused (sold out) | errors | holds/s | answers/s | p50 ms | p99 ms | oversold seats (SQL) |",
@@ -469,8 +774,8 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
         "",
         f"Capacity set to seats taken + {race['seats_left']} = {race['capacity']:,}; after the race SQL counts "
         f"{race['taken_sql']:,} seats taken (paid + live holds) and {race['orders_created']} orders created by the racers. "
-        "Holds/s = holds placed ÷ time until the last hold was answered; the p99 includes waiting in gunicorn's "
-        "backlog behind 199 other buyers on 2 workers.",
+        "Holds/s = holds placed ÷ time until the last hold was answered; the p99 includes waiting for a thread "
+        "behind 199 other buyers.",
         "",
         "## Memory: resident set of each gunicorn worker (VmRSS)",
         "",
@@ -501,11 +806,11 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
         missed.append(f"contention: {race['oversold']} oversold seats, {race['errors']} errors")
     if not steady:
         missed.append(f"memory grew by {growth:+.1f} MiB between passes")
+    stripe_rows, stripe_missed = stripe_targets(rush, hang)
+    missed += stripe_missed
     summary = "all targets hold" if not missed else "missed: " + "; ".join(missed)
     pages = [ratios[n] for n in ("home", "workshop", "register", "cohort") if n in ratios]
     pages_ok = all(r >= GET_TARGET and not bad for r, bad in pages)
-    checkout, checkout_bad = ratios.get("checkout", (0.0, 0))
-    checkout_ok = checkout >= CHECKOUT_TARGET and not checkout_bad
     memory_growth = ", ".join(
         f"{memory['pass2'].get(p, 0) - memory['pass1'].get(p, 0):+.1f}" for p in memory["warm"]
     )
@@ -516,11 +821,14 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed) -> str
         "| --- | --- | --- |",
         f"| every public GET page ≥ {GET_TARGET:.0%} of /healthz/ | "
         f"{min(r for r, _ in pages):.0%}–{max(r for r, _ in pages):.0%} ({len(pages)} pages) | {'yes' if pages_ok else '**no**'} |",
-        f"| checkout start ≥ {CHECKOUT_TARGET:.0%} of /healthz/ | {checkout:.0%} | {'yes' if checkout_ok else '**no**'} |",
         f"| {race['contenders']} buyers for {race['seats_left']} seats: nothing oversold | "
         f"{race['holds']} holds, {race['refused']} refused, {race['errors']} errors, {race['oversold']} oversold (SQL) | "
         f"{'yes' if not race['oversold'] and not race['errors'] else '**no**'} |",
         f"| worker memory flat across two consecutive passes | {memory_growth} MiB | {'yes' if steady else '**no**'} |",
+        *stripe_rows,
+        "",
+        "The earlier target \"checkout start ≥ 25 % of /healthz/\" (CPU cost against a Stripe double 2 ms away) is retired "
+        "(issue 18): checkout start is still measured above, and judged by the two Stripe scenarios instead.",
     ]
     out[3:3] = ["", f"**Verdict: {summary}.**", "", *targets]
     return "\n".join(out)
@@ -570,7 +878,7 @@ def main() -> None:
         endpoints.append(Endpoint("cohort", "cohort page", f"/cohorts/{cohort.slug}/"))
     endpoints.append(
         Endpoint("checkout", "checkout start (POST: order + hold + Stripe session)", register_path,
-                 script=checkout_script(register_path, cookie, token), target=CHECKOUT_TARGET)
+                 script=checkout_script(register_path, cookie, token), target=None)
     )
     # The same pages rendered anew on every request (a query string skips the page cache): what a
     # page costs when its cached copy has just expired, shown beside the targets, not judged by them.
@@ -587,6 +895,15 @@ def main() -> None:
         run_pass(endpoints, number, first_round=(number - 1) * ROUNDS)
         memory[f"pass{number}"] = memory_snapshot()
 
+    workshop_path = f"/workshops/{workshop.slug}/"
+    print(f"Stripe {RUSH_LATENCY_S * 1000:.0f} ms away: {RUSH_BUYERS} buyers over {RUSH_OVER_S:g} s while wrk reads the workshop page", flush=True)
+    rush = stripe_rush(workshop_path, register_path, cookie, token)
+    print(f"  {rush['checkout']}/{rush['buyers']} to Checkout, p99 {rush['p99_s']:.2f} s, page kept {rush['keeps']:.0%}", flush=True)
+    print(f"Stripe hangs {HANG_S:g} s: {HANG_BUYERS} buyers over {HANG_OVER_S:g} s for {HANG_SEATS_LEFT} seats", flush=True)
+    hang = stripe_hang(workshop_path, register_path, cookie, token)
+    print(f"  checkout {hang['checkout']}, retry page {hang['retry_page']}, sold out {hang['sold_out']}, errors {hang['errors']}, "
+          f"slowest {hang['max_s']:.2f} s, page kept {hang['keeps']:.0%}, retried {hang['retried_ok']}", flush=True)
+
     print(f"contention: {CONTENDERS} checkout starts at once for {SEATS_LEFT_FOR_CONTENTION} seats", flush=True)
     race = contention(register_path, cookie, token)
     print("  " + json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in race.items()}), flush=True)
@@ -595,7 +912,7 @@ def main() -> None:
     static_notes = static_checks(pages)
     explain_lines = explain_checks()
     elapsed = time.time() - float(os.environ.get("BENCH_STARTED", time.time() - (time.monotonic() - started)))
-    text = report(endpoints, memory, race, static_notes, explain_lines, elapsed)
+    text = report(endpoints, memory, race, static_notes, explain_lines, elapsed, rush, hang)
     (ROOT / "bench" / "RESULTS.md").write_text(text)
     update_readme(text)
     print()

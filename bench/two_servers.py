@@ -3,9 +3,11 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/two_servers.py
 
 Creates (and afterwards drops) its own database next to DATABASE_URL's, starts the Stripe
-test double and two gunicorn instances (production settings, 2 sync workers each) on
-different loopback ports, then fires the buyers from threads, alternating servers.
-Exits non-zero unless exactly the available seats end up held. Traffic stays on 127.0.0.1.
+test double and two gunicorn instances (production settings, `gunicorn -c gunicorn.conf.py`:
+2 workers x 32 threads each, a connection pool per worker) on different loopback ports, then
+fires the buyers from threads, alternating servers, while it samples pg_stat_activity for the
+database connections both servers hold. Exits non-zero unless exactly the available seats end
+up held. Traffic stays on 127.0.0.1.
 """
 
 import argparse
@@ -17,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -112,8 +115,8 @@ def main() -> int:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for port in ports:
             procs.append(subprocess.Popen(
-                [str(Path(PY).parent / "gunicorn"), "config.wsgi:application", "--workers", "2", "--bind",
-                 f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"],
+                [str(Path(PY).parent / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
+                 "--log-level", "warning"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))
         for port in ports:
@@ -142,10 +145,24 @@ def main() -> int:
             )
             return port, status, time.perf_counter() - started
 
+        connections = []  # pg_stat_activity samples: connections to this database (the sampler uses another)
+        race_over = threading.Event()
+
+        def sample_connections() -> None:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                while not race_over.is_set():
+                    row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [db_name]).fetchone()
+                    connections.append(row[0])
+                    time.sleep(0.01)
+
+        sampler = threading.Thread(target=sample_connections, daemon=True)
+        sampler.start()
         started = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.buyers) as pool:
             results = list(pool.map(buy, range(args.buyers)))
         elapsed = time.perf_counter() - started
+        race_over.set()
+        sampler.join(timeout=5)
 
         count = (
             "from registrations.models import Order; from registrations.selectors.availability import seats_taken;"
@@ -184,6 +201,7 @@ def main() -> int:
     print(f"| oversold seats | {max(held_seats - capacity, 0)} |")
     print(f"| wall time | {elapsed:.2f} s |")
     print(f"| median / p99 latency | {statistics.median(latencies) * 1000:.0f} ms / {p99 * 1000:.0f} ms |")
+    print(f"| database connections, both servers, at the peak (pg_stat_activity) | {max(connections, default=0)} |")
     errors = sum(v for k, v in by_status.items() if k not in (200, 302, 400))
     ok = held_seats == capacity and held_orders == capacity and by_status.get(302, 0) == capacity and not errors
     print("RESULT:", "exactly the available seats were held" if ok else "MISMATCH")

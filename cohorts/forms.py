@@ -5,6 +5,7 @@ from django import forms
 
 from .models import MAX_TEAM_SIZE, WaitlistEntry
 from .services import EntryDetails
+from .services.waitlist import FROZEN_STATUSES
 
 
 class WaitlistForm(forms.Form):
@@ -44,8 +45,20 @@ class WaitlistForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, entry: WaitlistEntry | None = None, **kwargs):
+        """`entry`: the private page's own entry, whose details fill the form."""
+        if entry is not None:
+            kwargs.setdefault("initial", self.initial_for(entry))
         super().__init__(*args, **kwargs)
+        if entry is not None:
+            self.fields["email"].help_text = (
+                "If you change it, we email a confirmation link to the new address; it changes when that link is opened."
+            )
+            if entry.status in FROZEN_STATUSES:
+                # Disabled fields keep the entry's values whatever is posted.
+                for name in ("kind", "team_size"):
+                    self.fields[name].disabled = True
+                self.fields["team_size"].help_text = "Fixed once you are invited. To change it, please write to us."
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["organisation"].widget.attrs["autocomplete"] = "organization"

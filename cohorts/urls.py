@@ -7,6 +7,7 @@ from . import views
 app_name = "cohorts"
 
 urlpatterns = [
+    path("cohorts/waitlist/confirm-email/<str:token>/", views.waitlist_confirm_email, name="waitlist_confirm_email"),
     path("cohorts/waitlist/<str:token>/", views.waitlist_status, name="waitlist_status"),
     path("cohorts/waitlist/<str:token>/leave/", views.waitlist_leave, name="waitlist_leave"),
     path("cohorts/waitlist/<str:token>/rejoin/", views.waitlist_rejoin, name="waitlist_rejoin"),

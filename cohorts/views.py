@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from guard import ratelimit
+from guard.ratelimit import RateLimitedError
 from registrations.errors import RegistrationError
 from registrations.stripe.client import PaymentProviderError
 from registrations.views.common import PAYMENT_DOWN_MESSAGE
@@ -28,43 +30,39 @@ def _entry_or_404(token: str) -> WaitlistEntry:
         raise Http404("No such waitlist entry") from None
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+def _joined_message(email: str) -> str:
+    # Word for word the same for every address, known or not: the page must not tell anyone who is on the list.
+    return (
+        f"Thank you. We have emailed the link to your waitlist page to {email}. The page shows your place in "
+        "line, and it is where you change your details or leave. If nothing arrives in a few minutes, "
+        "check your spam folder."
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def cohort_detail(request: HttpRequest, slug: str) -> HttpResponse:
     cohort = get_object_or_404(cohorts_for_pages(), slug=slug)
     form = WaitlistForm(request.POST if request.method == "POST" else None)
+    status = 400
     if form.is_bound and form.is_valid():
+        details = form.details()
         try:
-            result = services.join_waitlist(cohort=cohort, details=form.details())
+            if cohort.accepts_waitlist:
+                ratelimit.check(request, scope="waitlist_join", emails=[details.email])
+            services.join_waitlist(cohort=cohort, details=details)
+        except RateLimitedError as exc:
+            form.add_error(None, str(exc))
+            status = 429
         except services.WaitlistError as exc:
             form.add_error(None, str(exc))
         else:
-            place = f" You are {_ordinal(result.place)} in line." if result.place else ""
-            if result.outcome == "joined":
-                messages.success(request, f"You're on the waitlist.{place} We've emailed you a link to this page.")
-                return redirect(result.entry.get_absolute_url())
-            # The address was already on the list: the private page link goes only to that inbox,
-            # never to whoever typed it here.
-            if result.outcome == "rejoined":
-                text = f"Welcome back: you're on the waitlist again, at the end of the line.{place}"
-            elif result.outcome == "unchanged":
-                text = "This email has already been invited from the waitlist, so nothing was changed here."
-            else:
-                text = (
-                    "This email was already on the waitlist, so we updated those details instead of adding it twice."
-                    f"{place}"
-                )
-            messages.info(request, f"{text} We've emailed the link to your waitlist page to that address.")
+            messages.success(request, _joined_message(details.email))
             return redirect(f"{cohort.get_absolute_url()}#waitlist")
     return render(
         request,
         "cohorts/cohort_detail.html",
         {"cohort": cohort, "workshop": cohort.prerequisite_workshop, "form": form},
-        status=400 if form.is_bound else 200,
+        status=status if form.is_bound else 200,
     )
 
 
@@ -90,19 +88,44 @@ def waitlist_status(request: HttpRequest, token: str) -> HttpResponse:
     entry = _entry_or_404(token)
     services.sync_enrolment(entry=entry)
     if request.method != "POST":
-        return _status_page(request, entry, WaitlistForm(initial=WaitlistForm.initial_for(entry)))
-    form = WaitlistForm(request.POST)
+        return _status_page(request, entry, WaitlistForm(entry=entry))
+    form = WaitlistForm(request.POST, entry=entry)
+    status = 400
     if form.is_valid():
+        details = form.details()
         try:
-            services.update_entry(entry=entry, details=form.details())
-        except services.EmailTakenError as exc:
-            form.add_error("email", str(exc))
-        except services.WaitlistError as exc:
+            if details.email.strip().lower() != entry.email.lower():
+                ratelimit.check(request, scope="waitlist_email_change", emails=[details.email])
+            result = services.update_entry(entry=entry, details=details)
+        except RateLimitedError as exc:
             form.add_error(None, str(exc))
+            status = 429
+        except services.WaitlistError as exc:
+            form.add_error(exc.field, str(exc))
         else:
-            messages.success(request, "Your details are updated. Your place in line has not changed.")
+            text = "Your details are updated. Your place in line has not changed."
+            if result.pending_email:
+                text += (
+                    f" We have emailed a confirmation link to {result.pending_email}: your email address changes "
+                    "when it is opened, and your new private link is sent there."
+                )
+            messages.success(request, text)
             return redirect(entry.get_absolute_url())
-    return _status_page(request, entry, form, status=400)
+    return _status_page(request, entry, form, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def waitlist_confirm_email(request: HttpRequest, token: str) -> HttpResponse:
+    """The owner of a new address confirms it: a button, since mail scanners open links by themselves."""
+    if request.method == "POST":
+        try:
+            entry = services.confirm_email_change(signed=token)
+        except services.WaitlistError as exc:
+            return render(request, "cohorts/waitlist_confirm_email.html", {"error": str(exc)}, status=400)
+        messages.success(request, "Your email address is confirmed. This is your waitlist page; its new link is in your inbox.")
+        return redirect(entry.get_absolute_url())
+    return render(request, "cohorts/waitlist_confirm_email.html", {"error": ""})
 
 
 @require_POST

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("workshops.urls")),
     path("", include("registrations.urls")),
     path("", include("cohorts.urls")),
+    path("", include("support.urls")),
 ]

@@ -12,6 +12,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from workshops.models import Session, Workshop
+from workshops.site import site_url
 
 from .models import Certificate
 
@@ -100,7 +101,7 @@ def certificate_pdf(*, certificate: Certificate) -> bytes:
     issued = timezone.localtime(certificate.issued_at, workshop.tz)
     _centred(c, width, f"Issued {issued:%B} {issued.day}, {issued.year}", 120, "Helvetica", 12)
     _centred(c, width, f"Verification code: {certificate.code}", 98, "Helvetica-Bold", 12)
-    _centred(c, width, f"Check it at {settings.SITE_URL}{certificate.get_absolute_url()}", 80, "Helvetica", 10)
+    _centred(c, width, f"Check it at {site_url()}{certificate.get_absolute_url()}", 80, "Helvetica", 10)
     c.showPage()
     c.save()
     return buffer.getvalue()

@@ -8,8 +8,12 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert
+from workshops.site import site_url
+
+from .email_layout import html_version, links_page_url, with_footer
+from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert, is_erased_address
 from .outbox import deliver_emails
+from .selectors.breakout import breakout_for_seat
 from .selectors.progress import prework_minutes_done, prework_minutes_total
 
 logger = logging.getLogger(__name__)
@@ -18,16 +22,25 @@ logger = logging.getLogger(__name__)
 def queue_emails(messages: list[tuple[str, str, str, str]]) -> int:
     """Record emails (key, to, subject, body) and schedule their delivery, in the caller's transaction.
 
-    One INSERT for the rows and one for the delivery task, however many emails; the
-    database backend writes the task in this same transaction, so both commit or neither.
-    A key already queued is skipped. Returns how many rows were offered.
+    Each body gets the site's footer (contact address, lost-links page) and an HTML alternative
+    made from the same text. One INSERT for the rows and one for the delivery task, however many
+    emails; the database backend writes the task in this same transaction, so both commit or
+    neither. A key already queued is skipped. Returns how many rows were offered.
     """
+    # Nobody is behind an erased person's placeholder address (staff erased them on request).
+    messages = [m for m in messages if not is_erased_address(m[1])]
     if not messages:
         return 0
-    OutboundEmail.objects.bulk_create(
-        [OutboundEmail(key=key[:200], to_address=to, subject=subject[:300], body=body) for key, to, subject, body in messages],
-        ignore_conflicts=True,
-    )
+    rows = []
+    for key, to, subject, body in messages:
+        text = with_footer(body)
+        rows.append(
+            OutboundEmail(
+                key=key[:200], to_address=to, subject=subject[:300], body=text,
+                html_body=html_version(subject=subject, body=text),
+            )
+        )
+    OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
     deliver_emails.enqueue([key[:200] for key, *_ in messages])
     return len(messages)
 
@@ -37,9 +50,20 @@ def queue_email(*, key: str, to: str, subject: str, body: str) -> None:
     queue_emails([(key, to, subject, body)])
 
 
+def render_body(template: str, context: dict) -> str:
+    """A plain-text email body from `<app>/email/<name>.txt`, with the site's name and address at hand."""
+    context = {
+        "site_url": site_url(),
+        "site_name": settings.SITE_NAME,
+        "contact_email": settings.CONTACT_EMAIL,
+        "links_url": links_page_url(),
+        **context,
+    }
+    return render_to_string(f"{template}.txt", context)
+
+
 def _render(template: str, context: dict) -> str:
-    context = {"site_url": settings.SITE_URL, "site_name": settings.SITE_NAME, **context}
-    return render_to_string(f"registrations/email/{template}.txt", context)
+    return render_body(f"registrations/email/{template}", context)
 
 
 def _send(*, to: str, subject: str, template: str, context: dict, key: str | None = None) -> None:
@@ -84,6 +108,35 @@ def send_seat_welcome(*, seat_id: int, resend: bool = False) -> None:
         return
     queue_emails([_welcome(seat, seat.order, seat.order.workshop.session_list, resend)])
     Seat.objects.filter(pk=seat_id).update(welcome_sent_at=timezone.now())
+
+
+def send_seat_welcomes(*, order: Order, seats: list[Seat]) -> None:
+    """Welcome several newly named attendees at once (the lead named them from a list)."""
+    sessions = order.workshop.session_list
+    queue_emails([_welcome(seat, order, sessions, resend=False) for seat in seats if seat.attendee_email])
+
+
+def send_second_registration_notice(*, existing: Order, new_order: Order, day) -> None:
+    """Tell the address that already has `existing` that a second registration was started with it."""
+    _send(
+        to=existing.buyer_email,
+        subject=f"You already have order {existing.reference} for {existing.workshop.title}",
+        template="second_registration",
+        context={"existing": existing, "new_order": new_order, "workshop": existing.workshop},
+        key=f"second_registration:{existing.pk}:{day.isoformat()}",
+    )
+
+
+def send_seat_released(*, seat: Seat, name: str, email: str, handed_over: bool) -> None:
+    """Tell the previous holder of a seat that their link stopped working: given to someone else, or moved to a new address."""
+    order = seat.order
+    _send(
+        to=email,
+        subject=f"Your seat at {order.workshop.title} has {'been given to someone else' if handed_over else 'a new link'}",
+        template="seat_released",
+        context={"name": name, "order": order, "workshop": order.workshop, "handed_over": handed_over},
+        key=f"seat_released:{seat.pk}:{seat.token}",
+    )
 
 
 def send_oversold_refund_notice(*, order_id: int, amount_cents: int, why: str, paid_outside_stripe: bool = False) -> None:
@@ -161,7 +214,7 @@ def send_session_reminder(*, reminder_id: int) -> None:
         to=reminder.email,
         subject=f"Reminder: {workshop.title}, {session.title.lower()} on {timezone.localtime(session.starts_at, workshop.tz):%A, %B %-d}",
         template="session_reminder",
-        context={"seat": seat, "workshop": workshop, "session": session},
+        context={"seat": seat, "workshop": workshop, "session": session, "breakout": breakout_for_seat(session=session, seat=seat)},
         key=f"reminder:{reminder.pk}",
     )
 

@@ -40,6 +40,14 @@ class SeatChangesClosedError(SeatChangeError):
     pass
 
 
+class SeatListError(SeatChangeError):
+    """Some people in a pasted or uploaded list cannot be seated; `row_errors` maps their index to why."""
+
+    def __init__(self, message: str, *, row_errors: dict[int, str] | None = None):
+        self.row_errors = row_errors or {}
+        super().__init__(message, field="people")
+
+
 class PreworkError(RegistrationError):
     pass
 
@@ -62,3 +70,15 @@ class VoucherError(RegistrationError):
 
 class InvoiceError(Exception):
     """An invoice action staff asked for cannot be done; the message says why."""
+
+
+class AffinityChoiceError(RegistrationError):
+    """An attendee's affinity-group choice cannot be saved (closed, or not one of the workshop's groups)."""
+
+
+class BreakoutError(Exception):
+    """A breakout-room change staff asked for cannot be made; the message says why."""
+
+
+class ZoomExportError(Exception):
+    """The plan cannot be written as a Zoom pre-assignment file (too many rooms or rows, shared emails)."""

@@ -142,3 +142,19 @@ def order_rows(orders: Iterable[Order]) -> Iterable[list]:
             order.parent.reference if order.parent_id else "",
             "yes" if order.payment_needs_review else "no",
         ]
+
+
+# Zoom's breakout-room pre-assignment import reads exactly this header, in this order.
+ZOOM_HEADER = ["Pre-assign Room Name", "Email Address"]
+
+
+def zoom_csv_response(*, filename: str, rows: Iterable[tuple[str, str]]) -> HttpResponse:
+    """Zoom's pre-assignment file: UTF-8 without a byte-order mark (Zoom would read it as part of the
+    header), CRLF lines, and no cell a spreadsheet would run as a formula."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    writer = csv.writer(response)
+    writer.writerow(ZOOM_HEADER)
+    writer.writerows([_text(room), _text(email)] for room, email in rows)
+    return response

@@ -8,6 +8,7 @@ from django.conf import settings
 from registrations.services.invoices import BillingDetails
 from workshops.templatetags.workshop_tags import usd
 
+from . import seat_lists
 from .models import Order, Seat
 
 
@@ -30,6 +31,8 @@ class RegistrationForm(forms.Form):
     access_note = forms.CharField(label="Other access needs (seen only by staff)", max_length=500, required=False)
     voucher_code = forms.CharField(label="Discount or scholarship code (optional)", max_length=40, required=False)
     quote_reference = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
+    # Filled by the page's script from the browser, so emails can show the buyer's own time.
+    time_zone = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, seats_left: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,7 +53,30 @@ class RegistrationForm(forms.Form):
         self.seats_left = seats_left
         limit = settings.MAX_SEATS_PER_ORDER if seats_left is None else min(settings.MAX_SEATS_PER_ORDER, seats_left)
         self.fields["seat_count"].max_value = limit
-        self.fields["seat_count"].widget.attrs.update({"max": max(limit, 1), "min": 1, "inputmode": "numeric"})
+        self.fields["seat_count"].widget.attrs.update({
+            "max": max(limit, 1), "min": 1, "inputmode": "numeric",
+            # The page's script checks what is typed against these, with the same messages as clean_seat_count.
+            "data-seats-left": "" if seats_left is None else seats_left,
+            "data-max-per-order": settings.MAX_SEATS_PER_ORDER,
+            "aria-describedby": "seat-count-live",
+        })
+
+    def seat_count_problem(self, count: int | None) -> str:
+        """What is wrong with this seat count against the seats left and the per-order limit ("" if nothing)."""
+        if count is None:
+            return ""
+        try:
+            self.clean_seat_count_value(count)
+        except forms.ValidationError as exc:
+            return exc.messages[0]
+        return ""
+
+    def flag_seat_count(self, count: int | None) -> str:
+        """On "Update total" (no JavaScript): show the seat count's problem beside the field, nothing else."""
+        problem = self.seat_count_problem(count)
+        if problem:
+            self._errors = forms.utils.ErrorDict({"seat_count": self.error_class([problem])})
+        return problem
 
     def show_team_price(self, team_tier) -> None:
         """The seat count's hint, from the workshop's own prices (staff change them in admin)."""
@@ -69,7 +95,9 @@ class RegistrationForm(forms.Form):
         return self.cleaned_data["voucher_code"].strip().upper()
 
     def clean_seat_count(self):
-        count = self.cleaned_data["seat_count"]
+        return self.clean_seat_count_value(self.cleaned_data["seat_count"])
+
+    def clean_seat_count_value(self, count: int) -> int:
         if self.seats_left is not None and count > self.seats_left:
             raise forms.ValidationError(
                 f"Only {self.seats_left} seat{'s' if self.seats_left != 1 else ''} left. "
@@ -146,6 +174,60 @@ class SeatChangeForm(forms.Form):
     @property
     def is_new_person(self) -> bool:
         return self.cleaned_data.get("change") == self.NEW_PERSON
+
+
+class SeatListForm(forms.Form):
+    """A team lead names many seats at once: "Name, email" lines pasted, or a CSV file."""
+
+    MAX_UPLOAD_BYTES = 200_000
+
+    people = forms.CharField(
+        label="One attendee per line: name, then email",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="For example “Ana Diaz, ana@lincoln.org”. Rows copied from a spreadsheet work too.",
+    )
+    csv_file = forms.FileField(
+        label="Or upload a CSV file", required=False,
+        help_text="Columns for the name (or first and last name) and the email; a header row is fine.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("prefix", "list")
+        super().__init__(*args, **kwargs)
+        self.lines: list[seat_lists.SeatLine] = []
+        self.fields["csv_file"].widget.attrs["accept"] = ".csv,text/csv"
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("csv_file")
+        if upload:
+            if upload.size > self.MAX_UPLOAD_BYTES:
+                raise forms.ValidationError("That file is too large for a list of attendees; upload a CSV under 200 KB.")
+            self.lines = seat_lists.parse_csv(seat_lists.decode_upload(upload.read()))
+            # What was read comes back as lines, so anything to fix is fixed right there.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("people")] = "\n".join(f"{line.name}, {line.email}" if not line.error else line.text for line in self.lines)
+        else:
+            self.lines = seat_lists.parse_pasted(data.get("people") or "")
+        if not self.lines:
+            raise forms.ValidationError("Paste at least one “Name, email” line, or choose a CSV file.")
+        if any(line.error for line in self.lines):
+            raise forms.ValidationError("Some lines need a fix before any seat is named; nothing was saved yet.")
+        return data
+
+    def mark_errors(self, row_errors: dict[int, str]) -> None:
+        """Errors the service found (emails already seated, too many people), shown on their lines."""
+        for index, message in row_errors.items():
+            self.lines[index].error = message
+
+    @property
+    def people_list(self) -> list[tuple[str, str]]:
+        return [(line.name, line.email) for line in self.lines]
+
+    @property
+    def error_lines(self) -> list[seat_lists.SeatLine]:
+        return [line for line in self.lines if line.error]
 
 
 class PreworkMarkForm(forms.Form):

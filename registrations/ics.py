@@ -9,13 +9,14 @@ from django.utils import timezone
 from icalendar import Calendar, Event
 
 from workshops.models import Session
+from workshops.site import site_url
 
 from .models import Seat
 
 
 def _uid(seat: Seat, session: Session) -> str:
     # Stable per seat and session, so downloading again updates the entry instead of adding a second one.
-    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    host = urlsplit(site_url()).hostname or "localhost"
     return f"seat-{seat.pk}-session-{session.pk}@{host}"
 
 
@@ -27,7 +28,7 @@ def seat_calendar(*, seat: Seat, sessions: Iterable[Session]) -> bytes:
     is given to someone else.
     """
     workshop = seat.order.workshop
-    page = f"{settings.SITE_URL}{seat.get_absolute_url()}"
+    page = f"{site_url()}{seat.get_absolute_url()}"
     cal = Calendar()
     cal.add("prodid", f"-//{settings.SITE_NAME}//Workshop sessions//EN")
     cal.add("version", "2.0")

@@ -3,9 +3,10 @@
 import logging
 import smtplib
 from datetime import timedelta
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
@@ -16,6 +17,12 @@ logger = logging.getLogger(__name__)
 
 # Retry delays after SMTP failures: 1, 2, 4 … minutes, capped at an hour; never given up on.
 MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+def sender() -> str:
+    """The organisation's name with the sending address: 'Equity School Leadership <workshops@…>'."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+    return formataddr((settings.SITE_NAME, address))
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -39,8 +46,12 @@ def deliver_email(email_id: int) -> str:
             return "missing"
         if email.sent_at:
             return "already sent"
-        message = EmailMessage(subject=email.subject, body=email.body, to=[email.to_address],
-                               from_email=settings.DEFAULT_FROM_EMAIL)
+        message = EmailMultiAlternatives(
+            subject=email.subject, body=email.body, to=[email.to_address], from_email=sender(),
+            reply_to=[settings.CONTACT_EMAIL] if settings.CONTACT_EMAIL else None,
+        )
+        if email.html_body:
+            message.attach_alternative(email.html_body, "text/html")
         try:
             message.send()
         except (smtplib.SMTPException, OSError) as exc:

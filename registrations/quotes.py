@@ -6,81 +6,135 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from reportlab.lib.pagesizes import letter
+from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen import canvas
 
+from workshops.context_processors import supplier_details
+from workshops.schedule import session_when
+from workshops.site import site_url
 from workshops.templatetags.workshop_tags import usd
 
-from .certificates import INK, TEAL, _font_for, session_dates
+from .certificates import INK, TEAL, _font_for
 from .models import Quote
 
 
+MARGIN = 72
+
+
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of `text` no wider than `width` points; a word longer than a line (a URL) is cut where it must be."""
+    lines, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}".strip()
+        if pdfmetrics.stringWidth(candidate, font, size) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while pdfmetrics.stringWidth(current, font, size) > width:
+            cut = len(current)
+            while cut > 1 and pdfmetrics.stringWidth(current[:cut], font, size) > width:
+                cut -= 1
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    return lines
+
+
+class _Page:
+    """A letter page written top to bottom, every line wrapped to stay inside the margins."""
+
+    def __init__(self, c: canvas.Canvas, width: float, height: float):
+        self.c, self.width, self.y = c, width, height - MARGIN
+        self.text_width = width - 2 * MARGIN
+
+    def para(self, text: str, size: float = 11, font: str = "Helvetica", colour=INK, gap: float = 4) -> None:
+        font = _font_for(text, font)
+        self.c.setFont(font, size)
+        self.c.setFillColor(colour)
+        for piece in wrap(text, font, size, self.text_width):
+            self.y -= size  # y is the top of the next line; the text sits on its baseline below
+            self.c.drawString(MARGIN, self.y, piece)
+            self.y -= gap
+
+    def figure(self, label: str, amount: str, size: float = 11, font: str = "Helvetica") -> None:
+        """A label on the left (wrapped short of the amount) and its amount on the right."""
+        font = _font_for(label, font)
+        self.c.setFont(font, size)
+        self.c.setFillColor(INK)
+        for piece in wrap(label, font, size, self.text_width - 110):
+            self.y -= size
+            self.c.drawString(MARGIN, self.y, piece)
+            baseline = self.y
+            self.y -= 4
+        self.c.drawRightString(self.width - MARGIN, baseline, amount)
+
+    def rule(self, space: float = 6) -> None:
+        self.y -= space
+        self.c.setStrokeColor(TEAL)
+        self.c.line(MARGIN, self.y, self.width - MARGIN, self.y)
+        self.y -= space
+
+
+def _supplier_block(page: _Page) -> dict:
+    supplier = supplier_details()
+    page.para(supplier["legal_name"], 16, "Helvetica-Bold", TEAL)
+    for line in supplier["address_lines"]:
+        page.para(line, 9, gap=2)
+    if supplier["tax_id"]:
+        page.para(f"Tax ID: {supplier['tax_id']}", 9, gap=2)
+    page.para(supplier["contact_email"], 9, gap=2)
+    return supplier
+
+
 def quote_document(*, quote: Quote) -> bytes:
-    """One page: who it is for, what is quoted, the figures, and how to order against it.
+    """One page: the supplier, who it is for, what is quoted with its dates, the figures, and how to order.
 
     Page compression is off so the figures stay searchable as plain bytes (tests read them).
     """
     workshop = quote.workshop
-    tz = workshop.tz
     buffer = io.BytesIO()
     width, height = letter
     c = canvas.Canvas(buffer, pagesize=letter, pageCompression=0)
     c.setTitle(f"Quote {quote.reference}")
     c.setAuthor(settings.SITE_NAME)
-
-    def line(text: str, y: float, size: float = 11, font: str = "Helvetica", x: float = 72, colour=INK) -> None:
-        c.setFont(_font_for(text, font), size)
-        c.setFillColor(colour)
-        c.drawString(x, y, text)
-
-    def right(text: str, y: float, size: float = 11, font: str = "Helvetica") -> None:
-        c.setFont(_font_for(text, font), size)
-        c.setFillColor(INK)
-        c.drawRightString(width - 72, y, text)
-
-    line(settings.SITE_NAME, height - 72, 16, "Helvetica-Bold", colour=TEAL)
-    line("Quote", height - 110, 26, "Helvetica-Bold")
-    issued = timezone.localtime(quote.created_at, tz)
-    valid = timezone.localtime(quote.valid_until, tz)
-    line(f"Reference: {quote.reference}", height - 140)
-    line(f"Date: {issued:%B} {issued.day}, {issued.year}", height - 156)
-    line(f"Valid until: {valid:%B} {valid.day}, {valid.year}", height - 172)
-
-    line("Prepared for", height - 210, 12, "Helvetica-Bold")
-    line(quote.organisation, height - 228)
-    line(f"{quote.contact_name} <{quote.contact_email}>", height - 244)
-
-    line("Workshop", height - 282, 12, "Helvetica-Bold")
-    line(workshop.title, height - 300)
-    dates = session_dates(workshop, workshop.session_list)
-    line(
-        f"{workshop.prework_hours} hours of pre-work, then {workshop.live_hours} hours live on {workshop.platform}"
-        + (f": {dates}" if dates else ""),
-        height - 316,
-        10,
-    )
-
-    y = height - 360
-    c.setStrokeColor(TEAL)
-    c.line(72, y + 16, width - 72, y + 16)
+    page = _Page(c, width, height)
+    supplier = _supplier_block(page)
+    page.y -= 14
+    page.para("Quote", 26, "Helvetica-Bold")
+    issued = timezone.localtime(quote.created_at, workshop.tz)
+    valid = timezone.localtime(quote.valid_until, workshop.tz)
+    page.para(f"Reference: {quote.reference}")
+    page.para(f"Date: {issued:%B} {issued.day}, {issued.year}")
+    page.para(f"Valid until: {valid:%B} {valid.day}, {valid.year}")
+    page.y -= 12
+    page.para("Prepared for", 12, "Helvetica-Bold")
+    page.para(quote.organisation)
+    page.para(f"{quote.contact_name} <{quote.contact_email}>")
+    page.y -= 12
+    page.para("Workshop", 12, "Helvetica-Bold")
+    page.para(workshop.title)
+    page.para(f"{workshop.prework_hours} hours of pre-work at your own pace, then {workshop.live_hours} hours live.", 10)
+    for session in workshop.session_list:
+        page.para(f"{session.title}: {session_when(session, workshop.time_zone)}, on {workshop.platform}", 10)
+    page.y -= 10
+    page.rule()
     tier = "team price" if quote.tier_min_seats > 1 else "standard price"
-    line(f"{quote.seat_count} seat{'s' if quote.seat_count != 1 else ''} × {usd(quote.unit_price_cents)} ({tier})", y)
-    right(usd(quote.subtotal_cents), y)
+    seats = f"{quote.seat_count} seat{'s' if quote.seat_count != 1 else ''}"
+    page.figure(f"{seats} × {usd(quote.unit_price_cents)} ({tier})", usd(quote.subtotal_cents))
     if quote.discount_cents:
-        y -= 20
-        code = quote.voucher.code if quote.voucher_id else "discount"
-        line(f"Code {code}", y)
-        right(f"-{usd(quote.discount_cents)}", y)
-    y -= 26
-    c.line(72, y + 16, width - 72, y + 16)
-    line("Total (USD)", y, 13, "Helvetica-Bold")
-    right(usd(quote.total_cents), y, 13, "Helvetica-Bold")
-
+        page.figure(f"Code {quote.voucher.code if quote.voucher_id else 'discount'}", f"-{usd(quote.discount_cents)}")
+    page.rule()
+    page.figure("Total (USD)", usd(quote.total_cents), 13, "Helvetica-Bold")
+    page.y -= 24
     register = reverse("registrations:register", kwargs={"slug": workshop.slug})
-    y -= 50
-    line("To order against this quote", y, 12, "Helvetica-Bold")
-    line(f"Register at {settings.SITE_URL}{register}?quote={quote.reference}", y - 18, 10)
-    line("and choose to pay by card or by invoice; add your purchase-order number to the order.", y - 32, 10)
-    line("Prices are per participant and include all pre-work materials and both live sessions.", y - 46, 10)
+    page.para("To order against this quote", 12, "Helvetica-Bold")
+    page.para(f"Register at {site_url()}{register}?quote={quote.reference} and choose to pay by card or by invoice; "
+              "add your purchase-order number to the order.", 10)
+    page.para("Prices are per participant and include all pre-work materials and both live sessions.", 10)
+    page.para(f"Questions: {supplier['contact_email']}", 10)
     c.showPage()
     c.save()
     return buffer.getvalue()

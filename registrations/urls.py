@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import attendees, orders, payment, registration
+from .views import affinity, attendees, orders, payment, registration
 
 app_name = "registrations"
 
@@ -19,8 +19,12 @@ urlpatterns = [
     path("orders/<str:token>/add-seats/", orders.order_add_seats, name="order_add_seats"),
     path("orders/<str:token>/add-seats/cancel/", orders.order_cancel_addition, name="order_cancel_addition"),
     path("orders/<str:token>/seats/<int:position>/", orders.order_seat_change, name="order_seat_change"),
+    path("orders/<str:token>/seats/", orders.order_name_seats, name="order_name_seats"),
+    path("orders/<str:token>/seats/<int:position>/resend/", orders.order_seat_resend, name="order_seat_resend"),
     path("seats/<str:token>/", attendees.seat_detail, name="seat_detail"),
+    path("seats/<str:token>/affinity/", affinity.seat_affinity, name="seat_affinity"),
     path("seats/<str:token>/prework/<int:module_id>/", attendees.seat_prework, name="seat_prework"),
+    path("seats/<str:token>/prework/<int:module_id>/file/", attendees.seat_prework_file, name="seat_prework_file"),
     path("seats/<str:token>/calendar.ics", attendees.seat_calendar, name="seat_calendar"),
     path("seats/<str:token>/sessions/<int:number>/calendar.ics", attendees.seat_session_calendar, name="seat_session_calendar"),
     path("seats/<str:token>/certificate.pdf", attendees.seat_certificate, name="seat_certificate"),

@@ -19,6 +19,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
 
 
+@pytest.fixture(autouse=True)
+def empty_local_cache():
+    """Each test starts with an empty per-process cache (page cache, rendered form fields)."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+
+
 @pytest.fixture(scope="session")
 def stripe_server():
     double = StripeDouble().start()

@@ -2,21 +2,35 @@
 
 The real `stripe` SDK talks to it over HTTP (STRIPE_API_BASE), so tests exercise
 the SDK's encoding, idempotency keys, retries and error mapping. It can be told to
-fail (status codes, timeouts, dropped connections) for the next N requests.
+fail (status codes, timeouts, dropped connections) for the next N requests, to answer
+every request after a delay (`set_latency`: Stripe hundreds of milliseconds away), and
+to hang (`hang`: connections are accepted and requests read, but nothing is answered
+until the hang ends, after N seconds or when `end_hang` is called).
 
 Run standalone for the bench or manual testing:  python -m tests.stripe_double --port 12111
+[--latency 0.4]. A standalone double is steered over HTTP on paths Stripe does not have
+(answered at once, never delayed, never recorded):
+    POST /_double/latency  seconds=0.4     every answer from now on waits 0.4 s
+    POST /_double/hang     seconds=15      hang for 15 s (no seconds: until /_double/end_hang)
+    POST /_double/end_hang                 answer the held requests now
+    GET  /_double/state                    {"latency": ..., "hang_left": ..., "held": ..., "requests": ...}
 """
 
 import argparse
 import json
+import math
 import re
 import secrets
 import threading
 import time
+from decimal import Decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+
+_IN_PROGRESS = object()  # an idempotency key whose first request is still being answered
 
 
 def decode_form(body: str) -> dict:
@@ -65,6 +79,10 @@ class StripeDouble:
     faults: list = field(default_factory=list)
     idempotent: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    latency: float = 0.0  # seconds every request waits before it is answered
+    hang_until: float | None = None  # time.monotonic() when the hang ends; math.inf: until end_hang()
+    held: int = 0  # requests waiting for a hang to end
+    _hang_over: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> "StripeDouble":
         double = self
@@ -80,6 +98,13 @@ class StripeDouble:
             def do_GET(self):
                 double._handle(self, "GET")
 
+            def handle_one_request(self):
+                try:
+                    super().handle_one_request()
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client gave up waiting (its timeout during a hang); nothing to answer.
+                    self.close_connection = True
+
             def do_POST(self):
                 double._handle(self, "POST")
 
@@ -91,6 +116,7 @@ class StripeDouble:
         return self
 
     def stop(self) -> None:
+        self.end_hang()
         self.server.shutdown()
         self.server.server_close()
 
@@ -110,6 +136,58 @@ class StripeDouble:
             self.requests.clear()
             self.faults.clear()
             self.idempotent.clear()
+            self.latency = 0.0
+        self.end_hang()
+
+    def set_latency(self, seconds: float) -> None:
+        """Answer every request `seconds` late, as a Stripe far away does."""
+        with self.lock:
+            self.latency = max(float(seconds), 0.0)
+
+    def hang(self, seconds: float | None = None) -> None:
+        """Accept connections and read requests but answer none until the hang ends.
+
+        After `seconds` (or at end_hang() when None) the held requests are answered as usual,
+        late: a client that gave up meanwhile finds its connection answered into the void.
+        """
+        with self.lock:
+            self.hang_until = time.monotonic() + seconds if seconds is not None else math.inf
+            self._hang_over.clear()
+
+    def end_hang(self) -> None:
+        with self.lock:
+            self.hang_until = None
+            self._hang_over.set()
+
+    def state(self) -> dict:
+        with self.lock:
+            hang_left = None
+            if self.hang_until is not None:
+                hang_left = "until ended" if self.hang_until == math.inf else max(self.hang_until - time.monotonic(), 0.0)
+            return {"latency": self.latency, "hang_left": hang_left, "held": self.held, "requests": len(self.requests)}
+
+    def _wait_like_the_network(self) -> None:
+        with self.lock:
+            latency = self.latency
+        if latency:
+            time.sleep(latency)
+        with self.lock:
+            self.held += 1
+        try:
+            while True:
+                with self.lock:
+                    until = self.hang_until
+                    if until is None:
+                        return
+                    left = until - time.monotonic()
+                    if left <= 0:
+                        self.hang_until = None
+                        self._hang_over.set()
+                        return
+                self._hang_over.wait(min(left, 3600))
+        finally:
+            with self.lock:
+                self.held -= 1
 
     def fail_next(self, status: int = 500, times: int = 1, path_prefix: str = "", delay: float = 0.0) -> None:
         with self.lock:
@@ -198,12 +276,15 @@ class StripeDouble:
         body = handler.rfile.read(length).decode() if length else ""
         path = urlsplit(handler.path).path
         params = decode_form(body or urlsplit(handler.path).query)  # GET parameters (expand[]) ride in the query
+        if path.startswith("/_double/"):
+            return self._control(handler, method, path, params)
         key = handler.headers.get("Idempotency-Key")
         with self.lock:
             self.requests.append(
                 {"method": method, "path": path, "params": params, "idempotency_key": key,
                  "authorization": handler.headers.get("Authorization", "")}
             )
+        self._wait_like_the_network()
         fault = self._take_fault(path)
         if fault is not None:
             if fault.status == -1:
@@ -222,15 +303,39 @@ class StripeDouble:
         if method == "POST" and key:
             with self.lock:
                 cached = self.idempotent.get(key)
+                if cached is None:
+                    self.idempotent[key] = _IN_PROGRESS
+            if cached is _IN_PROGRESS:
+                # As Stripe does: a second request with a key whose first request is still running.
+                return self._send(handler, 409, {"error": {"type": "idempotency_error", "message": "There is currently another in-progress request using this Stripe-Idempotency-Key. Please try again later."}})
             if cached is not None:
                 if cached[0] != (path, body):
                     return self._send(handler, 400, {"error": {"type": "idempotency_error", "message": "Keys for idempotent requests can only be used with the same parameters they were first used with."}})
                 return self._send(handler, cached[1], cached[2], replay=True)
-        status, payload = self._route(method, path, params)
-        if method == "POST" and key and status < 500:
-            with self.lock:
-                self.idempotent[key] = ((path, body), status, payload)
+        status, payload = 500, _error_body(500)
+        try:
+            status, payload = self._route(method, path, params)
+        finally:
+            if method == "POST" and key:
+                with self.lock:
+                    if status < 500:
+                        self.idempotent[key] = ((path, body), status, payload)
+                    else:
+                        self.idempotent.pop(key, None)
         self._send(handler, status, payload)
+
+    def _control(self, handler, method: str, path: str, params: dict) -> None:
+        """Steer a standalone double (the bench): not Stripe's API, so never delayed or recorded."""
+        seconds = float(params["seconds"]) if params.get("seconds") not in (None, "") else None
+        if method == "POST" and path == "/_double/latency" and seconds is not None:
+            self.set_latency(seconds)
+        elif method == "POST" and path == "/_double/hang":
+            self.hang(seconds)
+        elif method == "POST" and path == "/_double/end_hang":
+            self.end_hang()
+        elif not (method == "GET" and path == "/_double/state"):
+            return self._send(handler, 404, {"error": {"message": f"No such control: {method} {path}"}})
+        self._send(handler, 200, self.state())
 
     def _route(self, method: str, path: str, params: dict) -> tuple[int, dict]:
         if method == "POST" and path == "/v1/checkout/sessions":
@@ -570,9 +675,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds every answer waits (Stripe far away)")
     args = parser.parse_args()
-    double = StripeDouble(host=args.host, port=args.port).start()
-    print(f"Stripe test double on {double.url}", flush=True)
+    double = StripeDouble(host=args.host, port=args.port, latency=args.latency).start()
+    print(f"Stripe test double on {double.url} (latency {args.latency:g} s)", flush=True)
     try:
         double.thread.join()
     except KeyboardInterrupt:

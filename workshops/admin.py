@@ -2,13 +2,25 @@
 
 import zoneinfo
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from . import services
-from .models import DEFAULT_TIME_ZONE, PreworkModule, PriceTier, Session, Workshop
+from .models import (
+    DEFAULT_TIME_ZONE,
+    AffinityFacilitator,
+    AffinityGroup,
+    PreworkModule,
+    PriceTier,
+    Session,
+    Workshop,
+)
 from .templatetags.workshop_tags import usd
 
 
@@ -32,10 +44,52 @@ class SessionInline(admin.TabularInline):
     fields = ["title", "starts_at", "ends_at", "meeting_url"]
 
 
-class PreworkModuleInline(admin.TabularInline):
+class PreworkModuleForm(forms.ModelForm):
+    """A module with something to open: a link, instructions, or a file staff upload here."""
+
+    upload = forms.FileField(label="Attach a file", required=False, help_text="A reading or worksheet; replaces any file already attached.")
+    remove_file = forms.BooleanField(label="Remove the attached file", required=False)
+
+    class Meta:
+        model = PreworkModule
+        fields = ["position", "title", "minutes", "url", "body"]
+
+    def clean_upload(self):
+        upload = self.cleaned_data.get("upload")
+        if upload and upload.size > settings.PREWORK_FILE_MAX_BYTES:
+            limit = settings.PREWORK_FILE_MAX_BYTES // (1024 * 1024)
+            raise forms.ValidationError(f"Files can be up to {limit} MB; link to a larger one instead.")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        has_file = bool(self.instance.pk and self.instance.attached_file) and not data.get("remove_file")
+        if not (data.get("url") or (data.get("body") or "").strip() or data.get("upload") or has_file):
+            raise forms.ValidationError("Give attendees something to open: a link, instructions, or a file.")
+        return data
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        upload = self.cleaned_data.get("upload")
+        if upload:
+            services.attach_prework_file(
+                module=self.instance, name=upload.name, content_type=upload.content_type, data=upload.read()
+            )
+        elif self.cleaned_data.get("remove_file"):
+            services.remove_prework_file(module=self.instance)
+
+
+class PreworkModuleInline(admin.StackedInline):
     model = PreworkModule
+    form = PreworkModuleForm
     extra = 0
-    fields = ["position", "title", "minutes", "url", "body"]
+    fields = [("position", "title", "minutes"), "url", "body", "current_file", ("upload", "remove_file")]
+    readonly_fields = ["current_file"]
+
+    @admin.display(description="Attached file")
+    def current_file(self, obj):
+        attached = obj.attached_file if obj and obj.pk else None
+        return f"{attached.name} ({attached.size_label})" if attached else "None"
 
 
 class PriceTierInline(admin.TabularInline):
@@ -44,6 +98,24 @@ class PriceTierInline(admin.TabularInline):
     extra = 0
     min_num = 1
     fields = ["min_seats", "unit_price_cents"]
+
+
+class AffinityGroupInline(admin.TabularInline):
+    model = AffinityGroup
+    extra = 0
+    fields = ["position", "label", "description", "facilitator_list"]
+    readonly_fields = ["facilitator_list"]
+    verbose_name = "affinity group"
+    verbose_name_plural = "Affinity groups offered (in your own words)"
+
+    @admin.display(description="Facilitators")
+    def facilitator_list(self, obj):
+        if not obj.pk:
+            return "Save first, then add facilitators."
+        names = ", ".join(f.display_name for f in obj.facilitators.all()) or "none yet"
+        return format_html(
+            '{} · <a href="{}">edit facilitators</a>', names, reverse("admin:workshops_affinitygroup_change", args=[obj.pk])
+        )
 
 
 class LocalTimeZoneMixin:
@@ -72,7 +144,7 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "created_at"
-    inlines = [SessionInline, PreworkModuleInline, PriceTierInline]
+    inlines = [SessionInline, PreworkModuleInline, PriceTierInline, AffinityGroupInline]
     actions = ["duplicate_for_next_year"]
     fieldsets = [
         (None, {"fields": ["title", "slug", "is_published", "is_listed", "summary", "description"]}),
@@ -91,7 +163,22 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
                 ]
             },
         ),
+        ("Affinity groups and breakout rooms", {"fields": ["breakout_room_size", "affinity_choice_close_hours"]}),
+        (
+            "Facilitators",
+            {
+                "fields": ["facilitators"],
+                "description": "Staff accounts with the Facilitator role see the roster of the workshops they are "
+                "listed on here, or whose affinity groups they facilitate (read-only, with access needs), and no other.",
+            },
+        ),
     ]
+    filter_horizontal = ["facilitators"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "facilitators":
+            kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True, is_active=True).order_by("username")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def zone_owner(self, object_id):
         return Workshop.objects.filter(pk=object_id).first()
@@ -128,6 +215,10 @@ class SessionAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
 
 @admin.register(PreworkModule)
 class PreworkModuleAdmin(admin.ModelAdmin):
+    form = PreworkModuleForm
+    fields = ["workshop", "position", "title", "minutes", "url", "body", "current_file", "upload", "remove_file"]
+    readonly_fields = ["current_file"]
+    current_file = PreworkModuleInline.current_file
     list_display = ["title", "workshop", "minutes", "position"]
     list_filter = ["workshop"]
     list_select_related = ["workshop"]
@@ -144,3 +235,28 @@ class PriceTierAdmin(admin.ModelAdmin):
     @admin.display(description="Price per seat", ordering="unit_price_cents")
     def unit_price(self, obj):
         return usd(obj.unit_price_cents)
+
+
+class AffinityFacilitatorInline(admin.TabularInline):
+    model = AffinityFacilitator
+    extra = 1
+    fields = ["user", "name", "email"]
+
+
+@admin.register(AffinityGroup)
+class AffinityGroupAdmin(admin.ModelAdmin):
+    """A group's label, description and order, and who facilitates it (their logins see its rooms)."""
+
+    list_display = ["label", "workshop", "position", "facilitator_names"]
+    list_filter = ["workshop"]
+    list_select_related = ["workshop"]
+    search_fields = ["label", "workshop__title", "facilitators__name", "facilitators__email"]
+    fields = ["workshop", "label", "description", "position"]
+    inlines = [AffinityFacilitatorInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("facilitators__user")
+
+    @admin.display(description="Facilitators")
+    def facilitator_names(self, obj):
+        return ", ".join(f.display_name for f in obj.facilitators.all()) or "–"

@@ -3,11 +3,14 @@
 import zoneinfo
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+
+from .schedule import schedule_summary
 
 # Where the organisation is; new workshops and cohorts, and admin pages without one, use it.
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
@@ -85,11 +88,30 @@ class Workshop(PublicPageText, models.Model):
     session_link_lead_minutes = models.PositiveSmallIntegerField(
         default=60, help_text="Paid attendees see a session's meeting link from this many minutes before it starts."
     )
+    breakout_room_size = models.PositiveSmallIntegerField(
+        default=8,
+        validators=[MinValueValidator(2)],
+        help_text="How many people one affinity-group breakout room holds at most. Each group is split into "
+        "as few rooms as that allows, of even sizes.",
+    )
+    affinity_choice_close_hours = models.PositiveSmallIntegerField(
+        default=12,
+        help_text="Attendees can choose or change their affinity group until this many hours before each live "
+        "session (then again after it starts, for the next one). Staff can move people between rooms until the "
+        "session starts. Export the Zoom file once choices close.",
+    )
     is_published = models.BooleanField(default=False)
     is_listed = models.BooleanField(
         default=True,
         help_text="Shown in the catalog and open to public registration. Off for offerings reached only "
         "by invitation, such as the cohort course's seats (managed from the cohort).",
+    )
+    facilitators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="facilitated_workshops",
+        help_text="Staff who lead its sessions. With the Facilitator role they see this workshop's roster "
+        "(read-only, with access needs) and no other.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,6 +122,9 @@ class Workshop(PublicPageText, models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(capacity__gte=1), name="workshop_capacity_at_least_one"),
+            models.CheckConstraint(
+                condition=models.Q(breakout_room_size__gte=2), name="workshop_breakout_room_holds_two"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -134,6 +159,11 @@ class Workshop(PublicPageText, models.Model):
     def last_session(self) -> "Session | None":
         sessions = self.session_list
         return sessions[-1] if sessions else None
+
+    @property
+    def schedule(self) -> str:
+        """'Live on Zoom: Wednesday, May 5 and Wednesday, May 19, 2027, 4:00–6:00 PM Pacific Time (PDT)'."""
+        return schedule_summary(self.session_list, self.time_zone, self.platform)
 
     @property
     def tier_list(self) -> list["PriceTier"]:
@@ -196,6 +226,16 @@ class Workshop(PublicPageText, models.Model):
             return None
         return first.starts_at - timedelta(hours=self.seat_changes_close_hours)
 
+    def affinity_choice_closes_at(self, now: datetime | None = None) -> datetime | None:
+        """When choices close before the next live session (in the past once the last has started)."""
+        sessions = self.session_list
+        if not sessions:
+            return None
+        now = now or timezone.now()
+        upcoming = [s for s in sessions if s.starts_at > now]
+        anchor = upcoming[0] if upcoming else sessions[-1]
+        return anchor.starts_at - timedelta(hours=self.affinity_choice_close_hours)
+
 
 class Session(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="sessions")
@@ -238,6 +278,38 @@ class PreworkModule(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.minutes} min)"
 
+    @property
+    def attached_file(self) -> "PreworkFile | None":
+        """The attached file (its data deferred where the module was loaded with it), or None."""
+        try:
+            return self.file
+        except PreworkFile.DoesNotExist:
+            return None
+
+
+class PreworkFile(models.Model):
+    """A file staff attach to a pre-work module (a reading, a worksheet). Kept in the database, so
+    every app server can hand it out; attendees download it from their own page."""
+
+    module = models.OneToOneField(PreworkModule, on_delete=models.CASCADE, related_name="file")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100, default="application/octet-stream")
+    size = models.PositiveIntegerField()
+    data = models.BinaryField()
+    uploaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "pre-work file"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def size_label(self) -> str:
+        if self.size >= 1024 * 1024:
+            return f"{self.size / (1024 * 1024):.1f} MB"
+        return f"{max(self.size // 1024, 1)} KB"
+
 
 class PriceTier(models.Model):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="price_tiers")
@@ -255,3 +327,88 @@ class PriceTier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.min_seats}+ seats at ${self.unit_price_cents / 100:,.2f}"
+
+
+# A label starting with one of these would run as a formula when a CSV export is opened in a spreadsheet.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def validate_not_formula(value: str) -> None:
+    if value.startswith(FORMULA_PREFIXES):
+        raise ValidationError("Start with a letter or digit, not = + - or @ (spreadsheets would read it as a formula).")
+
+
+class AffinityGroup(models.Model):
+    """One racial affinity group a workshop offers, in staff's own words, shown to attendees in `position` order.
+
+    Its label names its breakout rooms ("<label> 1", "<label> 2", ...), in the plan and in Zoom.
+    """
+
+    workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="affinity_groups")
+    label = models.CharField(
+        max_length=60,
+        validators=[validate_not_formula],
+        help_text="Shown to attendees and used for the breakout rooms' names, e.g. “Multiracial” gives "
+        "“Multiracial 1”, “Multiracial 2”.",
+    )
+    description = models.CharField(
+        max_length=300, blank=True, help_text="One or two sentences attendees read before choosing."
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the attendee's page (lowest first).")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workshop", "label"], name="affinity_group_unique_label"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def clean(self):
+        self.label = (self.label or "").strip()
+        if self.label and self.label[-1].isdigit():
+            # "Group 2" would make rooms named "Group 2 1", easily mistaken for another group's room.
+            raise ValidationError({"label": "End the label with a word, not a number: room numbers are added to it."})
+
+
+class AffinityFacilitator(models.Model):
+    """Who leads a group's rooms: a staff user (who then sees that group's rooms in admin) or a name and email."""
+
+    group = models.ForeignKey(AffinityGroup, on_delete=models.CASCADE, related_name="facilitators")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="affinity_facilitations",
+        limit_choices_to={"is_staff": True},
+        help_text="A staff login: they see this group's room list and access needs in admin. Blank: give a name and email.",
+    )
+    name = models.CharField(max_length=200, blank=True, help_text="For a facilitator without a staff login.")
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        ordering = ["group", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False) | (~models.Q(name="") & ~models.Q(email="")),
+                name="affinity_facilitator_user_or_name_and_email",
+            ),
+            models.UniqueConstraint(fields=["group", "user"], name="affinity_facilitator_once_per_group"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def clean(self):
+        if self.user_id is None and not (self.name.strip() and self.email.strip()):
+            raise ValidationError("Choose a staff user, or give the facilitator's name and email.")
+
+    @property
+    def display_name(self) -> str:
+        if self.name:
+            return self.name
+        if self.user_id:
+            return self.user.get_full_name() or self.user.get_username()
+        return self.email

@@ -25,8 +25,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def workshop_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    from cohorts.selectors import featured_cohort
+
     workshop = get_object_or_404(catalog_with_availability(), slug=slug)
-    return render(request, "workshops/workshop_detail.html", {"workshop": workshop})
+    cohort = featured_cohort()
+    # The course this workshop opens the way to, said plainly on the page.
+    requiring = cohort if cohort is not None and cohort.prerequisite_workshop_id == workshop.pk else None
+    return render(request, "workshops/workshop_detail.html", {"workshop": workshop, "cohort": requiring})
 
 
 @never_cache

@@ -19,3 +19,7 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Tasks run right after the enqueuing transaction commits (what the worker does, minus the
 # wait). Reliability tests switch to the real database backend and run the real worker.
 TASKS = {"default": {"BACKEND": "tests.tasks_backend.ImmediateOnCommitBackend", "QUEUES": ["default", "email"]}}
+
+# Rate limits: the shared store is the test database (rolled back or flushed after each test); limits
+# are high so tests that post a form many times are not stopped. Tests about limits set their own.
+RATE_LIMIT_DEFAULT = {"per_address": 1000, "per_email": 1000, "window_seconds": 3600}

@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
@@ -23,6 +24,32 @@ from ..models import (
     Seat,
 )
 from ..stripe import client as stripe_client
+
+
+REFUND_PERMISSION = "registrations.refund_order"
+MARK_PAID_PERMISSION = "registrations.mark_invoice_paid"
+ACCESS_NEEDS_PERMISSION = "registrations.view_access_needs"
+ACCESS_NEEDS_FIELDS = ("needs_captions", "needs_interpreter", "access_note")
+
+
+def can_see_access_needs(request) -> bool:
+    return request.user.has_perm(ACCESS_NEEDS_PERMISSION)
+
+
+def require_permission(request, permission: str) -> None:
+    """Checked inside money actions too, not only when admin lists them: an action is a POST anyone can send."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+class MoneyActionPermissions:
+    """Admin's `permissions=["refund"]` / `["mark_invoice_paid"]` on actions ask these."""
+
+    def has_refund_permission(self, request) -> bool:
+        return request.user.has_perm(REFUND_PERMISSION)
+
+    def has_mark_invoice_paid_permission(self, request) -> bool:
+        return request.user.has_perm(MARK_PAID_PERMISSION)
 
 
 @admin.action(description="Resend the welcome email", permissions=["change"])
@@ -50,9 +77,10 @@ def _issue_certificates(modeladmin, request, seats) -> None:
         )
 
 
-@admin.action(description="Refund selected seats through Stripe", permissions=["change"])
+@admin.action(description="Refund selected seats through Stripe", permissions=["refund"])
 def refund_selected_seats(modeladmin, request, queryset):
     """Partial refunds: one Stripe refund per order, for exactly the seats ticked, after a confirmation page."""
+    require_permission(request, REFUND_PERMISSION)
     seats = list(queryset.filter(status=Seat.Status.ACTIVE).select_related("order__workshop").order_by("order", "position"))
     if request.POST.get("post") != "yes":
         by_order = defaultdict(list)

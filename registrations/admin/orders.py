@@ -24,7 +24,15 @@ from ..models import (
     Seat,
 )
 from ..stripe import client as stripe_client
-from .actions import _order_page_link
+from .actions import (
+    ACCESS_NEEDS_FIELDS,
+    MARK_PAID_PERMISSION,
+    REFUND_PERMISSION,
+    MoneyActionPermissions,
+    _order_page_link,
+    can_see_access_needs,
+    require_permission,
+)
 
 
 class SeatInline(admin.TabularInline):
@@ -33,6 +41,10 @@ class SeatInline(admin.TabularInline):
     can_delete = False
     fields = ["position", "attendee_name", "attendee_email", "needs_captions", "needs_interpreter", "access_note", "status"]
     readonly_fields = ["position", "attendee_name", "attendee_email", "status"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if can_see_access_needs(request) else [f for f in fields if f not in ACCESS_NEEDS_FIELDS]
 
 
 class PaymentInline(admin.TabularInline):
@@ -94,7 +106,7 @@ ORDER_EDITABLE_FIELDS = ("buyer_name", "buyer_email", "organisation", "role", "b
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
     list_display = [
         "reference", "buyer_name", "organisation", "workshop", "seat_count", "total", "paid", "status", "needs_review", "created_at",
     ]
@@ -218,11 +230,13 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark payment review done", permissions=["change"])
     def mark_review_done(self, request, queryset):
+        require_permission(request, "registrations.change_order")
         done = sum(clear_review(order=order) for order in queryset)
         self.message_user(request, f"Cleared 'payment needs review' on {done} order(s).", messages.SUCCESS)
 
-    @admin.action(description="Refund the whole order through Stripe", permissions=["change"])
+    @admin.action(description="Refund the whole order through Stripe", permissions=["refund"])
     def refund_whole_order(self, request, queryset):
+        require_permission(request, REFUND_PERMISSION)
         for order in queryset:
             if order.status == Order.Status.NEEDS_REFUND:
                 self._return_refused(request, order)
@@ -287,8 +301,9 @@ class OrderAdmin(admin.ModelAdmin):
         ]
         return format_html("<br>".join(["{}"] * len(rows)), *rows) if rows else "–"
 
-    @admin.action(description="Mark invoice paid out of band (cheque or transfer received)", permissions=["change"])
+    @admin.action(description="Mark invoice paid out of band (cheque or transfer received)", permissions=["mark_invoice_paid"])
     def mark_invoice_paid_out_of_band(self, request, queryset):
+        require_permission(request, MARK_PAID_PERMISSION)
         for order in queryset:
             try:
                 order = mark_invoice_paid_out_of_band(order=order)

@@ -1,7 +1,7 @@
 """Seats, the per-workshop roster with attendance, pre-work progress and certificates."""
 
 from django.contrib import admin, messages
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,6 +10,7 @@ from registrations.errors import (
     AttendanceError,
 )
 from registrations.selectors.staff_reports import roster
+from workshops.models import Workshop
 from registrations.services.learning import (
     revoke_certificate,
     set_attendance,
@@ -24,15 +25,31 @@ from ..models import (
     Seat,
 )
 from .actions import (
+    ACCESS_NEEDS_FIELDS,
+    MoneyActionPermissions,
     _issue_certificates,
     _order_page_link,
+    can_see_access_needs,
     refund_selected_seats,
     resend_welcome,
 )
 
+FULL_ROSTER_PERMISSION = "registrations.view_rosterseat"
+OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
+# Every group's affinity choices (issue 16): coordinators. A facilitator sees their own groups' rooms in
+# "Breakout rooms", never the other groups' members here.
+AFFINITY_PERMISSION = "registrations.view_breakout_plan"
+
+
+def _access_needs(obj) -> str:
+    needs = [label for flag, label in [(obj.needs_captions, "captions"), (obj.needs_interpreter, "interpreter")] if flag]
+    if obj.access_note:
+        needs.append(obj.access_note)
+    return ", ".join(needs) or "–"
+
 
 @admin.register(Seat)
-class SeatAdmin(admin.ModelAdmin):
+class SeatAdmin(MoneyActionPermissions, admin.ModelAdmin):
     list_display = ["attendee_name", "attendee_email", "order_reference", "organisation", "workshop", "status", "access_needs"]
     list_filter = ["status", "order__workshop", "order__status", "needs_captions", "needs_interpreter"]
     list_select_related = ["order__workshop"]
@@ -50,6 +67,19 @@ class SeatAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    # Staff without "Can see attendees' access needs" (Finance) get no column, filter or field of them.
+    def get_list_display(self, request):
+        shown = super().get_list_display(request)
+        return shown if can_see_access_needs(request) else [f for f in shown if f != "access_needs"]
+
+    def get_list_filter(self, request):
+        shown = super().get_list_filter(request)
+        return shown if can_see_access_needs(request) else [f for f in shown if f not in ACCESS_NEEDS_FIELDS]
+
+    def get_fields(self, request, obj=None):
+        shown = super().get_fields(request, obj)
+        return shown if can_see_access_needs(request) else [f for f in shown if f not in ACCESS_NEEDS_FIELDS]
 
     @admin.display(description="Attendee changes")
     def attendee_changes(self, obj):
@@ -69,10 +99,7 @@ class SeatAdmin(admin.ModelAdmin):
 
     @admin.display(description="Access needs")
     def access_needs(self, obj):
-        needs = [label for flag, label in [(obj.needs_captions, "captions"), (obj.needs_interpreter, "interpreter")] if flag]
-        if obj.access_note:
-            needs.append(obj.access_note)
-        return ", ".join(needs) or "–"
+        return _access_needs(obj)
 
 
 @admin.register(PreworkCompletion)
@@ -105,8 +132,12 @@ class PreworkFilter(admin.SimpleListFilter):
 
 
 @admin.register(RosterSeat)
-class RosterAdmin(admin.ModelAdmin):
-    """Per-workshop roster for the day: filter by workshop, tick people, mark attendance."""
+class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
+    """Per-workshop roster for the day: filter by workshop, tick people, mark attendance.
+
+    Facilitators (only "view own roster") read the roster of the workshops they are assigned to, with
+    access needs, and nothing else: no actions, no links into orders or seats.
+    """
 
     change_list_template = "registrations/admin/roster_change_list.html"
     list_display = [
@@ -137,7 +168,36 @@ class RosterAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return roster(super().get_queryset(request))
+        queryset = roster(super().get_queryset(request))
+        if not request.user.has_perm(FULL_ROSTER_PERMISSION):
+            led = Workshop.objects.filter(Q(facilitators=request.user) | Q(affinity_groups__facilitators__user=request.user))
+            queryset = queryset.filter(order__workshop__in=led.values("pk"))
+        if request.user.has_perm(AFFINITY_PERMISSION):
+            queryset = queryset.annotate(affinity_label=F("affinity_choice__group__label"))
+        return queryset
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or request.user.has_perm(OWN_ROSTER_PERMISSION)
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm(FULL_ROSTER_PERMISSION)
+
+    def get_list_display(self, request):
+        # Links only into screens this user may open (a facilitator sees neither seats nor orders).
+        shown = list(super().get_list_display(request))
+        if not request.user.has_perm("registrations.view_seat"):
+            shown[shown.index("attendee")] = "attendee_unlinked"
+        if not request.user.has_perm("registrations.view_order"):
+            shown[shown.index("order_link")] = "order_reference"
+        if can_see_access_needs(request):
+            shown.insert(2, "access_needs")
+        if request.user.has_perm(AFFINITY_PERMISSION):
+            shown.insert(3 if can_see_access_needs(request) else 2, "affinity_group")
+        return shown
+
+    @admin.display(description="Affinity group", ordering="affinity_label")
+    def affinity_group(self, obj):
+        return getattr(obj, "affinity_label", None) or "–"
 
     def has_add_permission(self, request):
         return False
@@ -149,16 +209,34 @@ class RosterAdmin(admin.ModelAdmin):
         # Actions need "change"; single seats are edited on the Seat page, not here.
         return obj is None and super().has_change_permission(request)
 
+    @staticmethod
+    def _attendee(obj, *, link: bool):
+        label = format_html("Seat {} (not named yet)", obj.position) if not obj.attendee_email else obj.attendee_name
+        if link:
+            label = format_html('<a href="{}">{}</a>', reverse("admin:registrations_seat_change", args=[obj.pk]), label)
+        if not obj.attendee_email:
+            return label
+        return format_html("{}<br><small>{}</small>", label, obj.attendee_email)
+
     @admin.display(description="Attendee", ordering="attendee_name")
     def attendee(self, obj):
-        url = reverse("admin:registrations_seat_change", args=[obj.pk])
-        if not obj.attendee_email:
-            return format_html('<a href="{}">Seat {} (not named yet)</a>', url, obj.position)
-        return format_html('<a href="{}">{}</a><br><small>{}</small>', url, obj.attendee_name, obj.attendee_email)
+        return self._attendee(obj, link=True)
+
+    @admin.display(description="Attendee", ordering="attendee_name")
+    def attendee_unlinked(self, obj):
+        return self._attendee(obj, link=False)
+
+    @admin.display(description="Access needs")
+    def access_needs(self, obj):
+        return _access_needs(obj)
 
     @admin.display(description="Organisation", ordering="order__organisation")
     def organisation(self, obj):
         return obj.order.organisation
+
+    @admin.display(description="Order", ordering="order__reference")
+    def order_reference(self, obj):
+        return obj.order.reference
 
     @admin.display(description="Order", ordering="order__reference")
     def order_link(self, obj):
@@ -213,7 +291,7 @@ class RosterAdmin(admin.ModelAdmin):
     def clear_session_2(self, request, queryset):
         self._attendance(request, queryset, number=2, attended=False)
 
-    @admin.action(description="Export selected to CSV")
+    @admin.action(description="Export selected to CSV", permissions=["export"])
     def export_csv(self, request, queryset):
         return exports.csv_response(
             filename=f"roster-{timezone.now():%Y%m%d-%H%M}.csv", header=exports.ROSTER_HEADER, rows=exports.roster_rows(queryset)

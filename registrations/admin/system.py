@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from registrations.selectors.breakout import names_affinity_group
+
 from ..models import (
     OutboundEmail,
     ReminderSent,
@@ -45,6 +47,14 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_fields(self, request, obj=None):
+        """A session reminder's body names the attendee's affinity group: only for who may see the plan."""
+        fields = super().get_fields(request, obj)
+        if obj is not None and not request.user.has_perm("registrations.view_breakout_plan"):
+            if names_affinity_group(outbound_key=obj.key):
+                return [f for f in fields if f not in ("body", "html_body")]
+        return fields
 
 
 @admin.register(ReminderSent)

@@ -1,15 +1,19 @@
 """What is bought and what follows from it; one module per area, all importable from registrations.models."""
 
+from .affinity import AffinityChoice, BreakoutPlacement, BreakoutPlan
 from .learning import Attendance, Certificate, PreworkCompletion, ReminderSent
 from .ledger import Payment, PaymentRequest, Refund, RefundPart
 from .orders import (
     CERTIFICATE_CODE_LENGTH,
+    ERASED_DOMAIN,
     REFERENCE_ALPHABET,
     VOUCHER_ALPHABET,
     Order,
     Quote,
     Seat,
     Voucher,
+    erased_address,
+    is_erased_address,
     new_certificate_code,
     new_quote_reference,
     new_reference,
@@ -21,9 +25,13 @@ from .system import OutboundEmail, SeatAlert, StripeEvent
 
 __all__ = [
     "CERTIFICATE_CODE_LENGTH",
+    "ERASED_DOMAIN",
     "REFERENCE_ALPHABET",
     "VOUCHER_ALPHABET",
+    "AffinityChoice",
     "Attendance",
+    "BreakoutPlacement",
+    "BreakoutPlan",
     "Certificate",
     "Order",
     "OutboundEmail",
@@ -40,6 +48,8 @@ __all__ = [
     "StripeEvent",
     "Voucher",
     "WorkshopDashboard",
+    "erased_address",
+    "is_erased_address",
     "new_certificate_code",
     "new_quote_reference",
     "new_reference",

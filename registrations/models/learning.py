@@ -88,3 +88,8 @@ class Certificate(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_refunded(self) -> bool:
+        """A refunded seat (or order) no longer vouches for anyone: the certificate stops verifying."""
+        return self.seat.status == Seat.Status.REFUNDED or self.seat.order.status == self.seat.order.Status.REFUNDED

@@ -14,6 +14,19 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+# An erased person's address on the records that stay (staff/services.erase_person). RFC 2606 reserves
+# .invalid: nothing is ever delivered there, and the outbox does not try.
+ERASED_DOMAIN = "erased.invalid"
+
+
+def erased_address(kind: str, pk: int) -> str:
+    return f"erased-{kind}-{pk}@{ERASED_DOMAIN}"
+
+
+def is_erased_address(address: str) -> bool:
+    return (address or "").strip().lower().endswith(f"@{ERASED_DOMAIN}")
+
+
 def new_reference() -> str:
     return "ESL-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
@@ -214,6 +227,9 @@ class Order(models.Model):
         default=False, help_text="A payment or dispute staff should look at: see the review note and the order's payments."
     )
     payment_review_note = models.TextField(blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="The buyer's own time zone, from their browser; emails show their time too."
+    )
     payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.CARD)
     billing_name = models.CharField("billing contact", max_length=200, blank=True)
     billing_email = models.EmailField("billing contact email", blank=True)
@@ -259,6 +275,11 @@ class Order(models.Model):
                 name="order_seats_taken_idx",
             ),
             models.Index(fields=["buyer_email"], name="order_buyer_email_idx"),
+        ]
+        # Money actions need their own permission, never just "change order" (staff/roles.py).
+        permissions = [
+            ("refund_order", "Can refund orders and seats through Stripe"),
+            ("mark_invoice_paid", "Can mark an invoice paid out of band"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(seat_count__gte=1), name="order_has_seats"),
@@ -316,6 +337,9 @@ class Seat(models.Model):
     access_note = models.CharField("other access needs", max_length=500, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     welcome_sent_at = models.DateTimeField(null=True, blank=True)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="The attendee's own time zone, if they told us; emails show their time too."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -323,6 +347,8 @@ class Seat(models.Model):
         ordering = ["order", "position"]
         constraints = [models.UniqueConstraint(fields=["order", "position"], name="seat_unique_position")]
         indexes = [models.Index(fields=["attendee_email"], name="seat_attendee_email_idx")]
+        # Access needs are health-adjacent: staff without this permission never see them in admin.
+        permissions = [("view_access_needs", "Can see attendees' access needs")]
 
     def __str__(self) -> str:
         return f"Seat {self.position} of {self.order.reference}: {self.attendee_name or 'not named yet'}"
@@ -333,6 +359,15 @@ class Seat(models.Model):
     @property
     def is_named(self) -> bool:
         return bool(self.attendee_name and self.attendee_email)
+
+    @property
+    def reader_time_zone(self) -> str:
+        """The attendee's own zone: theirs if they set it, else the buyer's when the seat is the buyer's."""
+        if self.time_zone:
+            return self.time_zone
+        if self.attendee_email and self.attendee_email.lower() == self.order.buyer_email.lower():
+            return self.order.time_zone
+        return ""
 
     @property
     def has_access_needs(self) -> bool:

@@ -12,6 +12,8 @@ class RosterSeat(Seat):
         proxy = True
         verbose_name = "roster entry"
         verbose_name_plural = "roster"
+        # Facilitators: read-only, and only the workshops they are assigned to (Workshop.facilitators).
+        permissions = [("view_own_roster", "Can view the roster of the workshops they facilitate")]
 
 
 class WorkshopDashboard(Workshop):

@@ -50,6 +50,7 @@ class OutboundEmail(models.Model):
     to_address = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    html_body = models.TextField(blank=True, help_text="The HTML alternative, made from the same text.")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

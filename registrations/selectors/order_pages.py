@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db.models import (
     Prefetch,
+    Q,
     QuerySet,
     Sum,
 )
@@ -62,6 +63,32 @@ class OrderOverview:
     pending_addition_invoice_cents: int | None = None
 
     @property
+    def active_seats(self) -> list[Seat]:
+        return [s for s in self.seats if s.status == Seat.Status.ACTIVE]
+
+    @property
+    def named_count(self) -> int:
+        return sum(1 for s in self.active_seats if s.is_named)
+
+    @property
+    def unnamed_count(self) -> int:
+        return len(self.active_seats) - self.named_count
+
+    @property
+    def prework_finished_count(self) -> int:
+        if not self.prework_minutes_total:
+            return 0
+        return sum(1 for s in self.active_seats if s.is_named and s.prework_minutes_done >= self.prework_minutes_total)
+
+    @property
+    def own_seat(self) -> Seat | None:
+        """The buyer's own seat (the one in their email), whose attendee page is theirs to open."""
+        if self.order.status not in SEAT_PAGE_ORDER_STATUSES:
+            return None
+        buyer = self.order.buyer_email.lower()
+        return next((s for s in self.active_seats if s.attendee_email.lower() == buyer), None)
+
+    @property
     def can_change_seats(self) -> bool:
         return self.order.is_paid and self.changes_open
 
@@ -109,7 +136,21 @@ def seat_for_token(token: str) -> Seat:
         Seat.objects.select_related("order__workshop")
         .prefetch_related(
             Prefetch("order__workshop__sessions", queryset=Session.objects.order_by("starts_at")),
-            Prefetch("order__workshop__prework_modules", queryset=PreworkModule.objects.order_by("position", "id")),
+            Prefetch(
+                "order__workshop__prework_modules",
+                queryset=PreworkModule.objects.select_related("file").defer("file__data").order_by("position", "id"),
+            ),
         )
         .get(token=token, status=Seat.Status.ACTIVE, order__status__in=SEAT_PAGE_ORDER_STATUSES)
+    )
+
+
+def existing_order_for(*, workshop_id: int, email: str, now: datetime | None = None) -> Order | None:
+    """The newest order this email already bought (paid, processing, or on a live hold) for this workshop."""
+    now = now or timezone.now()
+    return (
+        Order.objects.filter(workshop_id=workshop_id, buyer_email__iexact=email.strip(), kind=Order.Kind.PURCHASE)
+        .filter(Q(status__in=(Order.Status.PAID, Order.Status.PROCESSING)) | Q(status=Order.Status.PENDING, hold_expires_at__gt=now))
+        .order_by("-created_at")
+        .first()
     )

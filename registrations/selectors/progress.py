@@ -17,7 +17,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from workshops.models import PreworkModule, Session
+from workshops.models import PreworkFile, PreworkModule, Session
 
 from ..models import (
     CERTIFICATE_CODE_LENGTH,
@@ -172,7 +172,19 @@ def seat_overview(*, seat: Seat, now: datetime | None = None) -> SeatOverview:
 
 def prework_module_for_seat(*, seat: Seat, module_id: int) -> PreworkModule:
     """Raises PreworkModule.DoesNotExist when the module is not part of the seat's workshop."""
-    return PreworkModule.objects.get(pk=module_id, workshop_id=seat.order.workshop_id)
+    return (
+        PreworkModule.objects.select_related("file").defer("file__data")
+        .get(pk=module_id, workshop_id=seat.order.workshop_id)
+    )
+
+
+def prework_file_for_seat(*, seat: Seat, module_id: int) -> PreworkFile:
+    """The file of one of the seat's modules, with its data. Raises PreworkFile.DoesNotExist."""
+    return PreworkFile.objects.get(module_id=module_id, module__workshop_id=seat.order.workshop_id)
+
+
+def prework_module_done(*, seat: Seat, module: PreworkModule) -> bool:
+    return seat.prework_completions.filter(module=module).exists()
 
 
 def session_for_seat(*, seat: Seat, number: int) -> Session:

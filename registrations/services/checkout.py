@@ -230,12 +230,11 @@ def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
         this_order.update(checkout_attempts=F("checkout_attempts") + 1)
         raise
     # Kept for good: a payment is accepted only from a session the site created, for the amount it asked.
-    PaymentRequest.objects.get_or_create(
-        provider_id=session.id,
-        defaults={
-            "order": order, "kind": PaymentRequest.Kind.CHECKOUT,
-            "amount_cents": order.total_cents, "currency": settings.STRIPE_CURRENCY,
-        },
+    # (A retry within the hold gets the same session back: its row is there already.)
+    PaymentRequest.objects.bulk_create(
+        [PaymentRequest(order=order, kind=PaymentRequest.Kind.CHECKOUT, provider_id=session.id,
+                        amount_cents=order.total_cents, currency=settings.STRIPE_CURRENCY)],
+        ignore_conflicts=True,
     )
     this_order.update(
         checkout_attempts=F("checkout_attempts") + 1,
@@ -292,7 +291,8 @@ def addition_label(order: Order) -> str:
 
 def _checkout_text(order: Order) -> tuple[str, str]:
     """The product name and description Stripe shows the buyer."""
+    schedule = order.workshop.schedule  # the dates and times, and "on Zoom", beside the money
     if order.kind == Order.Kind.ADDITION:
-        return addition_label(order), f"{order.workshop.title} – order {order.parent.reference}"
+        return addition_label(order), f"{order.workshop.title} – order {order.parent.reference}. {schedule}"
     seats = f"{order.seat_count} seat{'s' if order.seat_count != 1 else ''}"
-    return order.workshop.title, f"{seats} – order {order.reference}"
+    return order.workshop.title, f"{seats} – order {order.reference}. {schedule}"

@@ -125,7 +125,7 @@ def _invoice_lines(order: Order) -> list[stripe_client.InvoiceLine]:
     price = "team price" if order.tier_min_seats > 1 else "per participant"
     lines = [
         stripe_client.InvoiceLine(
-            description=f"{order.workshop.title}: seat ({price}), order {order.reference}",
+            description=f"{order.workshop.title}: seat ({price}), order {order.reference}. {order.workshop.schedule}",
             quantity=order.seat_count,
             unit_amount_cents=order.unit_price_cents,
         )
@@ -161,7 +161,7 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
             order=order,
             lines=_invoice_lines(order),
             days_until_due=invoice_hold_days(),
-            description=f"{title}, order {order.reference}. Seats are held until this invoice is due.",
+            description=f"{title}, order {order.reference}. {order.workshop.schedule}. Seats are held until this invoice is due.",
             customer_id=order.stripe_customer_id,
             invoice_id=order.stripe_invoice_id,
         )

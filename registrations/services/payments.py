@@ -143,5 +143,12 @@ def record_dispute(*, dispute_id: str, payment_intent_id: str, amount_cents: int
 
 
 def clear_review(*, order: Order) -> bool:
-    """Staff have dealt with what was flagged. Returns whether the flag was set."""
-    return bool(Order.objects.filter(pk=order.pk, payment_needs_review=True).update(payment_needs_review=False, updated_at=timezone.now()))
+    """Staff have dealt with what was flagged (saved through the model, so the audit trail records who). Returns
+    whether the flag was set."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order.pk)
+        if not order.payment_needs_review:
+            return False
+        order.payment_needs_review = False
+        order.save(update_fields=["payment_needs_review", "updated_at"])
+    return True

@@ -8,7 +8,8 @@ from django.utils import timezone
 from registrations.selectors.order_pages import seat_changes_open
 
 from .. import emails
-from ..errors import SeatChangeError, SeatChangesClosedError
+from .affinity import delete_affinity_data
+from ..errors import SeatChangeError, SeatChangesClosedError, SeatListError
 from ..models import (
     Order,
     Seat,
@@ -30,8 +31,9 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
     """Name an unnamed seat, correct its attendee's details, or give it to someone else.
 
     Whenever the email changes the seat gets a new token, so a link that went to the old
-    address stops working, and the new address gets a welcome email. Giving the seat to a
-    new person also clears the previous attendee's pre-work progress and access needs.
+    address stops working, the new address gets a welcome email, and any affinity group chosen
+    through the old link is deleted. Giving the seat to a new person also clears the previous
+    attendee's pre-work progress and access needs.
     Raises SeatChangesClosedError, SeatChangeError.
     """
     now = now or timezone.now()
@@ -45,6 +47,7 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
         if order.seats.filter(status=Seat.Status.ACTIVE, attendee_email__iexact=email).exclude(pk=seat.pk).exists():
             raise SeatChangeError("Another seat on this order already has this email.", field="email")
         was_named = bool(seat.attendee_email)
+        previous = (seat.attendee_name, seat.attendee_email)
         email_changed = seat.attendee_email.lower() != email.lower()
         if new_person and was_named and not email_changed:
             raise SeatChangeError(
@@ -57,6 +60,9 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
         seat.attendee_email = email
         if was_named and email_changed:
             seat.token = new_token()
+            # The choice belongs to whoever held the old link: a "correction" to another address must not
+            # hand it (or the reminder that named it) to the new one, such as the lead's own.
+            delete_affinity_data(seats=[seat])
         if email_changed:
             seat.welcome_sent_at = None
         if email_changed:
@@ -71,4 +77,43 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
         if email_changed:
             # Queued in this transaction: keyed by the new token, so it goes out once per hand-over.
             emails.send_seat_welcome(seat_id=seat.pk)
+        if was_named and email_changed:
+            # The person who had the link is told it no longer works, and why.
+            emails.send_seat_released(seat=seat, name=previous[0], email=previous[1], handed_over=new_person)
     return seat
+
+
+def name_seats(*, order: Order, people: list[tuple[str, str]], now: datetime | None = None) -> list[Seat]:
+    """Name the order's unnamed seats, in seat order, after a list of (name, email); all or nothing.
+
+    Each newly named attendee gets their welcome email. Raises SeatChangesClosedError,
+    SeatChangeError, or SeatListError with the index of every person who cannot be seated.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).select_related("workshop").get(pk=order.pk)
+        ensure_seat_changes_open(order=order, now=now)
+        seats = list(order.seats.select_for_update().filter(status=Seat.Status.ACTIVE).order_by("position"))
+        seated = {s.attendee_email.lower(): s.position for s in seats if s.attendee_email}
+        row_errors = {
+            i: f"Already on seat {seated[email.lower()]} of this order."
+            for i, (_, email) in enumerate(people)
+            if email.lower() in seated
+        }
+        unnamed = [s for s in seats if not s.attendee_email]
+        if len(people) > len(unnamed):
+            row_errors.update(
+                {i: "No unnamed seat left for this person: add seats below, or remove a line." for i in range(len(unnamed), len(people))}
+            )
+        if row_errors:
+            raise SeatListError(
+                f"{len(row_errors)} of the {len(people)} people cannot be seated as listed; nothing was saved yet.",
+                row_errors=row_errors,
+            )
+        for seat, (name, email) in zip(unnamed, people, strict=False):
+            seat.attendee_name, seat.attendee_email, seat.welcome_sent_at = name.strip(), email.strip(), now
+            seat.updated_at = now
+        named = unnamed[: len(people)]
+        Seat.objects.bulk_update(named, ["attendee_name", "attendee_email", "welcome_sent_at", "updated_at"])
+        emails.send_seat_welcomes(order=order, seats=named)
+    return named

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 import stripe
 
-from .client import PaymentProviderError, _session_from_stripe, client
+from .base import PaymentProviderError, _waiting_on_stripe, client
+from .client import _session_from_stripe
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,8 @@ class SessionPayment:
 def retrieve_session_payment(session_id: str) -> SessionPayment:
     """A Checkout Session with the amount and currency it was paid in. Raises PaymentProviderError."""
     try:
-        obj = client().v1.checkout.sessions.retrieve(session_id).to_dict()
+        with _waiting_on_stripe(f"Checkout Session {session_id}"):
+            obj = client().v1.checkout.sessions.retrieve(session_id).to_dict()
     except stripe.StripeError as exc:
         logger.warning("Could not retrieve Checkout Session %s: %s", session_id, exc)
         raise PaymentProviderError(str(exc)) from exc

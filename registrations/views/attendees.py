@@ -5,7 +5,8 @@ from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods
 
 from registrations.errors import (
     CertificateError,
@@ -13,13 +14,17 @@ from registrations.errors import (
 )
 from registrations.selectors.progress import (
     certificate_for_code,
+    prework_file_for_seat,
+    prework_module_done,
     prework_module_for_seat,
     seat_overview,
     session_for_seat,
 )
+from registrations.selectors.breakout import affinity_for_seat
 from registrations.services.learning import issue_certificate, set_prework_done
 
 from .. import certificates, ics
+from ..affinity_forms import AffinityChoiceForm
 from ..forms import (
     PreworkMarkForm,
 )
@@ -29,22 +34,53 @@ from .common import _seat_or_404
 
 @require_GET
 def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
-    seat = _seat_or_404(token)
+    return render_seat_page(request, _seat_or_404(token))
+
+
+def render_seat_page(request: HttpRequest, seat, *, affinity_form=None, status: int = 200) -> HttpResponse:
+    """The attendee's page; `affinity_form` when their affinity-group form comes back with a problem."""
     overview = seat_overview(seat=seat)
+    affinity = affinity_for_seat(seat=seat)
     return render(
         request,
         "registrations/seat_detail.html",
-        {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "overview": overview},
+        {
+            "seat": seat,
+            "order": seat.order,
+            "workshop": seat.order.workshop,
+            "overview": overview,
+            "affinity": affinity,
+            "affinity_form": affinity_form or seat_affinity_form(affinity),
+        },
+        status=status,
     )
 
 
-@require_POST
+def seat_affinity_form(affinity, data=None) -> AffinityChoiceForm:
+    return AffinityChoiceForm(
+        data,
+        groups=affinity.groups,
+        group_open=affinity.is_open,
+        current=affinity.group,
+        initial={"group": affinity.group.pk if affinity.group else "", "zoom_email": affinity.zoom_email},
+    )
+
+
+@require_http_methods(["GET", "POST"])
 def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpResponse:
+    """One pre-work module: its instructions, link and file, and the button to mark it done."""
     seat = _seat_or_404(token)
     try:
         module = prework_module_for_seat(seat=seat, module_id=module_id)
     except ObjectDoesNotExist:
         raise Http404("No such module") from None
+    if request.method == "GET":
+        return render(
+            request,
+            "registrations/prework_module.html",
+            {"seat": seat, "order": seat.order, "workshop": seat.order.workshop, "module": module,
+             "done": prework_module_done(seat=seat, module=module)},
+        )
     form = PreworkMarkForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Use the “Mark as done” or “Undo” button.", content_type="text/plain")
@@ -53,6 +89,21 @@ def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpRespon
     except PreworkError as exc:
         messages.error(request, str(exc))
     return redirect(f"{seat.get_absolute_url()}#module-{module.pk}")
+
+
+@require_GET
+def seat_prework_file(request: HttpRequest, token: str, module_id: int) -> HttpResponse:
+    """The file staff attached to a module, for this seat's attendee only."""
+    seat = _seat_or_404(token)
+    try:
+        attached = prework_file_for_seat(seat=seat, module_id=module_id)
+    except ObjectDoesNotExist:
+        raise Http404("No such file") from None
+    response = HttpResponse(bytes(attached.data), content_type=attached.content_type)
+    # Always a download: a staff-uploaded HTML file must never run as a page of this site.
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=attached.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _ics_response(content: bytes, filename: str) -> HttpResponse:
@@ -97,7 +148,7 @@ def seat_certificate(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
-    """Public check of a verification code. A revoked certificate answers 410 and says so."""
+    """Public check of a verification code. A revoked certificate, or one for a refunded seat, answers 410."""
     try:
         certificate = certificate_for_code(code)
     except Certificate.DoesNotExist:
@@ -112,5 +163,5 @@ def certificate_verify(request: HttpRequest, code: str) -> HttpResponse:
             "dates": certificates.session_dates(workshop, workshop.session_list),
             "site_name": settings.SITE_NAME,
         },
-        status=410 if certificate.is_revoked else 200,
+        status=410 if certificate.is_revoked or certificate.is_refunded else 200,
     )

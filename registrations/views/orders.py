@@ -5,34 +5,48 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from guard import ratelimit
+from guard.ratelimit import RateLimitedError
 from registrations.errors import (
     InvoiceHoldError,
     NotEnoughSeatsError,
     RegistrationError,
     SeatChangeError,
+    SeatListError,
 )
 from registrations.selectors.ledger import addition_prices
 from registrations.selectors.order_pages import (
     active_seat_of_order,
     order_overview,
 )
+from registrations.services.duplicates import remember_order
 from registrations.services.growth import cancel_addition, place_addition
 from registrations.services.invoices import (
     invoice_hold_days,
     set_po_number,
 )
-from registrations.services.seats import change_seat, ensure_seat_changes_open
+from registrations.services.seats import change_seat, ensure_seat_changes_open, name_seats
 from workshops.selectors import NoPriceError
 
+from .. import emails
 from ..forms import (
     AddSeatsForm,
     PONumberForm,
     SeatChangeForm,
+    SeatListForm,
 )
 from ..models import Order, Seat
 from .common import _order_or_404
 from .payment import _go_to_checkout
 from .registration import _billing_initial
+
+
+def _int_param(request: HttpRequest, name: str) -> int | None:
+    try:
+        value = int(request.GET.get(name, ""))
+    except ValueError:
+        return None
+    return value if 0 < value < 1000 else None
 
 
 def _render_order(
@@ -42,14 +56,21 @@ def _render_order(
     bound: SeatChangeForm | None = None,
     po_form: PONumberForm | None = None,
     grow_form: AddSeatsForm | None = None,
+    list_form: SeatListForm | None = None,
     status: int = 200,
 ):
+    """The order page: one seat's form at a time (the one asked for with ?edit=N, or the one with errors)."""
     overview = order_overview(order=order)
+    editing = bound.seat.pk if bound is not None else None
+    wanted = _int_param(request, "edit")
     rows = []
     for seat in overview.seats:
         form = None
         if overview.can_change_seats and seat.status == Seat.Status.ACTIVE:
-            form = bound if bound is not None and bound.seat.pk == seat.pk else SeatChangeForm(seat=seat)
+            if editing == seat.pk:
+                form = bound
+            elif editing is None and wanted == seat.position:
+                form = SeatChangeForm(seat=seat)
         rows.append({"seat": seat, "form": form})
     return render(
         request,
@@ -59,8 +80,11 @@ def _render_order(
             "workshop": order.workshop,
             "overview": overview,
             "rows": rows,
+            "list_form": list_form or SeatListForm(),
             "po_form": po_form or PONumberForm(initial={"po_number": order.po_number}),
-            "grow_form": grow_form or AddSeatsForm(initial={"payment_method": order.payment_method, **_billing_initial(order)}),
+            "grow_form": grow_form or AddSeatsForm(initial={
+                "payment_method": order.payment_method, "extra_seats": _int_param(request, "add") or 1, **_billing_initial(order)
+            }),
             "invoice_hold_days": invoice_hold_days(),
             "addition_prices": (
                 addition_prices(order=order, tiers=order.workshop.tier_list, paid_cents=overview.money.net_cents)
@@ -78,6 +102,8 @@ def order_detail(request: HttpRequest, token: str) -> HttpResponse:
     if order.parent_id:
         # Added seats live on the order they join.
         return redirect(order.get_absolute_url())
+    # This browser holds the order: if it registers again, it is offered this order instead.
+    remember_order(session=request.session, order=order)
     return _render_order(request, order)
 
 
@@ -169,4 +195,49 @@ def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpRe
         messages.success(request, f"Seat {seat.position} saved. We have emailed {changed.attendee_name} their own link.")
     else:
         messages.success(request, f"Seat {seat.position} saved.")
+    return redirect(back)
+
+
+@require_POST
+def order_name_seats(request: HttpRequest, token: str) -> HttpResponse:
+    """The lead names many seats at once from pasted lines or a CSV file; every line's problem is shown on it."""
+    order = _order_or_404(token)
+    form = SeatListForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _render_order(request, order, list_form=form, status=400)
+    try:
+        named = name_seats(order=order, people=form.people_list)
+    except SeatListError as exc:
+        form.mark_errors(exc.row_errors)
+        form.add_error(None, str(exc))
+        return _render_order(request, order, list_form=form, status=400)
+    except SeatChangeError as exc:
+        messages.error(request, str(exc))
+        return redirect(f"{order.get_absolute_url()}#seats-heading")
+    messages.success(
+        request,
+        f"{len(named)} seat{'s' if len(named) != 1 else ''} named. Each attendee has been emailed their own link.",
+    )
+    return redirect(f"{order.get_absolute_url()}#seats-heading")
+
+
+@require_POST
+def order_seat_resend(request: HttpRequest, token: str, position: int) -> HttpResponse:
+    """The lead sends a named attendee their own link again, to the attendee's address: the lead never sees it."""
+    order = _order_or_404(token)
+    try:
+        seat = active_seat_of_order(order=order, position=position)
+    except Seat.DoesNotExist:
+        raise Http404("No such seat") from None
+    back = f"{order.get_absolute_url()}#seat-{seat.position}"
+    if not (order.is_paid and seat.is_named):
+        messages.error(request, "Only a named seat of a paid order has a link to send.")
+        return redirect(back)
+    try:
+        ratelimit.check(request, scope="seat_link_resend", emails=[seat.attendee_email])
+    except RateLimitedError as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    emails.send_seat_welcome(seat_id=seat.pk, resend=True)
+    messages.success(request, f"We have emailed {seat.attendee_name} their own link again, at {seat.attendee_email}.")
     return redirect(back)

@@ -5,6 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from guard import ratelimit
+from guard.ratelimit import RateLimitedError
 from registrations.errors import (
     InvoiceHoldError,
     NotEnoughSeatsError,
@@ -22,6 +24,7 @@ from registrations.selectors.availability import (
 from registrations.selectors.codes import valid_quote
 from registrations.selectors.order_pages import (
     TOKEN_PATTERN,
+    existing_order_for,
 )
 from registrations.services.checkout import (
     AttendeeData,
@@ -29,6 +32,7 @@ from registrations.services.checkout import (
     complete_free_order,
     place_order,
 )
+from registrations.services.duplicates import browser_knows, notify_second_registration, remember_time_zone
 from registrations.services.invoices import (
     invoice_hold_days,
     place_invoice_order,
@@ -45,6 +49,7 @@ from ..forms import (
 from ..models import Order
 from ..quotes import quote_document
 from ..stripe import client as stripe_client
+from .affinity import record_buyer_choice, registration_affinity_form
 from .payment import _go_to_checkout
 
 
@@ -60,8 +65,13 @@ def _posted_seat_count(data) -> int | None:
     return value if value >= 1 else None
 
 
-def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
-    seats = list(order.seats.order_by("position"))
+def _initial_from_order(order: Order) -> dict:
+    """The buyer's own details from an earlier order (`?from=<order token>`): never anyone else's.
+
+    Attendees' names, emails and access needs stay out: the link may have been forwarded, and a
+    seat may have passed to someone else since. The buyer's own access needs come along only while
+    the first seat is still theirs.
+    """
     initial = {
         "buyer_name": order.buyer_name,
         "buyer_email": order.buyer_email,
@@ -73,20 +83,10 @@ def _initial_from_order(order: Order) -> tuple[dict, list[dict]]:
         "voucher_code": order.voucher.code if order.voucher_id else "",
         "quote_reference": order.quote.reference if order.quote_id else "",
     }
-    if order.buyer_attends and seats:
-        own = seats.pop(0)
+    own = order.seats.order_by("position").first() if order.buyer_attends else None
+    if own is not None and own.attendee_email.strip().lower() == order.buyer_email.strip().lower():
         initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
-    rows = [
-        {
-            "name": s.attendee_name,
-            "email": s.attendee_email,
-            "needs_captions": s.needs_captions,
-            "needs_interpreter": s.needs_interpreter,
-            "access_note": s.access_note,
-        }
-        for s in seats
-    ]
-    return initial, rows
+    return initial
 
 
 def _billing_initial(order: Order) -> dict:
@@ -117,7 +117,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(request.POST, seats_left=seats_left)
         formset = AttendeeFormSet(request.POST, prefix="attendees")
         payment_form = PaymentForm(request.POST)  # a quote needs no payment choice
-        if form.is_valid() and formset.is_valid():
+        valid = form.is_valid() and formset.is_valid()
+        if valid and _within_limit(request, form, "quote", [form.cleaned_data["buyer_email"]]):
             response = _quote_pdf(workshop, form)
             if response is not None:
                 return response
@@ -132,11 +133,12 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 if TOKEN_PATTERN.fullmatch(token)
                 else None
             )
-            initial, rows = _initial_from_order(previous) if previous else ({}, [])
+            initial, rows = (_initial_from_order(previous) if previous else {}), []
         elif request.GET.get("quote"):
             initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
         else:
             initial, rows = {}, []
+        blank = request.method == "GET" and not initial
         seat_count = _posted_seat_count(initial) or 1
         buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
         initial["seat_count"] = seat_count
@@ -144,8 +146,12 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         wanted = _attendee_rows(min(seat_count, seats_left), buyer_attends)
         rows = (rows + [{}] * wanted)[:wanted]
         form = RegistrationForm(initial=initial, seats_left=seats_left)
+        if request.method == "POST":
+            form.flag_seat_count(_posted_seat_count(request.POST))
         formset = AttendeeFormSet(initial=rows, prefix="attendees")
         payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
+        if blank:
+            return _registration_page(request, workshop, seats_left, form, formset, payment_form, blank=True)
     return _registration_page(request, workshop, seats_left, form, formset, payment_form)
 
 
@@ -160,9 +166,10 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
     form = RegistrationForm(request.POST)
     formset = AttendeeFormSet(request.POST, prefix="attendees")
     payment_form = PaymentForm(request.POST)
-    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid()])
+    affinity_form = registration_affinity_form(request, workshop, validate=True)
+    valid = all([form.is_valid(), formset.is_valid(), payment_form.is_valid(), affinity_form is None or affinity_form.is_valid()])
     if valid and workshop.registration_state() == "open":
-        response = _place_and_pay(request, workshop, form, formset, payment_form)
+        response = _place_and_pay(request, workshop, form, formset, payment_form, affinity_form)
         if response is not None:
             return response
     workshop.seats_taken = seats_taken(workshop_id=workshop.pk)
@@ -175,7 +182,7 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
         form = RegistrationForm(request.POST, seats_left=seats_left)
     else:
         form.show_seats_left(seats_left)
-    return _registration_page(request, workshop, seats_left, form, formset, payment_form)
+    return _registration_page(request, workshop, seats_left, form, formset, payment_form, affinity_form)
 
 
 def _registration_closed(
@@ -190,14 +197,35 @@ def _registration_closed(
     )
 
 
-def _registration_page(request, workshop, seats_left: int, form, formset, payment_form) -> HttpResponse:
+def _within_limit(request, form, scope: str, emails: list[str]) -> bool:
+    """Count a use of a form that writes rows or sends email; past the limit, say so above the form."""
+    try:
+        ratelimit.check(request, scope=scope, emails=emails)
+    except RateLimitedError as exc:
+        form.add_error(None, str(exc))
+        form.rate_limited = True
+        return False
+    return True
+
+
+def _registration_page(
+    request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None, extra: dict | None = None, *, blank: bool = False
+) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
+    # A blank form's fields render the same for everyone with the same seat limit, seats left, price hint and
+    # invoice days: the template keeps that rendering (most of the page's cost) for a while.
+    seat_field = form.fields["seat_count"]
+    blank_form_key = (
+        f"{seat_field.max_value}|{form.seats_left}|{seat_field.help_text}|{invoice_hold_days()}" if blank else None
+    )
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
     tiers = workshop.tier_list
     from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
+    seat_problem = form.seat_count_problem(seat_count)
     try:
-        quote = price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
+        # No total for a seat count that cannot be bought: the message beside the field says why.
+        quote = None if seat_problem else price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
     except NoPriceError:
         quote = None
     # The price the page's script shows for the quoted seats (the rest comes from the tiers).
@@ -221,8 +249,16 @@ def _registration_page(request, workshop, seats_left: int, form, formset, paymen
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
             "invoice_rules": invoice_rules(workshop),
+            "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
+            "seat_problem": seat_problem,
+            **(extra or {}),
+            "blank_form_key": blank_form_key,
         },
-        status=400 if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors) else 200,
+        status=429 if getattr(form, "rate_limited", False) else (
+            400
+            if form.is_bound and (form.errors or formset.total_error_count() or payment_form.errors or _has_errors(affinity_form))
+            else 200
+        ),
     )
 
 
@@ -234,6 +270,10 @@ def invoice_rules(workshop) -> dict:
         "available": invoice_seats_available(workshop=workshop),
         "percent": workshop.invoice_hold_percent,
     }
+
+
+def _has_errors(form) -> bool:
+    return form is not None and form.is_bound and bool(form.errors)
 
 
 def _attendees(data: dict, formset) -> list[AttendeeData]:
@@ -254,8 +294,27 @@ def _attendees(data: dict, formset) -> list[AttendeeData]:
     ]
 
 
-def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpResponse | None:
+def _already_registered(request, workshop, form, formset, payment_form, affinity_form=None) -> tuple[Order | None, HttpResponse | None]:
+    """The order this email already has for the workshop, and the page offering it, shown only to
+    the browser that holds that order (see services/duplicates.py)."""
+    existing = existing_order_for(workshop_id=workshop.pk, email=form.cleaned_data["buyer_email"])
+    if existing is None or not browser_knows(session=request.session, order=existing):
+        return existing, None
+    if request.POST.get("separate_from") == existing.reference:
+        return None, None  # they saw it and chose a separate registration
+    workshop.seats_taken = seats_taken(workshop_id=workshop.pk)
+    form.show_seats_left(workshop.seats_left)
+    extra = {"existing_order": existing, "wanted_seats": form.cleaned_data["seat_count"]}
+    return existing, _registration_page(
+        request, workshop, workshop.seats_left, form, formset, payment_form, affinity_form, extra=extra
+    )
+
+
+def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form=None) -> HttpResponse | None:
     data = form.cleaned_data
+    existing, offer = _already_registered(request, workshop, form, formset, payment_form, affinity_form)
+    if offer is not None:
+        return offer
     attendees = _attendees(data, formset)
     if len(attendees) > data["seat_count"]:
         form.add_error(
@@ -265,7 +324,11 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
         return None
     place, extra = place_order, {}
     if payment_form.wants_invoice:
-        place, extra = place_invoice_order, {"billing": payment_form.billing_details()}
+        # An invoice request creates a Stripe customer and invoice and emails the billing contact.
+        billing = payment_form.billing_details()
+        if not _within_limit(request, form, "invoice_request", [data["buyer_email"], billing.email]):
+            return None
+        place, extra = place_invoice_order, {"billing": billing}
     try:
         order = place(
             **extra,
@@ -299,6 +362,10 @@ def _place_and_pay(request, workshop, form, formset, payment_form) -> HttpRespon
     except RegistrationError as exc:
         form.add_error(None, str(exc))
         return None
+    record_buyer_choice(order, affinity_form)
+    remember_time_zone(order=order, zone=data["time_zone"])
+    if existing is not None:
+        notify_second_registration(existing=existing, new_order=order)
     if order.total_cents == 0:
         complete_free_order(order=order)
         messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")
@@ -366,10 +433,12 @@ def _quote_pdf(workshop, form) -> HttpResponse | None:
 def seat_alert(request: HttpRequest, slug: str) -> HttpResponse:
     workshop = get_object_or_404(catalog_with_availability(), slug=slug)
     form = SeatAlertForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and _within_limit(request, form, "seat_alert", [form.cleaned_data["email"]]):
         add_seat_alert(workshop=workshop, email=form.cleaned_data["email"])
+        # The same words whether or not this address had asked before.
         messages.success(request, "Thank you. We will email you as soon as seats open up.")
         return redirect("registrations:register", slug=workshop.slug)
     return _registration_closed(
-        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form, status=400
+        request, workshop, workshop.registration_state(), workshop.seats_left, alert_form=form,
+        status=429 if getattr(form, "rate_limited", False) else 400,
     )

@@ -18,6 +18,13 @@
   var summary = document.getElementById("price-summary");
   var noRows = document.getElementById("no-attendee-rows");
   var max = parseInt(seatInput.getAttribute("max"), 10) || 50;
+  var seatsLeft = seatInput.dataset.seatsLeft === "" ? null : parseInt(seatInput.dataset.seatsLeft, 10);
+  var perOrder = parseInt(seatInput.dataset.maxPerOrder, 10) || 50;
+  var live = document.getElementById("seat-count-live");
+  var zoneInput = form.querySelector("[name=time_zone]");
+  if (zoneInput && window.Intl) {
+    try { zoneInput.value = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { /* keep blank */ }
+  }
 
   function usd(cents) {
     return "$" + (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -32,9 +39,39 @@
   }
   function seats() {
     var n = parseInt(seatInput.value, 10);
-    return isNaN(n) || n < 1 ? null : Math.min(n, max);
+    return isNaN(n) || n < 1 ? null : n;
+  }
+  // The same words the server uses (RegistrationForm.clean_seat_count_value).
+  function problem(n) {
+    if (n === null) { return ""; }
+    if (seatsLeft !== null && n > seatsLeft) {
+      return seatsLeft > 0 ? "Only " + seatsLeft + " seat" + (seatsLeft === 1 ? "" : "s") + " left. Please choose " + seatsLeft + " or fewer." : "Sorry, this workshop is sold out.";
+    }
+    if (n > perOrder) {
+      return "One order can hold up to " + perOrder + " seats. For more, place a second order or contact us.";
+    }
+    return "";
+  }
+  function showProblem(message) {
+    var wrapper = seatInput.closest(".mb-3") || seatInput.parentNode;
+    wrapper.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+    live.textContent = message;
+    live.hidden = !message;
+    seatInput.classList.toggle("is-invalid", !!message);
+    if (message) { seatInput.setAttribute("aria-invalid", "true"); } else { seatInput.removeAttribute("aria-invalid"); }
   }
   function renderSummary(n) {
+    var message = problem(n);
+    showProblem(message);
+    if (message) {
+      summary.innerHTML = "";
+      var p = document.createElement("p");
+      p.className = "mb-0";
+      p.setAttribute("data-no-total", "");
+      p.textContent = message;
+      summary.appendChild(p);
+      return;
+    }
     var tier = n && tierFor(n);
     if (!tier) { summary.innerHTML = "<p class=\"mb-0\">Choose the number of seats to see your total.</p>"; return; }
     var html = "<p class=\"mb-1\">" + n + " seat" + (n === 1 ? "" : "s") + " × " + usd(tier.unit_price_cents) + "</p>" +
@@ -54,7 +91,7 @@
     summary.innerHTML = html;
   }
   function syncRows() {
-    var n = seats() || 1;
+    var n = Math.min(seats() || 1, max);
     var wanted = Math.max(n - (attends.checked ? 1 : 0), 0);
     var current = rows.querySelectorAll("[data-attendee-row]");
     for (var i = current.length; i < wanted; i++) {

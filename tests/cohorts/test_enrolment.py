@@ -113,7 +113,8 @@ def test_someone_typing_an_invited_persons_email_changes_nothing(staff_client, c
          "kind": "team", "team_size": "9", "note": ""},
         follow=True,
     )
-    assert "already been invited" in response.content.decode()
+    assert "already been invited" not in response.content.decode()
+    assert "We have emailed the link to your waitlist page to ANA@district.example" in response.content.decode()
     entry = Entry.objects.get(pk=entry.pk)
     assert (entry.name, entry.team_size, entry.status) == ("Ana Diaz", 1, "invited")
     assert entry.token not in response.content.decode()

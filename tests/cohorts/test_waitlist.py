@@ -17,15 +17,16 @@ def _status_url(entry):
     return f"/cohorts/waitlist/{entry.token}/"
 
 
-def test_joining_creates_an_entry_and_shows_the_status_page(client, cohort, join_data):
+def test_joining_creates_an_entry_and_sends_its_link_by_email_only(client, cohort, join_data):
     WaitlistEntryFactory(cohort=cohort)
-    response = client.post(cohort.get_absolute_url(), join_data())
+    response = client.post(cohort.get_absolute_url(), join_data(), follow=True)
     entry = WaitlistEntry.objects.get(email="Ana.Diaz@School.example")
-    assert response.status_code == 302
-    assert response["Location"] == _status_url(entry)
+    assert response.redirect_chain == [(f"{cohort.get_absolute_url()}#waitlist", 302)]
     assert (entry.name, entry.status, entry.kind, entry.team_size) == ("Ana Díaz", "waiting", "individual", 1)
-    html = client.get(response["Location"]).content.decode()
-    assert "You are number 2 in line" in html
+    html = response.content.decode()
+    assert "We have emailed the link to your waitlist page to Ana.Diaz@School.example" in html
+    assert entry.token not in html
+    assert "You are number 2 in line" in client.get(_status_url(entry)).content.decode()
 
 
 def test_joining_emails_a_link_to_the_status_page(client, cohort, join_data):
@@ -36,6 +37,7 @@ def test_joining_emails_a_link_to_the_status_page(client, cohort, join_data):
     assert message.to == ["Ana.Diaz@School.example"]
     assert f"http://testserver/cohorts/waitlist/{entry.token}/" in message.body
     assert "number 1 in line" in message.body
+    assert message.subject == f"Your waitlist link: {cohort.title}"
 
 
 def test_joining_is_recorded_as_a_status_change(client, cohort, join_data):
@@ -55,17 +57,17 @@ def test_individual_is_always_one_person_whatever_team_size_says(client, cohort,
     assert WaitlistEntry.objects.get().team_size == 1
 
 
-def test_same_email_in_other_case_updates_the_entry_and_says_so(client, cohort, join_data):
-    first = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example", name="Ana")
+def test_same_email_in_other_case_changes_nothing_and_emails_that_address_its_link(client, cohort, join_data):
+    first = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example", name="Ana", note="Two of us")
     WaitlistEntryFactory(cohort=cohort)
-    response = client.post(cohort.get_absolute_url(), join_data(name="Ana Díaz Ruiz", email="ANA.DIAZ@school.EXAMPLE"), follow=True)
+    client.post(cohort.get_absolute_url(), join_data(name="Someone Else", email="ANA.DIAZ@school.EXAMPLE", note="x"))
     assert WaitlistEntry.objects.filter(cohort=cohort).count() == 2
     first.refresh_from_db()
-    assert first.name == "Ana Díaz Ruiz"
-    assert first.status == "waiting"
-    html = response.content.decode()
-    assert "already on the waitlist, so we updated those details instead of adding it twice" in html
-    assert "You are 1st in line" in html
+    assert (first.name, first.note, first.status) == ("Ana", "Two of us", "waiting")
+    [message] = mail.outbox
+    assert message.to == ["ana.diaz@school.example"]
+    assert "It is already on the waitlist, so nothing was changed" in message.body
+    assert f"/cohorts/waitlist/{first.token}/" in message.body
 
 
 def test_duplicate_join_keeps_the_place_in_line(client, cohort, join_data):
@@ -81,7 +83,7 @@ def test_duplicate_join_does_not_reveal_the_private_link(client, cohort, join_da
     first = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example")
     response = client.post(cohort.get_absolute_url(), join_data(), follow=True)
     assert first.token not in response.content.decode()
-    assert response.redirect_chain[-1][0] == f"{cohort.get_absolute_url()}#waitlist"
+    assert response.redirect_chain == [(f"{cohort.get_absolute_url()}#waitlist", 302)]
     # The link goes to the address on the list instead.
     assert len(mail.outbox) == 1 and first.token in mail.outbox[0].body
 
@@ -109,17 +111,17 @@ def test_leave_needs_post(client, cohort):
     assert entry.status == "waiting"
 
 
-def test_rejoining_after_leaving_goes_to_the_end_of_the_line(client, cohort, join_data):
+def test_the_public_form_does_not_rejoin_someone_who_left_but_emails_them_their_page(client, cohort, join_data):
     ana = WaitlistEntryFactory(cohort=cohort, email="ana.diaz@school.example")
     WaitlistEntryFactory(cohort=cohort)
-    WaitlistEntryFactory(cohort=cohort)
     client.post(f"{_status_url(ana)}leave/")
-    response = client.post(cohort.get_absolute_url(), join_data(), follow=True)
+    client.post(cohort.get_absolute_url(), join_data())
     ana.refresh_from_db()
-    assert ana.status == "waiting"
-    assert WaitlistEntry.objects.filter(cohort=cohort).count() == 3
-    assert "at the end of the line. You are 3rd in line" in response.content.decode()
-    assert "You are number 3 in line" in client.get(_status_url(ana)).content.decode()
+    assert ana.status == "withdrawn"
+    assert WaitlistEntry.objects.filter(cohort=cohort).count() == 2
+    [message] = mail.outbox
+    assert "You left the waitlist earlier; to rejoin (at the end of the line), open your page below." in message.body
+    assert f"/cohorts/waitlist/{ana.token}/" in message.body
 
 
 def test_rejoin_button_on_status_page_puts_them_back_at_the_end(client, cohort):
@@ -165,20 +167,68 @@ def test_status_page_updates_details_and_keeps_the_place(client, cohort, join_da
     WaitlistEntryFactory(cohort=cohort)
     me = WaitlistEntryFactory(cohort=cohort)
     response = client.post(
-        _status_url(me), join_data(name="Ana M. Díaz", email="ana@new.example", kind="team", team_size="4"), follow=True
+        _status_url(me), join_data(name="Ana M. Díaz", email=me.email, kind="team", team_size="4"), follow=True
     )
     me.refresh_from_db()
-    assert (me.name, me.email, me.kind, me.team_size) == ("Ana M. Díaz", "ana@new.example", "team", 4)
+    assert (me.name, me.kind, me.team_size) == ("Ana M. Díaz", "team", 4)
     html = response.content.decode()
     assert "Your details are updated" in html and "You are number 2 in line" in html
+    assert mail.outbox == []
 
 
-def test_status_page_refuses_an_email_another_entry_uses(client, cohort, join_data):
+def _confirm_link(message) -> str:
+    return re.search(r"http://testserver(/cohorts/waitlist/confirm-email/[^/\s]+/)", message.body).group(1)
+
+
+def test_a_new_email_address_takes_effect_only_once_its_inbox_confirms_it(client, cohort, join_data):
+    me = WaitlistEntryFactory(cohort=cohort, email="me@school.example")
+    old_token = me.token
+    response = client.post(_status_url(me), join_data(email="ana@new.example"), follow=True)
+    me.refresh_from_db()
+    assert me.email == "me@school.example"
+    assert "We have emailed a confirmation link to ana@new.example" in response.content.decode()
+    [message] = mail.outbox
+    assert message.to == ["ana@new.example"] and me.name not in message.body
+    link = _confirm_link(message)
+    assert client.get(link).status_code == 200  # a button, not a change: mail scanners open links
+    me.refresh_from_db()
+    assert me.email == "me@school.example"
+    client.post(link)
+    me.refresh_from_db()
+    assert me.email == "ana@new.example" and me.token != old_token
+    assert client.get(f"/cohorts/waitlist/{old_token}/").status_code == 404
+    assert f"/cohorts/waitlist/{me.token}/" in mail.outbox[-1].body and mail.outbox[-1].to == ["ana@new.example"]
+    assert client.post(link).status_code == 400  # used once
+
+
+def test_a_tampered_confirmation_link_changes_nothing(client, cohort, join_data):
+    me = WaitlistEntryFactory(cohort=cohort, email="me@school.example")
+    client.post(_status_url(me), join_data(email="ana@new.example"))
+    link = _confirm_link(mail.outbox[0])
+    response = client.post(link[:-3] + "xx/")
+    assert response.status_code == 400
+    assert "has expired or is not complete" in response.content.decode()
+    me.refresh_from_db()
+    assert me.email == "me@school.example"
+
+
+def _page(response, typed: str) -> str:
+    """What the visitor saw, with their own typing and the per-request CSRF token taken out."""
+    html = response.content.decode().replace(typed, "<typed>")
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def test_status_page_answers_the_same_for_an_email_another_entry_uses(client, cohort, join_data):
     WaitlistEntryFactory(cohort=cohort, email="taken@school.example")
     me = WaitlistEntryFactory(cohort=cohort, email="me@school.example")
-    response = client.post(_status_url(me), join_data(email="TAKEN@school.example"))
+    taken = client.post(_status_url(me), join_data(email="TAKEN@school.example"), follow=True)
+    free = client.post(_status_url(me), join_data(email="FREE@school.example"), follow=True)
+    assert taken.redirect_chain == free.redirect_chain
+    assert _page(taken, "TAKEN@school.example") == _page(free, "FREE@school.example")
+    # Only the owner of the taken address, confirming, learns that it already has an entry.
+    response = client.post(_confirm_link(mail.outbox[0]))
     assert response.status_code == 400
-    assert "Another entry on this waitlist already uses that email." in response.content.decode()
+    assert "This address already has its own entry on this waitlist" in response.content.decode()
     me.refresh_from_db()
     assert me.email == "me@school.example"
 
@@ -284,11 +334,11 @@ def test_simultaneous_joins_with_one_email_leave_one_entry():
     for t in threads:
         t.join()
     assert WaitlistEntry.objects.filter(cohort=cohort).count() == 1
-    assert sorted(outcomes) == ["joined", "updated", "updated", "updated"]
+    assert sorted(outcomes) == ["existing", "existing", "existing", "joined"]
 
 
 def test_join_still_succeeds_when_the_mail_server_is_down(client, cohort, join_data, settings):
     settings.EMAIL_BACKEND = "tests.cohorts.mail_backends.BrokenMailBackend"
     response = client.post(cohort.get_absolute_url(), join_data())
-    entry = WaitlistEntry.objects.get()
-    assert response.status_code == 302 and response["Location"] == entry.get_absolute_url()
+    assert WaitlistEntry.objects.get().status == "waiting"
+    assert response.status_code == 302 and response["Location"] == f"{cohort.get_absolute_url()}#waitlist"

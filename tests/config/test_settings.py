@@ -20,6 +20,9 @@ FULL = {
     "DJANGO_ALLOWED_HOSTS": "register.example.org",
     "STRIPE_SECRET_KEY": "sk_live_check",
     "STRIPE_WEBHOOK_SECRET": "whsec_check",
+    "SITE_URL": "https://register.example.org",
+    "CONTACT_EMAIL": "help@register.example.org",
+    "DEFAULT_FROM_EMAIL": "Workshops <workshops@register.example.org>",
 }
 
 
@@ -54,3 +57,13 @@ def test_production_refuses_to_start_with_an_empty_stripe_key(name, value):
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert name in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "warning"),
+    [("SITE_URL", "support.W001"), ("CONTACT_EMAIL", "support.W002"), ("DEFAULT_FROM_EMAIL", "support.W003")],
+)
+def test_the_deploy_check_wants_the_sites_own_address_and_contact_details(missing, warning):
+    result = run_check({k: v for k, v in FULL.items() if k != missing})
+    assert result.returncode != 0
+    assert warning in result.stderr

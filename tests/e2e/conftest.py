@@ -140,6 +140,13 @@ def _new_page(browser, live_server, **options):
         if response.status >= 500 or (response.status >= 400 and "/static/" in response.url)
         else None,
     )
+    # Anything the Content-Security-Policy blocked (an inline script or style, a foreign source) fails the test.
+    page.on(
+        "console",
+        lambda message: errors.append(f"blocked by the CSP: {message.text}")
+        if "Content Security Policy" in message.text
+        else None,
+    )
     page.page_errors = errors
     return context, page
 

@@ -130,9 +130,9 @@ def test_sold_out_alert_form_states_pass_axe(page, axe_source):
 def test_team_lead_corrects_a_seat_with_the_keyboard_alone(page, axe_source):
     order = paid_team_order()
     page.goto(order.get_absolute_url())
-    toggle = page.get_by_text("Change seat 2", exact=True)
+    toggle = page.get_by_role("link", name="Change seat 2")
     press_tab_until(page, toggle)
-    page.keyboard.press("Enter")  # opens the <details>
+    page.keyboard.press("Enter")  # opens seat 2's form (one seat at a time)
     seat2 = page.locator("#seat-2")
     expect(seat2.get_by_label(re.compile(r"^\s*Attendee's name"))).to_be_visible()
     press_tab_until(page, seat2.get_by_label(re.compile(r"^\s*Attendee's name")))

@@ -1,4 +1,4 @@
-"""A visitor joins the year-long course's waitlist from the home page and sees their place in line."""
+"""A visitor joins the year-long course's waitlist from the home page and, from the emailed link, sees their place."""
 
 import re
 
@@ -51,13 +51,16 @@ def test_visitor_joins_the_cohort_waitlist_as_a_team_and_sees_their_place(page, 
     organisation.fill("Riverside Unified")
     form.get_by_role("button", name="Join the waitlist").click()
 
-    expect(page).to_have_url(re.compile(r"/cohorts/waitlist/[\w-]+/(#waitlist)?$"))  # the browser keeps the form's #fragment
-    expect(page.get_by_role("status")).to_contain_text("You're on the waitlist. You are 2nd in line.")
+    # The same answer whoever's address it is: the private page's link goes only to that inbox.
+    expect(page).to_have_url(re.compile(r"/cohorts/[\w-]+/#waitlist$"))
+    expect(page.get_by_role("status")).to_contain_text("We have emailed the link to your waitlist page to kbrown@district.example")
+    audit(page, axe_source, "waitlist form, thanks")
+    entry = WaitlistEntry.objects.get(email="kbrown@district.example")
+    page.goto(entry.get_absolute_url())  # the link in the email
     expect(page.get_by_role("heading", name="You are number 2 in line")).to_be_visible()
     expect(page.get_by_text("A team of 4, Riverside Unified")).to_be_visible()
     audit(page, axe_source, "waitlist status, success")
     screenshot(page, "waitlist-status-desktop")
-    entry = WaitlistEntry.objects.get(email="kbrown@district.example")
     assert (entry.kind, entry.team_size, entry.status) == ("team", 4, "waiting")
 
 

@@ -52,7 +52,9 @@ def test_individual_registers_and_pays_through_the_test_payment(page, axe_source
     expect(page.get_by_role("region", name="Receipt", exact=True)).to_contain_text("$120.00")
     seat_list = page.get_by_role("region", name="Seats", exact=True)
     expect(seat_list).to_contain_text("Seat 1")
-    expect(seat_list).to_contain_text("Maya Chen (maya@lincoln.example)")
+    expect(seat_list.locator("#seat-1")).to_contain_text("Maya Chen")
+    expect(seat_list.locator("#seat-1")).to_contain_text("maya@lincoln.example")
+    expect(page.get_by_role("link", name="Go to your attendee page")).to_be_visible()
     audit(page, axe_source, "paid order")
     screenshot(page, "order-paid-desktop")
 
@@ -94,6 +96,8 @@ def test_team_lead_buys_five_seats_names_two_then_names_the_rest_on_the_order_pa
     page.get_by_role("button", name="Complete test payment of $500.00").click()
 
     expect(page.locator(".status-badge")).to_contain_text("Paid")
+    expect(page.locator("[data-seat-summary]")).to_contain_text("3 of 5 named")
+    page.get_by_text("Receipt and purchase order").click()  # folded below the seats on a team's page
     receipt = page.get_by_role("region", name="Receipt", exact=True)
     expect(receipt).to_contain_text("$100.00 (team price, 5+ seats)")
     expect(receipt).to_contain_text("$500.00")
@@ -110,7 +114,8 @@ def test_team_lead_buys_five_seats_names_two_then_names_the_rest_on_the_order_pa
     audit(page, axe_source, "paid team order, two seats to name")
     screenshot(page, "order-team-desktop")
 
-    # Later, from the order link: seat 4 with a slip first, then seats 4 and 5 properly.
+    # Later, from the order link: seat 4 with a slip first, then seats 4 and 5 properly, one at a time.
+    page.get_by_role("link", name="Name seat 4").click()
     seat4 = page.locator("#seat-4")
     seat4.get_by_label("Attendee's name").fill("Grace Kim")
     seat4.get_by_role("button", name="Save seat 4").click()
@@ -125,6 +130,7 @@ def test_team_lead_buys_five_seats_names_two_then_names_the_rest_on_the_order_pa
     seat4.get_by_role("button", name="Save seat 4").click()
     expect(page.get_by_role("status")).to_contain_text("Seat 4 saved")
 
+    page.get_by_role("link", name="Name seat 5").click()
     seat5 = page.locator("#seat-5")
     seat5.get_by_label("Attendee's name").fill("Tomás Álvarez")
     seat5.get_by_label("Attendee's email").fill("talvarez@district.example")
@@ -132,8 +138,11 @@ def test_team_lead_buys_five_seats_names_two_then_names_the_rest_on_the_order_pa
     expect(page.get_by_role("status")).to_contain_text("Seat 5 saved")
 
     seat_list = page.get_by_role("region", name="Seats", exact=True)
-    expect(seat_list.locator("#seat-4")).to_contain_text("Grace Kim (gkim@district.example)")
-    expect(seat_list.locator("#seat-5")).to_contain_text("Tomás Álvarez (talvarez@district.example)")
+    expect(seat_list.locator("#seat-4")).to_contain_text("Grace Kim")
+    expect(seat_list.locator("#seat-4")).to_contain_text("gkim@district.example")
+    expect(seat_list.locator("#seat-5")).to_contain_text("Tomás Álvarez")
+    expect(seat_list.locator("#seat-5")).to_contain_text("talvarez@district.example")
+    expect(page.locator("[data-seat-summary]")).to_contain_text("5 of 5 named")
     expect(seat_list.get_by_text("not named yet")).to_have_count(0)
     audit(page, axe_source, "every seat named")
     named = [(s.attendee_name, s.attendee_email) for s in order.seats.order_by("position")][3:]
@@ -159,7 +168,7 @@ def test_without_javascript_the_server_updates_the_total_and_attendee_rows(nojs_
     assert Order.objects.count() == 0
 
 
-def test_buyer_who_cancels_at_checkout_comes_back_to_what_they_typed(page, axe_source):
+def test_buyer_who_cancels_at_checkout_comes_back_to_their_own_details(page, axe_source):
     page.goto(REGISTER)
     fill_about_you(page, name="Sam Rivera", email="sam@eastside.example", organisation="Eastside High",
                    role="School leader")
@@ -181,8 +190,9 @@ def test_buyer_who_cancels_at_checkout_comes_back_to_what_they_typed(page, axe_s
     expect(page.get_by_label("Your role")).to_have_value("school_leader")
     expect(page.get_by_label("Number of seats")).to_have_value("2")
     expect(page.get_by_label("I need an interpreter")).to_be_checked()
-    expect(attendee_row(page, 1).get_by_label("Name")).to_have_value("Jordan Lee")
-    expect(attendee_row(page, 1).get_by_label("Email")).to_have_value("jordan@eastside.example")
+    # Attendees' details are theirs and are not copied (issue 15); the row is there to fill in again.
+    expect(attendee_row(page, 1).get_by_label("Name")).to_have_value("")
+    expect(page.get_by_text("Only your own details were filled in from your earlier order")).to_be_visible()
     expect(page.locator("#price-summary .total-amount")).to_have_text("$240.00")
     expect(page.get_by_text("150 seats left")).to_be_visible()
     audit(page, axe_source, "form restored after a cancelled payment")

@@ -47,7 +47,7 @@ def test_public_pages_load_only_fingerprinted_assets_of_their_own(production_sta
         assets.update(ASSET.findall(html))
     assert assets
     assert all(a.startswith("/static/") for a in assets), sorted(assets)
-    assert all(re.search(r"\.[0-9a-f]{12}\.(css|js)$", a) for a in assets), sorted(assets)
+    assert all(re.search(r"\.[0-9a-f]{12}\.(css|js|png|svg|ico)$", a) for a in assets), sorted(assets)
 
 
 @pytest.mark.django_db

@@ -67,7 +67,7 @@ def test_prework_reminder_goes_to_attendees_with_work_left_three_days_before(run
     assert "0 of 120 minutes" in body
     assert f"/seats/{order.seats.get(position=1).token}/" in body
     local = first.starts_at.astimezone(workshop.tz)
-    assert f"{local:%A, %B} {local.day} at 4:00 PM {local.tzname()}" in body
+    assert f"{local:%A, %B} {local.day}, {local.year}, 4:00–6:00 PM Pacific Time ({local.tzname()})" in body
 
 
 def test_partly_done_prework_still_gets_a_reminder_with_the_progress(run, order, workshop):

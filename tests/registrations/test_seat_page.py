@@ -209,11 +209,14 @@ def mark(client, seat, module, done: str):
 
 def test_checklist_shows_each_module_and_progress_in_minutes(client, ana, workshop):
     workshop.prework_modules.filter(position=1).update(url="https://reading.example/framework", body="Read the summary.")
+    module = workshop.prework_modules.get(position=1)
     html = page(client, ana)
     assert "Framework reading" in html and "Case studies" in html
-    assert 'href="https://reading.example/framework"' in html
+    assert f'href="/seats/{ana.token}/prework/{module.pk}/" data-open-module>Open “Framework reading”</a>' in html
     assert "Read the summary." in html
     assert "0 of 120 minutes done" in html
+    opened = client.get(f"/seats/{ana.token}/prework/{module.pk}/").content.decode()
+    assert 'href="https://reading.example/framework"' in opened and "Mark “Framework reading” as done" in opened
 
 
 def test_marking_a_module_done_and_undoing_it(client, ana, workshop):

@@ -5,6 +5,8 @@ import zoneinfo
 from django import template
 from django.templatetags.tz import do_timezone
 
+from workshops import schedule
+
 register = template.Library()
 
 
@@ -37,3 +39,15 @@ def hours_minutes(minutes) -> str:
     if hours:
         return f"{hours} h"
     return f"{rem} min"
+
+
+@register.simple_tag
+def session_when(session, zone: str, reader_zone: str = "") -> str:
+    """A session's day and hours with a readable zone name, and the reader's own time when known."""
+    return schedule.session_when(session, zone, reader_zone)
+
+
+@register.filter
+def zone_label(moment, zone: str) -> str:
+    """'Pacific Time (PDT)' for a moment in that zone."""
+    return schedule.zone_label(zone, moment) if moment else ""

@@ -1,0 +1,31 @@
+"""gunicorn's configuration: production (`gunicorn -c gunicorn.conf.py`), `make bench` and the two-server test.
+
+Threaded workers (gthread). A buyer starting checkout waits on Stripe for hundreds of
+milliseconds, up to the Stripe time budget (7.5 s) when Stripe hangs. With sync workers that
+wait holds a whole process and every page queues behind it; here it holds one thread while
+the process's other threads keep serving. At most half the threads may wait on Stripe at once
+(STRIPE_MAX_CONCURRENT_CALLS, config/settings/base.py), so pages always have the other half.
+
+Sized for 2 cores: one process per core (WEB_CONCURRENCY), 32 threads each (GUNICORN_THREADS).
+Threads waiting on Stripe cost no CPU and, with the connection pool, no database connection;
+CPU work is shared by a process's threads under Python's GIL, so processes, not threads,
+follow the cores. Any command-line flag (e.g. --bind) overrides what is set here.
+"""
+
+import os
+
+wsgi_app = "config.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+# A kept-alive connection waits for its next request in the worker's event loop, not in a thread.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# A worker whose event loop has not checked in for this long is restarted (a slow request in a thread
+# does not count: the loop keeps running).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 30
+backlog = 2048
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -1,0 +1,70 @@
+"""The Stripe SDK client with its time budget and cap on waiting requests, the test-payment mode, and the error buyers are shown."""
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+import stripe
+from django.conf import settings
+
+from workshops.site import site_url
+
+from . import limits
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentProviderError(Exception):
+    """Stripe could not be reached or refused the request; safe to show the buyer a retry."""
+
+
+def is_test_payment_mode() -> bool:
+    return not settings.STRIPE_SECRET_KEY
+
+
+def webhook_secret() -> str:
+    if settings.STRIPE_WEBHOOK_SECRET:
+        return settings.STRIPE_WEBHOOK_SECRET
+    if is_test_payment_mode():
+        # Local test payments sign their events with a secret derived from SECRET_KEY.
+        digest = hmac.new(settings.SECRET_KEY.encode(), b"local-test-payments-webhook", hashlib.sha256).hexdigest()
+        return f"whsec_local_{digest}"
+    return ""
+
+
+@lru_cache(maxsize=8)
+def _client(api_key: str, api_base: str, retries: int, connect_timeout: float, timeout: float) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base} if api_base else None,
+        max_network_retries=retries,
+        # (connect, read): at most this long to connect, then at most this long waiting for the answer.
+        http_client=stripe.RequestsClient(timeout=(connect_timeout, timeout)),
+    )
+
+
+def client() -> stripe.StripeClient:
+    return _client(
+        settings.STRIPE_SECRET_KEY,
+        settings.STRIPE_API_BASE,
+        settings.STRIPE_MAX_NETWORK_RETRIES,
+        settings.STRIPE_CONNECT_TIMEOUT_SECONDS,
+        settings.STRIPE_TIMEOUT_SECONDS,
+    )
+
+
+@contextmanager
+def _waiting_on_stripe(what: str) -> Iterator[None]:
+    """A place among the requests waiting on Stripe (limits.waiting_on_stripe), or PaymentProviderError at once."""
+    try:
+        with limits.waiting_on_stripe(what):
+            yield
+    except limits.StripeBusyError as exc:
+        raise PaymentProviderError(str(exc)) from exc
+
+
+def _absolute(path: str) -> str:
+    return f"{site_url()}{path}"

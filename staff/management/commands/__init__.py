@@ -1,0 +1,1 @@
+"""Commands: purge_personal_data (daily)."""

@@ -1,0 +1,1 @@
+"""Helping people who are stuck: contact, policy pages staff edit, and "email me my links"."""

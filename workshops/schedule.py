@@ -1,0 +1,105 @@
+"""Session dates and times in words, in the workshop's zone and, where known, the reader's own.
+
+One place decides how a time reads ("Wednesday, May 5, 2027, 4:00–6:00 PM Pacific Time (PDT)"),
+so pages, emails, Stripe, invoices, quotes and receipts all say the same thing.
+"""
+
+import zoneinfo
+from datetime import datetime
+
+from django.utils import timezone
+
+# Names people use for the zones most attendees are in; any other zone reads as its city.
+ZONE_NAMES = {
+    "America/Los_Angeles": "Pacific Time",
+    "America/Vancouver": "Pacific Time",
+    "America/Tijuana": "Pacific Time",
+    "America/Denver": "Mountain Time",
+    "America/Boise": "Mountain Time",
+    "America/Edmonton": "Mountain Time",
+    "America/Phoenix": "Arizona time",
+    "America/Chicago": "Central Time",
+    "America/Winnipeg": "Central Time",
+    "America/Mexico_City": "Central Time",
+    "America/New_York": "Eastern Time",
+    "America/Detroit": "Eastern Time",
+    "America/Toronto": "Eastern Time",
+    "America/Indiana/Indianapolis": "Eastern Time",
+    "America/Kentucky/Louisville": "Eastern Time",
+    "America/Halifax": "Atlantic Time",
+    "America/Puerto_Rico": "Atlantic Time",
+    "America/Anchorage": "Alaska Time",
+    "Pacific/Honolulu": "Hawaii Time",
+    "Europe/London": "UK time",
+    "UTC": "UTC",
+}
+
+
+def known_zone(name: str) -> str:
+    """The zone name if it is a real IANA zone, else ""."""
+    name = (name or "").strip()
+    return name if name and name in zoneinfo.available_timezones() else ""
+
+
+def zone_label(zone: str, moment: datetime) -> str:
+    """'Pacific Time (PDT)', 'Berlin time (CEST)': a readable name and the abbreviation in force."""
+    local = timezone.localtime(moment, zoneinfo.ZoneInfo(zone))
+    name = ZONE_NAMES.get(zone) or f"{zone.rsplit('/', 1)[-1].replace('_', ' ')} time"
+    abbreviation = local.strftime("%Z")
+    if abbreviation and abbreviation.isalpha() and abbreviation != name:
+        return f"{name} ({abbreviation})"
+    return name
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment:%-I:%M}"
+
+
+def time_range(starts_at: datetime, ends_at: datetime, zone: str) -> str:
+    """'4:00–6:00 PM', '11:00 AM–1:00 PM' in the zone."""
+    tz = zoneinfo.ZoneInfo(zone)
+    start, end = timezone.localtime(starts_at, tz), timezone.localtime(ends_at, tz)
+    if start.strftime("%p") == end.strftime("%p"):
+        return f"{_clock(start)}–{_clock(end)} {end:%p}"
+    return f"{_clock(start)} {start:%p}–{_clock(end)} {end:%p}"
+
+
+def day(moment: datetime, zone: str, *, year: bool = True) -> str:
+    local = timezone.localtime(moment, zoneinfo.ZoneInfo(zone))
+    return f"{local:%A}, {local:%B} {local.day}, {local.year}" if year else f"{local:%A}, {local:%B} {local.day}"
+
+
+def session_when(session, zone: str, reader_zone: str = "") -> str:
+    """'Wednesday, May 5, 2027, 4:00–6:00 PM Pacific Time (PDT)', then the reader's own time when it differs."""
+    text = f"{day(session.starts_at, zone)}, {time_range(session.starts_at, session.ends_at, zone)} {zone_label(zone, session.starts_at)}"
+    reader_zone = known_zone(reader_zone)
+    if reader_zone and _offset(session.starts_at, reader_zone) != _offset(session.starts_at, zone):
+        own_day = day(session.starts_at, reader_zone, year=False)
+        same_day = own_day == day(session.starts_at, zone, year=False)
+        text += (
+            f" (for you: {'' if same_day else own_day + ', '}"
+            f"{time_range(session.starts_at, session.ends_at, reader_zone)} {zone_label(reader_zone, session.starts_at)})"
+        )
+    return text
+
+
+def _offset(moment: datetime, zone: str):
+    return timezone.localtime(moment, zoneinfo.ZoneInfo(zone)).utcoffset()
+
+
+def schedule_summary(sessions: list, zone: str, platform: str) -> str:
+    """'Live on Zoom: Wednesday, May 5 and Wednesday, May 19, 2027, 4:00–6:00 PM Pacific Time (PDT)'.
+
+    Sessions at the same hours share one time; otherwise each date has its own.
+    """
+    if not sessions:
+        return f"Live on {platform}: dates to be announced"
+    tz = zoneinfo.ZoneInfo(zone)
+    ranges = {time_range(s.starts_at, s.ends_at, zone) for s in sessions}
+    labels = {zone_label(zone, s.starts_at) for s in sessions}
+    years = {timezone.localtime(s.starts_at, tz).year for s in sessions}
+    if len(ranges) == 1 and len(labels) == 1 and len(years) == 1:
+        days = [day(s.starts_at, zone, year=False) for s in sessions]
+        joined = days[0] if len(days) == 1 else ", ".join(days[:-1]) + " and " + days[-1]
+        return f"Live on {platform}: {joined}, {years.pop()}, {ranges.pop()} {labels.pop()}"
+    return f"Live on {platform}: " + "; ".join(session_when(s, zone) for s in sessions)
