@@ -24,6 +24,8 @@ BILLING = {
     "billing_line1": "100 Main Street", "billing_city": "Oakland", "billing_state": "CA", "billing_postal_code": "94612",
 }
 ORDERS = "/admin/registrations/order/"
+# The last migrations before the ledger's (registrations 0016-0019, workshops 0006).
+BEFORE_THE_LEDGER = [("registrations", "0015_staff_permissions"), ("workshops", "0005_workshop_facilitators")]
 
 
 def register(client, workshop, **kwargs):
@@ -267,7 +269,7 @@ def test_payment_admin_lists_and_searches_the_ledger(staff_client, workshop):
 @pytest.fixture
 def before_the_ledger():
     """The schema as it was before the ledger; migrated forward again afterwards."""
-    before = [("registrations", "0011_refund_part"), ("workshops", "0002_workshop_is_listed")]
+    before = BEFORE_THE_LEDGER
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = MigrationExecutor(connection).loader.project_state(before).apps
@@ -326,7 +328,7 @@ def test_the_ledger_migrations_can_be_reversed(client, workshop, stripe_double, 
         "/admin/registrations/rosterseat/",
         {"action": "refund_selected_seats", "_selected_action": [order.seats.get(position=1).pk], "post": "yes"},
     )
-    before = [("registrations", "0011_refund_part"), ("workshops", "0002_workshop_is_listed")]
+    before = BEFORE_THE_LEDGER
     executor = MigrationExecutor(connection)
     try:
         executor.migrate(before)
