@@ -29,7 +29,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from registrations.models import Order, Seat  # noqa: E402
+from registrations.models import Order, Payment, Seat  # noqa: E402
 from workshops.models import PreworkModule, PriceTier, Session, Workshop  # noqa: E402
 
 RUSH_SLUG = "using-racial-affinity-groups-in-schools"
@@ -108,6 +108,13 @@ def make_orders(workshop: Workshop, sizes: list[int], *, status: str, start: int
                 )
             )
         Order.objects.bulk_create(orders)
+        # Paid orders have their payment in the ledger, as the site records it.
+        Payment.objects.bulk_create(
+            Payment(order=order, amount_cents=order.total_cents, currency="usd", source=Payment.Source.CHECKOUT,
+                    stripe_payment_intent_id=order.stripe_payment_intent_id,
+                    stripe_checkout_session_id=order.stripe_checkout_session_id, received_at=order.paid_at)
+            for order in orders if order.status == Order.Status.PAID
+        )
         seats = []
         for order in orders:
             for position in range(1, order.seat_count + 1):

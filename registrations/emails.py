@@ -139,14 +139,31 @@ def send_seat_released(*, seat: Seat, name: str, email: str, handed_over: bool) 
     )
 
 
-def send_oversold_refund_notice(*, order_id: int) -> None:
-    order = Order.objects.select_related("workshop").get(pk=order_id)
+def send_oversold_refund_notice(*, order_id: int, amount_cents: int, why: str, paid_outside_stripe: bool = False) -> None:
+    """The buyer's payment could not stand (`why`: "late", the seats or code were gone when it arrived after the
+    hold; "changed", the order the seats were for changed meanwhile) and was refunded in full."""
+    order = Order.objects.select_related("workshop", "parent").get(pk=order_id)
     _send(
         to=order.buyer_email,
         subject=f"Your payment for {order.workshop.title} has been refunded",
         template="oversold_refund",
-        context={"order": order, "workshop": order.workshop},
+        context={
+            "order": order, "page": order.parent or order, "workshop": order.workshop, "amount_cents": amount_cents,
+            "why": why, "paid_outside_stripe": paid_outside_stripe,
+        },
         key=f"oversold_refund:{order.pk}",
+    )
+
+
+def send_payment_review(*, order_id: int, note: str, key: str) -> None:
+    """One email to staff about a payment or dispute to look at (the order is flagged in admin too)."""
+    order = Order.objects.select_related("workshop").get(pk=order_id)
+    _send(
+        to=settings.STAFF_ALERT_EMAIL,
+        subject=f"Payment needs review: {order.reference} ({order.workshop.title})",
+        template="payment_review",
+        context={"order": order, "workshop": order.workshop, "note": note},
+        key=key,
     )
 
 

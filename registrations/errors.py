@@ -24,6 +24,10 @@ class OrderNotPayableError(RegistrationError):
     pass
 
 
+class InvoiceHoldError(RegistrationError):
+    """Paying by invoice is not possible for this request (the invoice share of seats, or one open request each)."""
+
+
 class SeatChangeError(RegistrationError):
     """A seat change the lead asked for cannot be made; `field` names the form field it concerns."""
 

@@ -88,9 +88,11 @@ ORDER_HEADER = [
     "Seats refunded",
     "Price tier (min seats)",
     "Unit price (USD)",
-    "Total (USD)",
+    "Order total (USD)",
+    "Paid (USD)",
     "Refunded (USD)",
     "Net (USD)",
+    "Payments not accepted (USD)",
     "Paid (workshop time)",
     "Stripe payment",
     "Test payment",
@@ -98,12 +100,20 @@ ORDER_HEADER = [
     "Invoice",
     "Invoice status",
     "PO number",
+    "Added to order",
+    "Payment needs review",
 ]
 
 
 def order_rows(orders: Iterable[Order]) -> Iterable[list]:
+    """Rows for orders annotated by selectors.ledger.with_money: every money column is read from the ledger.
+
+    Seats added to an order and merged into it are counted on that order's row (its seats, its payments), so
+    their own row shows no seats and no money and the columns add up to what was taken.
+    """
     for order in orders:
         zone = order.workshop.tz
+        merged = order.status == Order.Status.MERGED
         yield [
             order.reference,
             _local(order.created_at, zone),
@@ -113,13 +123,15 @@ def order_rows(orders: Iterable[Order]) -> Iterable[list]:
             _text(order.buyer_email),
             _text(order.organisation),
             order.get_role_display(),
-            order.seat_count,
-            order.refunded_seat_count,
+            "" if merged else order.seat_count,
+            "" if merged else order.refunded_seat_count,
             order.tier_min_seats,
             dollars(order.unit_price_cents),
-            dollars(order.total_cents),
-            dollars(order.refunded_cents),
-            dollars(order.total_cents - order.refunded_cents),
+            "" if merged else dollars(order.total_cents),
+            dollars(order.ledger_paid_cents),
+            dollars(order.ledger_refunded_cents),
+            dollars(order.ledger_paid_cents - order.ledger_refunded_cents),
+            dollars(order.ledger_returned_cents),
             _local(order.paid_at, zone),
             order.stripe_payment_intent_id,
             "yes" if order.is_test_payment else "no",
@@ -127,6 +139,8 @@ def order_rows(orders: Iterable[Order]) -> Iterable[list]:
             order.invoice_number,
             order.get_invoice_status_display(),
             _text(order.po_number),
+            order.parent.reference if order.parent_id else "",
+            "yes" if order.payment_needs_review else "no",
         ]
 
 

@@ -241,7 +241,7 @@ class SeatAlertForm(forms.Form):
 
 
 class VoucherBatchForm(forms.Form):
-    """Staff generate single-use scholarship codes in admin."""
+    """Staff generate scholarship codes in admin, each covering one seat."""
 
     count = forms.IntegerField(label="How many codes", min_value=1, max_value=500, initial=10)
     prefix = forms.CharField(label="Prefix", max_length=12, required=False, initial="SCHOLAR",

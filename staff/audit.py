@@ -30,6 +30,7 @@ ERASED = "[erased]"
 AUDITED: dict[str, dict] = {
     "registrations.Order": {"exclude_fields": ["token", "stripe_checkout_url", "updated_at"]},
     "registrations.Seat": {"exclude_fields": ["token", "updated_at"]},
+    "registrations.Payment": {},
     "registrations.Refund": {},
     "registrations.RefundPart": {},
     "registrations.Voucher": {},

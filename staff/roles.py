@@ -58,6 +58,7 @@ ROLES: dict[str, list[str] | str] = {
         "registrations.refund_order",
         "registrations.mark_invoice_paid",
         "registrations.view_refund",
+        "registrations.view_payment",
         "registrations.view_seat",
         *_crud("registrations", "voucher"),
         "registrations.view_quote",

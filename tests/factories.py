@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import factory
 from django.utils import timezone
 
-from registrations.models import Order, Seat
+from registrations.models import Order, Payment, Refund, RefundPart, Seat
 from workshops.models import PreworkModule, PriceTier, Session, Workshop
 
 PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
@@ -71,6 +71,26 @@ class OrderFactory(factory.django.DjangoModelFactory):
     stripe_payment_intent_id = factory.Sequence(lambda n: f"pi_factory_{n}")
 
     @factory.post_generation
+    def payment(obj, create, extracted, **kwargs):
+        """A paid order has its payment in the ledger (`payment=False` for one that has not)."""
+        if not create or extracted is False or obj.status not in (Order.Status.PAID, Order.Status.REFUNDED) or not obj.total_cents:
+            return
+        Payment.objects.create(
+            order=obj,
+            amount_cents=obj.total_cents,
+            currency="usd",
+            source=Payment.Source.CHECKOUT,
+            stripe_payment_intent_id=obj.stripe_payment_intent_id,
+            received_at=obj.paid_at or timezone.now(),
+        )
+
+    @factory.post_generation
+    def refunded(obj, create, extracted, **kwargs):
+        """`refunded=10000`: that much was refunded from the order's payment (recorded in the ledger)."""
+        if create and extracted:
+            record_refund(obj, extracted)
+
+    @factory.post_generation
     def seats(obj, create, extracted, **kwargs):
         if not create:
             return
@@ -96,3 +116,11 @@ def complete_seat(seat, *, prework: bool = True, sessions: int | None = None) ->
     attended = list(workshop.sessions.order_by("starts_at"))
     for session in attended if sessions is None else attended[:sessions]:
         Attendance.objects.get_or_create(seat=seat, session=session)
+
+
+def record_refund(order, amount_cents: int, *, kind: str = "seats", seat_count: int = 0) -> Refund:
+    """A refund already made from the order's (first) payment, as the ledger records one."""
+    payment = order.payments.order_by("pk").first()
+    refund = Refund.objects.create(order=order, kind=kind, seat_count=seat_count, amount_cents=amount_cents, reason="test")
+    RefundPart.objects.create(refund=refund, payment=payment, amount_cents=amount_cents)
+    return refund

@@ -74,6 +74,7 @@ class StripeDouble:
     customers: dict = field(default_factory=dict)
     invoices: dict = field(default_factory=dict)
     invoice_items: dict = field(default_factory=dict)
+    intents: dict = field(default_factory=dict)  # PaymentIntent id -> amount captured
     requests: list = field(default_factory=list)
     faults: list = field(default_factory=list)
     idempotent: dict = field(default_factory=dict)
@@ -131,6 +132,7 @@ class StripeDouble:
             self.customers.clear()
             self.invoices.clear()
             self.invoice_items.clear()
+            self.intents.clear()
             self.requests.clear()
             self.faults.clear()
             self.idempotent.clear()
@@ -195,15 +197,44 @@ class StripeDouble:
     def pay(self, session_id: str) -> dict:
         with self.lock:
             session = self.sessions[session_id]
-            session.update(status="complete", payment_status="paid", payment_intent=f"pi_{secrets.token_hex(12)}")
+            intent = session.get("payment_intent") or f"pi_{secrets.token_hex(12)}"
+            session.update(status="complete", payment_status="paid", payment_intent=intent)
+            self.intents[intent] = session["amount_total"]
             return dict(session)
+
+    def start_delayed_payment(self, session_id: str) -> dict:
+        """The buyer finishes Checkout with a bank debit: the session completes, the money is still on its way."""
+        with self.lock:
+            session = self.sessions[session_id]
+            session.update(status="complete", payment_status="unpaid", payment_intent=f"pi_{secrets.token_hex(12)}")
+            return dict(session)
+
+    def refund_in_dashboard(self, payment_intent: str, amount: int) -> dict:
+        """Staff refund part of a charge by hand in Stripe's dashboard; returns the charge as `charge.refunded` shows it."""
+        with self.lock:
+            refund = {"id": f"re_{secrets.token_hex(12)}", "object": "refund", "amount": amount,
+                      "payment_intent": payment_intent, "metadata": {}, "status": "succeeded"}
+            self.refunds[refund["id"]] = refund
+            return self._charge(payment_intent)
+
+    def charge(self, payment_intent: str) -> dict:
+        with self.lock:
+            return self._charge(payment_intent)
+
+    def _charge(self, payment_intent: str) -> dict:
+        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == payment_intent)
+        amount = self.intents.get(payment_intent, refunded)
+        return {"id": f"ch_{payment_intent.removeprefix('pi_')}", "object": "charge", "payment_intent": payment_intent,
+                "amount": amount, "amount_refunded": refunded, "refunded": refunded >= amount, "currency": "usd"}
 
     def pay_invoice(self, invoice_id: str) -> dict:
         """The district pays on Stripe's hosted invoice page (card or bank transfer)."""
         with self.lock:
             invoice = self.invoices[invoice_id]
             assert invoice["status"] == "open", f"cannot pay a {invoice['status']} invoice"
-            _mark_invoice_paid(invoice, payment_intent=f"pi_{secrets.token_hex(12)}")
+            intent = f"pi_{secrets.token_hex(12)}"
+            _mark_invoice_paid(invoice, payment_intent=intent)
+            self.intents[intent] = invoice["amount_paid"]
             return _invoice_view(invoice)
 
     def void_invoice(self, invoice_id: str) -> dict:
@@ -340,6 +371,15 @@ class StripeDouble:
             with self.lock:
                 return self._route_invoicing(method, path, params)
         if method == "POST" and path == "/v1/refunds":
+            intent, amount = params.get("payment_intent"), int(params.get("amount", 0))
+            with self.lock:
+                captured = self.intents.get(intent)
+                refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
+            if captured is not None and refunded + amount > captured:
+                # As Stripe answers: a refund can never exceed what is left of the charge.
+                return _invalid(
+                    f"Refund amount ({amount}) is greater than unrefunded amount on charge ({captured - refunded})", "amount"
+                )
             refund = {
                 "id": f"re_{secrets.token_hex(12)}",
                 "object": "refund",
@@ -496,6 +536,7 @@ class StripeDouble:
             "hosted_invoice_url": None,
             "amount_due": 0,
             "amount_paid": 0,
+            "paid_out_of_band": False,
             "amount_remaining": 0,
             "total": 0,
             "lines": [],
@@ -600,6 +641,7 @@ def _missing(kind: str, object_id: str, param: str | None = None) -> tuple[int, 
 
 def _mark_invoice_paid(invoice: dict, *, payment_intent: str | None) -> None:
     invoice["status"] = "paid"
+    invoice["paid_out_of_band"] = payment_intent is None
     invoice["amount_paid"] = invoice["amount_due"]
     invoice["amount_remaining"] = 0
     invoice["status_transitions"]["paid_at"] = int(time.time())

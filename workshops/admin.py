@@ -155,6 +155,7 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
             {
                 "fields": [
                     "capacity",
+                    "invoice_hold_percent",
                     "registration_opens_at",
                     "registration_closes_at",
                     "seat_changes_close_hours",

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -72,6 +72,13 @@ class Workshop(PublicPageText, models.Model):
     live_hours = models.PositiveSmallIntegerField(default=4, help_text="Live sessions in total, in hours.")
     platform = models.CharField(max_length=50, default="Zoom")
     capacity = models.PositiveIntegerField(validators=[MinValueValidator(1)], help_text="Seats in total.")
+    invoice_hold_percent = models.PositiveSmallIntegerField(
+        "share of seats unpaid invoices may hold",
+        default=30,
+        validators=[MaxValueValidator(100)],
+        help_text="Percent of capacity that invoices not yet paid may hold at once, so invoice requests can never take "
+        "the workshop off sale. 0 turns paying by invoice off.",
+    )
     registration_opens_at = models.DateTimeField(null=True, blank=True, help_text="Blank: open now.")
     registration_closes_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until the first session starts.")
     time_zone = models.CharField(max_length=64, default=DEFAULT_TIME_ZONE, validators=[validate_time_zone])

@@ -1,5 +1,6 @@
 """Settings shared by every environment. Values that differ come from the environment."""
 
+from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -206,9 +207,15 @@ STRIPE_MAX_CONCURRENT_CALLS = env.int(
     "STRIPE_MAX_CONCURRENT_CALLS", default=max(env.int("GUNICORN_THREADS", default=32) // 2, 1)
 )
 STRIPE_CURRENCY = "usd"
+# Stripe's smallest card charge in USD: a total below it after a discount is refused on the form.
+STRIPE_MINIMUM_CHARGE_CENTS = 50
+# Where "payment needs review" and dispute alerts go (one email each, through the outbox).
+STAFF_ALERT_EMAIL = env("STAFF_ALERT_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1])
 
 # How long a checkout holds its seats: Stripe's minimum Checkout Session lifetime.
 CHECKOUT_HOLD_MINUTES = 30
+# Renewing a card checkout's hold ("Continue to payment") never holds the seats past this long after the order was placed.
+CHECKOUT_MAX_HOLD_MINUTES = env.int("CHECKOUT_MAX_HOLD_MINUTES", default=120)
 MAX_SEATS_PER_ORDER = env.int("MAX_SEATS_PER_ORDER", default=50)
 QUOTE_VALID_DAYS = env.int("QUOTE_VALID_DAYS", default=30)
 # Pay by invoice: seats held (and the invoice due) this many days; a reminder this many days before.

@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -20,11 +20,12 @@ from ..models import (
 
 
 def _voucher_uses_annotation():
+    """Seats the code discounts on paid orders and live holds (selectors.codes.voucher_seats_used, per row)."""
     now = timezone.now()
     taking = Q(orders__status__in=[Order.Status.PAID, Order.Status.PROCESSING]) | Q(
         orders__status=Order.Status.PENDING, orders__hold_expires_at__gt=now
     )
-    return Count("orders", filter=taking, distinct=True)
+    return Sum("orders__voucher_seat_count", filter=taking, default=0)
 
 
 def _voucher_csv(vouchers) -> list[list]:
@@ -35,7 +36,7 @@ def _voucher_csv(vouchers) -> list[list]:
             v.description,
             exports._text(v.workshop.title) if v.workshop_id else "any",
             v.uses,
-            v.max_uses if v.max_uses is not None else "unlimited",
+            v.max_seats if v.max_seats is not None else "unlimited",
             v.valid_from.isoformat(timespec="minutes") if v.valid_from else "",
             v.valid_until.isoformat(timespec="minutes") if v.valid_until else "",
             "yes" if v.is_active else "no",
@@ -44,12 +45,12 @@ def _voucher_csv(vouchers) -> list[list]:
     ]
 
 
-VOUCHER_HEADER = ["Code", "Label", "Discount", "Workshop", "Uses", "Max uses", "Valid from (UTC)", "Valid until (UTC)", "Active"]
+VOUCHER_HEADER = ["Code", "Label", "Discount", "Workshop", "Seats used", "Seats covered", "Valid from (UTC)", "Valid until (UTC)", "Active"]
 
 
 @admin.register(Voucher)
 class VoucherAdmin(admin.ModelAdmin):
-    list_display = ["code", "label", "description", "workshop", "uses", "max_uses", "valid_until", "is_active"]
+    list_display = ["code", "label", "description", "workshop", "uses", "max_seats", "valid_until", "is_active"]
     list_filter = ["is_active", "kind", "applies_to", "workshop"]
     list_select_related = ["workshop"]
     search_fields = ["code", "label"]
@@ -57,14 +58,14 @@ class VoucherAdmin(admin.ModelAdmin):
     actions = ["export_csv", "deactivate"]
     fields = [
         "code", "label", "kind", "percent_off", "amount_off_cents", "applies_to", "workshop",
-        "valid_from", "valid_until", "max_uses", "is_active", "uses", "created_at",
+        "valid_from", "valid_until", "max_seats", "is_active", "uses", "created_at",
     ]
     readonly_fields = ["uses", "created_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(use_count=_voucher_uses_annotation())
 
-    @admin.display(description="Uses (paid or held)", ordering="use_count")
+    @admin.display(description="Seats used (paid or held)", ordering="use_count")
     def uses(self, obj):
         return getattr(obj, "use_count", 0)
 
@@ -89,7 +90,7 @@ class VoucherAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def generate_view(self, request):
-        """Generate a batch of single-use scholarship codes and download them at once as CSV."""
+        """Generate a batch of scholarship codes, one seat each, and download them at once as CSV."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = VoucherBatchForm(request.POST or None)
@@ -108,7 +109,7 @@ class VoucherAdmin(admin.ModelAdmin):
             )
         context = {
             **self.admin_site.each_context(request),
-            "title": "Generate single-use scholarship codes",
+            "title": "Generate scholarship codes (each covers one seat)",
             "form": form,
             "opts": self.model._meta,
         }

@@ -1,6 +1,7 @@
 """Orders and refunds: the buyer's order with its seats, payments, refunds and invoice."""
 
 from django.contrib import admin, messages
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -9,13 +10,16 @@ from registrations.errors import (
     InvoiceError,
     RefundError,
 )
+from registrations.selectors.ledger import with_money
 from registrations.services.invoices import mark_invoice_paid_out_of_band
-from registrations.services.refunds import refund_seats
+from registrations.services.payments import clear_review
+from registrations.services.refunds import refund_seats, return_refused_payments
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails, exports
 from ..models import (
     Order,
+    Payment,
     Refund,
     Seat,
 )
@@ -43,15 +47,42 @@ class SeatInline(admin.TabularInline):
         return fields if can_see_access_needs(request) else [f for f in fields if f not in ACCESS_NEEDS_FIELDS]
 
 
+class PaymentInline(admin.TabularInline):
+    """The order's own payments (seats added later list theirs on their own order)."""
+
+    model = Payment
+    fk_name = "order"
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "amount", "currency", "source", "status", "stripe_payment_intent_id",
+              "stripe_checkout_session_id", "stripe_invoice_id", "refunded", "note"]
+    readonly_fields = fields
+    verbose_name_plural = "payments (the ledger)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(refunded_cents=Sum("refund_parts__amount_cents", default=0))
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Amount")
+    def amount(self, obj):
+        return usd(obj.amount_cents)
+
+    @admin.display(description="Refunded from it")
+    def refunded(self, obj):
+        return usd(getattr(obj, "refunded_cents", 0))
+
+
 class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["created_at", "seat_count", "amount", "from_payments", "reason", "stripe_refund_id"]
+    fields = ["created_at", "kind", "seat_count", "amount", "from_payments", "reason", "stripe_refund_id"]
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("parts__payment")
+        return super().get_queryset(request).prefetch_related("parts__payment__order")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -63,7 +94,10 @@ class RefundInline(admin.TabularInline):
     @admin.display(description="From payment")
     def from_payments(self, obj):
         """Which payment each part came out of: the order's own, or a batch of seats added later."""
-        return ", ".join(f"{usd(part.amount_cents)} of {part.payment.reference}" for part in obj.parts.all()) or "–"
+        return ", ".join(
+            f"{usd(part.amount_cents)} of {part.payment.order.reference} ({part.payment.reference or part.payment.get_source_display()})"
+            for part in obj.parts.all()
+        ) or "–"
 
 
 # Staff may correct the buyer's details and keep notes; everything else on an order is the record
@@ -73,9 +107,13 @@ ORDER_EDITABLE_FIELDS = ("buyer_name", "buyer_email", "organisation", "role", "b
 
 @admin.register(Order)
 class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
-    list_display = ["reference", "buyer_name", "organisation", "workshop", "seat_count", "total", "status", "created_at"]
-    list_filter = ["status", "workshop", "payment_method", "invoice_status", "kind", "is_test_payment", "role"]
-    list_select_related = ["workshop"]
+    list_display = [
+        "reference", "buyer_name", "organisation", "workshop", "seat_count", "total", "paid", "status", "needs_review", "created_at",
+    ]
+    list_filter = [
+        "payment_needs_review", "status", "workshop", "payment_method", "invoice_status", "kind", "is_test_payment", "role",
+    ]
+    list_select_related = ["workshop", "parent"]
     search_fields = [
         "reference",
         "buyer_name",
@@ -90,12 +128,16 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         "seats__attendee_name",
     ]
     date_hierarchy = "created_at"
-    inlines = [SeatInline, RefundInline]
-    actions = ["refund_whole_order", "resend_confirmation", "export_csv", "mark_invoice_paid_out_of_band"]
+    inlines = [SeatInline, PaymentInline, RefundInline]
+    actions = [
+        "refund_whole_order", "resend_confirmation", "export_csv", "mark_invoice_paid_out_of_band", "mark_review_done",
+    ]
     fields = [
         "reference",
         "workshop",
         "status",
+        "payment_needs_review",
+        "payment_review_note",
         "buyer_name",
         "buyer_email",
         "organisation",
@@ -105,8 +147,10 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         "refunded_seat_count",
         "unit_price",
         "tier_min_seats",
+        "voucher",
+        "voucher_seat_count",
         "total",
-        "refunded",
+        "money",
         "hold_expires_at",
         "is_test_payment",
         "stripe_checkout_session_id",
@@ -130,6 +174,7 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         "invoice_reminder_sent_at",
         "kind",
         "parent_order",
+        "priced_for_seat_count",
         "added_seats",
         "staff_note",
         "seat_changes",
@@ -142,6 +187,9 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # orders come from the public registration, which holds seats properly
 
+    def get_queryset(self, request):
+        return with_money(super().get_queryset(request))
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -151,20 +199,48 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
 
     @admin.display(description="Total", ordering="total_cents")
     def total(self, obj):
+        # Seats that joined an order are in that order's total (and seats); counting them here too would count them twice.
+        if obj.status == Order.Status.MERGED:
+            return f"in {obj.parent.reference}" if obj.parent_id else "–"
         return usd(obj.total_cents)
 
     @admin.display(description="Attendee changes")
     def seat_changes(self, obj):
         return _order_page_link(obj)
 
-    @admin.display(description="Refunded", ordering="refunded_cents")
-    def refunded(self, obj):
-        return usd(obj.refunded_cents)
+    @admin.display(description="Paid (ledger)", ordering="ledger_paid_cents")
+    def paid(self, obj):
+        if obj.status == Order.Status.MERGED:
+            return f"in {obj.parent.reference}" if obj.parent_id else "–"
+        return usd(obj.ledger_paid_cents - obj.ledger_refunded_cents)
+
+    @admin.display(description="Payment needs review", boolean=True, ordering="payment_needs_review")
+    def needs_review(self, obj):
+        return obj.payment_needs_review
+
+    @admin.display(description="Money (from the payment ledger)")
+    def money(self, obj):
+        return format_html(
+            "Paid {} · refunded {} · net {}{}",
+            usd(obj.ledger_paid_cents),
+            usd(obj.ledger_refunded_cents),
+            usd(obj.ledger_paid_cents - obj.ledger_refunded_cents),
+            format_html(" · payments not accepted {}", usd(obj.ledger_returned_cents)) if obj.ledger_returned_cents else "",
+        )
+
+    @admin.action(description="Mark payment review done", permissions=["change"])
+    def mark_review_done(self, request, queryset):
+        require_permission(request, "registrations.change_order")
+        done = sum(clear_review(order=order) for order in queryset)
+        self.message_user(request, f"Cleared 'payment needs review' on {done} order(s).", messages.SUCCESS)
 
     @admin.action(description="Refund the whole order through Stripe", permissions=["refund"])
     def refund_whole_order(self, request, queryset):
         require_permission(request, REFUND_PERMISSION)
         for order in queryset:
+            if order.status == Order.Status.NEEDS_REFUND:
+                self._return_refused(request, order)
+                continue
             seats = list(order.seats.filter(status=Seat.Status.ACTIVE))
             try:
                 refund = refund_seats(order=order, seats=seats, reason=f"Refunded by {request.user}")
@@ -174,6 +250,15 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
                 self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
             else:
                 self.message_user(request, f"{order.reference}: refunded {usd(refund.amount_cents)}.", messages.SUCCESS)
+
+    def _return_refused(self, request, order):
+        """An order whose payment could not stand: retry returning it (its automatic refund failed)."""
+        try:
+            count = return_refused_payments(order=order)
+        except stripe_client.PaymentProviderError as exc:
+            self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
+        else:
+            self.message_user(request, f"{order.reference}: returned {count} payment(s).", messages.SUCCESS)
 
     @admin.action(description="Resend the confirmation email", permissions=["change"])
     def resend_confirmation(self, request, queryset):
@@ -240,19 +325,46 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         return exports.csv_response(
             filename=f"orders-{timezone.now():%Y%m%d-%H%M}.csv",
             header=exports.ORDER_HEADER,
-            rows=exports.order_rows(queryset.select_related("workshop")),
+            rows=exports.order_rows(with_money(queryset.select_related("workshop", "parent"))),
         )
 
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["order", "seat_count", "amount", "reason", "stripe_refund_id", "created_at"]
+    list_display = ["order", "kind", "seat_count", "amount", "reason", "stripe_refund_id", "created_at"]
+    list_filter = ["kind"]
     list_select_related = ["order"]
-    search_fields = ["order__reference", "stripe_refund_id"]
+    search_fields = ["order__reference", "stripe_refund_id", "parts__stripe_refund_id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["order", "seat_count", "amount_cents", "reason", "stripe_refund_id", "created_at"]
+    readonly_fields = ["order", "kind", "seat_count", "amount_cents", "reason", "stripe_refund_id", "created_at"]
 
     def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="Amount", ordering="amount_cents")
+    def amount(self, obj):
+        return usd(obj.amount_cents)
+
+
+@admin.register(Payment)
+class PaymentAdmin(admin.ModelAdmin):
+    """The ledger of money received, read-only: rows are written when Stripe (or staff) report a payment."""
+
+    list_display = ["received_at", "order", "amount", "currency", "source", "status", "stripe_payment_intent_id"]
+    list_filter = ["status", "source"]
+    list_select_related = ["order"]
+    search_fields = [
+        "order__reference", "stripe_payment_intent_id", "stripe_checkout_session_id", "stripe_invoice_id", "stripe_event_id",
+    ]
+    date_hierarchy = "received_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
     @admin.display(description="Amount", ordering="amount_cents")

@@ -2,6 +2,7 @@
 
 from .affinity import AffinityChoice, BreakoutPlacement, BreakoutPlan
 from .learning import Attendance, Certificate, PreworkCompletion, ReminderSent
+from .ledger import Payment, PaymentRequest, Refund, RefundPart
 from .orders import (
     CERTIFICATE_CODE_LENGTH,
     ERASED_DOMAIN,
@@ -9,8 +10,6 @@ from .orders import (
     VOUCHER_ALPHABET,
     Order,
     Quote,
-    Refund,
-    RefundPart,
     Seat,
     Voucher,
     erased_address,
@@ -36,6 +35,8 @@ __all__ = [
     "Certificate",
     "Order",
     "OutboundEmail",
+    "Payment",
+    "PaymentRequest",
     "PreworkCompletion",
     "Quote",
     "Refund",

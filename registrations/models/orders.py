@@ -1,4 +1,4 @@
-"""Orders, their seats, refunds, and the codes and quotes an order can be placed with."""
+"""Orders, their seats, and the codes and quotes an order can be placed with."""
 
 import secrets
 
@@ -69,7 +69,12 @@ class Voucher(models.Model):
     )
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True)
-    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Blank: unlimited. 1 for single-use codes.")
+    max_seats = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Seats the code covers in all, across every order: a team order uses one per seat it discounts. "
+        "Blank: unlimited. Scholarship codes cover 1.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -103,15 +108,18 @@ class Voucher(models.Model):
         self.code = (self.code or "").strip().upper()
         super().save(*args, **kwargs)
 
-    def discount_cents(self, *, subtotal_cents: int, seat_count: int) -> int:
-        """The discount on an order of this subtotal, never more than the subtotal."""
+    def discount_cents(self, *, subtotal_cents: int, seat_count: int, covered_seats: int | None = None) -> int:
+        """The discount on an order of `seat_count` seats at one price each, applied to `covered_seats` of them
+        (default: all), never more than those seats cost."""
+        covered = seat_count if covered_seats is None else max(min(covered_seats, seat_count), 0)
+        covered_subtotal = subtotal_cents * covered // seat_count if seat_count else 0
         if self.kind == self.Kind.PERCENT:
-            off = (subtotal_cents * self.percent_off + 50) // 100  # round half up to the cent
+            off = (covered_subtotal * self.percent_off + 50) // 100  # round half up to the cent
         elif self.applies_to == self.AppliesTo.SEAT:
-            off = self.amount_off_cents * seat_count
+            off = self.amount_off_cents * covered
         else:
-            off = self.amount_off_cents
-        return min(off, subtotal_cents)
+            off = self.amount_off_cents if covered else 0
+        return min(off, covered_subtotal)
 
     @property
     def description(self) -> str:
@@ -199,8 +207,10 @@ class Order(models.Model):
     discount_cents = models.PositiveIntegerField(default=0)
     voucher = models.ForeignKey(Voucher, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
     quote = models.ForeignKey(Quote, null=True, blank=True, on_delete=models.SET_NULL, related_name="orders")
-    total_cents = models.PositiveIntegerField()
-    refunded_cents = models.PositiveIntegerField(default=0)
+    voucher_seat_count = models.PositiveSmallIntegerField(
+        default=0, help_text="Seats the code discounts on this order (a code covers a limited number of seats)."
+    )
+    total_cents = models.PositiveIntegerField(help_text="What the order costs (with seats added later); money taken is in its payments.")
     tier_min_seats = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     hold_expires_at = models.DateTimeField()
@@ -213,6 +223,10 @@ class Order(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True, help_text="When it expired, was cancelled or failed.")
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
     staff_note = models.TextField(blank=True)
+    payment_needs_review = models.BooleanField(
+        default=False, help_text="A payment or dispute staff should look at: see the review note and the order's payments."
+    )
+    payment_review_note = models.TextField(blank=True)
     time_zone = models.CharField(
         max_length=64, blank=True, help_text="The buyer's own time zone, from their browser; emails show their time too."
     )
@@ -244,6 +258,9 @@ class Order(models.Model):
         on_delete=models.PROTECT,
         related_name="additions",
         help_text="For seats added later: the paid order they join once paid.",
+    )
+    priced_for_seat_count = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="For seats added later: the order's seat count their price was worked out for."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -355,32 +372,3 @@ class Seat(models.Model):
     @property
     def has_access_needs(self) -> bool:
         return self.needs_captions or self.needs_interpreter or bool(self.access_note)
-
-
-class Refund(models.Model):
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
-    seat_count = models.PositiveSmallIntegerField()
-    amount_cents = models.PositiveIntegerField()
-    reason = models.CharField(max_length=200, blank=True)
-    stripe_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self) -> str:
-        return f"Refund of {self.seat_count} seat(s) on {self.order.reference}"
-
-
-class RefundPart(models.Model):
-    """How much of a refund came out of one payment: an order's own, or one batch of seats added later."""
-
-    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="parts")
-    payment = models.ForeignKey(
-        Order, on_delete=models.PROTECT, related_name="refund_parts",
-        help_text="The order whose payment this was: the order itself, or seats added to it later.",
-    )
-    amount_cents = models.PositiveIntegerField()
-
-    def __str__(self) -> str:
-        return f"{self.amount_cents} cents from {self.payment.reference}"

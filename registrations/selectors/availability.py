@@ -41,6 +41,47 @@ def seats_available(*, workshop: Workshop, now: datetime | None = None, exclude_
     return max(workshop.capacity - seats_taken(workshop_id=workshop.pk, now=now, exclude_order_id=exclude_order_id), 0)
 
 
+def unpaid_invoice_holds(*, workshop_id: int, now: datetime | None = None) -> QuerySet[Order]:
+    """Orders (and added seats) waiting for an invoice to be paid, whose hold still counts."""
+    return Order.objects.filter(
+        workshop_id=workshop_id,
+        payment_method=Order.PaymentMethod.INVOICE,
+        status=Order.Status.PENDING,
+        hold_expires_at__gt=now or timezone.now(),
+    )
+
+
+def invoice_seat_allowance(workshop: Workshop) -> int:
+    """Seats that unpaid invoices may hold at once: the workshop's share (invoice_hold_percent) of its capacity."""
+    return workshop.capacity * workshop.invoice_hold_percent // 100
+
+
+def invoice_seats_held(*, workshop_id: int, now: datetime | None = None, exclude_order_id: int | None = None) -> int:
+    holds = unpaid_invoice_holds(workshop_id=workshop_id, now=now)
+    if exclude_order_id is not None:
+        holds = holds.exclude(pk=exclude_order_id)
+    return holds.aggregate(n=Sum(F("seat_count") - F("refunded_seat_count")))["n"] or 0
+
+
+def invoice_seats_available(*, workshop: Workshop, now: datetime | None = None) -> int:
+    """Seats an invoice request could hold now: what is left of the invoice allowance, and never more than is free
+    (`workshop` needs the `seats_taken` annotation of with_seats_taken; `invoice_seats_held` is used when annotated)."""
+    held = getattr(workshop, "invoice_seats_held", None)
+    if held is None:
+        held = invoice_seats_held(workshop_id=workshop.pk, now=now)
+    return max(min(invoice_seat_allowance(workshop) - held, workshop.seats_left), 0)
+
+
+def open_invoice_request(
+    *, workshop_id: int, emails: list[str], line1: str, postal_code: str, now: datetime | None = None
+) -> Order | None:
+    """An unpaid invoice request for this workshop from any of these email addresses or this billing address."""
+    same = Q(billing_line1__iexact=" ".join(line1.split()), billing_postal_code__iexact=postal_code.strip())
+    for email in filter(None, emails):
+        same |= Q(buyer_email__iexact=email) | Q(billing_email__iexact=email)
+    return unpaid_invoice_holds(workshop_id=workshop_id, now=now).filter(same).first()
+
+
 def with_seats_taken(queryset: QuerySet[Workshop], *, now: datetime | None = None) -> QuerySet[Workshop]:
     """Annotate `seats_taken` in the same query, so a page's query count never grows with orders."""
     taken = (
@@ -51,6 +92,21 @@ def with_seats_taken(queryset: QuerySet[Workshop], *, now: datetime | None = Non
         .values("n")
     )
     return queryset.annotate(seats_taken=Coalesce(Subquery(taken, output_field=IntegerField()), 0))
+
+
+def with_invoice_seats_held(queryset: QuerySet[Workshop], *, now: datetime | None = None) -> QuerySet[Workshop]:
+    """Annotate `invoice_seats_held` (seats on unpaid invoices' live holds) in the same query."""
+    held = (
+        Order.objects.filter(
+            workshop=OuterRef("pk"), payment_method=Order.PaymentMethod.INVOICE, status=Order.Status.PENDING,
+            hold_expires_at__gt=now or timezone.now(),
+        )
+        .order_by()
+        .values("workshop")
+        .annotate(n=Sum(F("seat_count") - F("refunded_seat_count")))
+        .values("n")
+    )
+    return queryset.annotate(invoice_seats_held=Coalesce(Subquery(held, output_field=IntegerField()), 0))
 
 
 def catalog_with_availability() -> QuerySet[Workshop]:

@@ -3,6 +3,7 @@
 import re
 from datetime import datetime
 
+from django.db.models import Sum
 from django.utils import timezone
 
 from workshops.models import Workshop
@@ -13,19 +14,25 @@ from .availability import seat_taking_orders
 QUOTE_REFERENCE_PATTERN = re.compile(r"Q-[A-Z0-9]{8}")
 
 
-def voucher_uses(*, voucher_id: int, now: datetime | None = None, exclude_order_id: int | None = None) -> int:
-    """Orders paid with the code, or holding it on a live hold: uses are reserved like seats."""
+def voucher_seats_used(*, voucher_id: int, now: datetime | None = None, exclude_order_id: int | None = None) -> int:
+    """Seats the code discounts on paid orders and live holds: a code's seats are reserved like seats."""
     orders = Order.objects.filter(seat_taking_orders(now=now), voucher_id=voucher_id)
     if exclude_order_id is not None:
         orders = orders.exclude(pk=exclude_order_id)
-    return orders.count()
+    return orders.aggregate(n=Sum("voucher_seat_count"))["n"] or 0
+
+
+def voucher_seats_left(*, voucher, now: datetime | None = None, exclude_order_id: int | None = None) -> int | None:
+    """Seats the code can still discount (by orders other than the excluded one); None when it is unlimited."""
+    if voucher.max_seats is None:
+        return None
+    used = voucher_seats_used(voucher_id=voucher.pk, now=now, exclude_order_id=exclude_order_id)
+    return max(voucher.max_seats - used, 0)
 
 
 def voucher_used_up(*, voucher, now: datetime | None = None, exclude_order_id: int | None = None) -> bool:
-    """Whether every use the code allows is taken (by orders other than the excluded one)."""
-    return voucher.max_uses is not None and (
-        voucher_uses(voucher_id=voucher.pk, now=now, exclude_order_id=exclude_order_id) >= voucher.max_uses
-    )
+    """Whether every seat the code covers is taken (by orders other than the excluded one)."""
+    return voucher_seats_left(voucher=voucher, now=now, exclude_order_id=exclude_order_id) == 0
 
 
 def valid_quote(*, workshop: Workshop, reference: str, now: datetime | None = None) -> Quote | None:

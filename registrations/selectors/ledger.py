@@ -1,130 +1,177 @@
-"""Money already taken: the payments behind an order, what was refunded from each, and what added seats cost."""
+"""Money already taken, read from the ledger: an order's payments and refunds, their sums for lists and the
+dashboard, which payment a refund comes out of, and what added seats cost.
 
-from dataclasses import dataclass
+An order's money is the payments made for it plus, once seats added later have joined it, the payments made
+for those seats. Only accepted payments count toward what the order paid; a payment that was refused (a
+duplicate, or one that arrived after the seats were gone) or is waiting for staff review is listed, never counted.
+"""
+
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
-from workshops.selectors import (
-    NoPriceError,
-    PriceQuote,
-    quote_for,
-)
+from workshops.selectors import NoPriceError, PriceQuote, quote_for
 
-from ..models import (
-    Order,
-    RefundPart,
-)
+from ..models import Order, Payment, PaymentRequest, Refund, RefundPart
 from .availability import seat_taking_orders
 
 
-def refund_amount_cents(*, order: Order, seat_count: int) -> int:
-    """What refunding some seats returns: each seat's share of what the order actually paid.
+def owned_by(order_id, *, prefix: str = "") -> Q:
+    """Payments (at `prefix`) an order owns: its own, and those of seats added to it that have joined it.
+
+    `order_id` may be an OuterRef. Seats added later that could not join keep their payment to themselves.
+    """
+    merged = Order.Status.MERGED
+    return (Q(**{f"{prefix}order_id": order_id}) & ~Q(**{f"{prefix}order__status": merged})) | Q(
+        **{f"{prefix}order__parent_id": order_id, f"{prefix}order__status": merged}
+    )
+
+
+@dataclass(frozen=True)
+class OrderMoney:
+    """What an order has paid and been refunded, from its payments and the refunds tied to them."""
+
+    payments: list[Payment] = field(default_factory=list)  # each with .refunded_cents
+    refunds: list[Refund] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[Payment]:
+        return [p for p in self.payments if p.status == Payment.Status.ACCEPTED]
+
+    @property
+    def not_accepted(self) -> list[Payment]:
+        return [p for p in self.payments if p.status != Payment.Status.ACCEPTED]
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(p.amount_cents for p in self.accepted)
+
+    @property
+    def refunded_cents(self) -> int:
+        return sum(p.refunded_cents for p in self.accepted)
+
+    @property
+    def net_cents(self) -> int:
+        return self.paid_cents - self.refunded_cents
+
+    @property
+    def returned_cents(self) -> int:
+        """Refunded from payments that were not accepted (duplicates, late payments, payments under review)."""
+        return sum(p.refunded_cents for p in self.not_accepted)
+
+    @property
+    def not_accepted_cents(self) -> int:
+        return sum(p.amount_cents for p in self.not_accepted)
+
+    @property
+    def has_refunds(self) -> bool:
+        return self.refunded_cents > 0
+
+
+def order_money(*, order: Order) -> OrderMoney:
+    """The order's ledger, in two queries."""
+    payments = list(
+        Payment.objects.filter(owned_by(order.pk))
+        .select_related("order")
+        .annotate(refunded_cents=Coalesce(Sum("refund_parts__amount_cents"), 0))
+        .order_by("received_at", "pk")
+    )
+    refunds = list(Refund.objects.filter(parts__payment__in=payments).distinct().order_by("created_at", "pk")) if payments else []
+    return OrderMoney(payments=payments, refunds=refunds)
+
+
+def _sum_subquery(queryset, column: str) -> Coalesce:
+    rows = queryset.order_by().annotate(group=Value(1)).values("group").annotate(n=Sum(column)).values("n")
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
+    """Annotate each order's ledger sums in the same query: `ledger_paid_cents` (accepted payments),
+    `ledger_refunded_cents` (refunded from them) and `ledger_returned_cents` (payments not accepted)."""
+    accepted = Payment.Status.ACCEPTED
+    return queryset.annotate(
+        ledger_paid_cents=_sum_subquery(Payment.objects.filter(owned_by(OuterRef("pk")), status=accepted), "amount_cents"),
+        ledger_refunded_cents=_sum_subquery(
+            RefundPart.objects.filter(owned_by(OuterRef("pk"), prefix="payment__"), payment__status=accepted), "amount_cents"
+        ),
+        ledger_returned_cents=_sum_subquery(
+            Payment.objects.filter(owned_by(OuterRef("pk"))).exclude(status=accepted), "amount_cents"
+        ),
+    )
+
+
+def workshop_revenue_annotations() -> dict:
+    """Per workshop (as annotations): money accepted and refunded from it, summed over the ledger."""
+    accepted = Payment.Status.ACCEPTED
+    return {
+        "ledger_paid_cents": _sum_subquery(
+            Payment.objects.filter(order__workshop=OuterRef("pk"), status=accepted), "amount_cents"
+        ),
+        "ledger_refunded_cents": _sum_subquery(
+            RefundPart.objects.filter(payment__order__workshop=OuterRef("pk"), payment__status=accepted), "amount_cents"
+        ),
+    }
+
+
+def refund_amount_cents(*, order: Order, seat_count: int, money: OrderMoney | None = None) -> int:
+    """What refunding some seats returns: each seat's share of what the order costs.
 
     Shares are whole cents and add up exactly to the total, so a discounted order never
     refunds more per seat than it paid (without a discount a share is the unit price). A team
     that drops below the team-price seat count keeps its team price; nothing is re-charged.
-    Never more than is left to refund.
+    Never more than is left of what the order paid.
     """
+    money = money or order_money(order=order)
     done = order.refunded_seat_count
     share = order.total_cents * (done + seat_count) // order.seat_count - order.total_cents * done // order.seat_count
-    return max(min(share, order.total_cents - order.refunded_cents), 0)
+    return max(min(share, money.net_cents), 0)
 
 
-@dataclass(frozen=True)
-class OrderPayment:
-    """One payment behind an order: its own, or one batch of seats added later."""
+def refund_allocation(*, money: OrderMoney, amount_cents: int) -> list[tuple[Payment, int]]:
+    """Which accepted payments a refund of `amount_cents` comes from: newest first, each within what is left of it.
 
-    order_id: int
-    reference: str
-    seat_count: int
-    amount_cents: int
-    paid_at: datetime | None
-    payment_method: str
-    payment_intent_id: str
-    invoice_id: str
-    invoice_number: str
-    is_addition: bool
-
-    @property
-    def payment_reference(self) -> str:
-        return self.invoice_number or self.payment_intent_id
-
-
-def _payment(order: Order, *, amount_cents: int, seat_count: int) -> OrderPayment:
-    return OrderPayment(
-        order_id=order.pk,
-        reference=order.reference,
-        seat_count=seat_count,
-        amount_cents=amount_cents,
-        paid_at=order.paid_at,
-        payment_method=order.payment_method,
-        payment_intent_id=order.stripe_payment_intent_id,
-        invoice_id=order.stripe_invoice_id,
-        invoice_number=order.invoice_number,
-        is_addition=order.kind == Order.Kind.ADDITION,
-    )
-
-
-def order_payments(*, order: Order) -> list[OrderPayment]:
-    """The payments an order was paid with, oldest first: the order's own, then each batch of added seats."""
-    additions = list(order.additions.filter(status=Order.Status.MERGED).order_by("paid_at", "pk"))
-    own = _payment(
-        order,
-        amount_cents=order.total_cents - sum(a.total_cents for a in additions),
-        seat_count=order.seat_count - sum(a.seat_count for a in additions),
-    )
-    return [own] + [_payment(a, amount_cents=a.total_cents, seat_count=a.seat_count) for a in additions]
-
-
-def refunded_by_payment(*, order: Order, payments: list[OrderPayment] | None = None) -> dict[int, int]:
-    """Cents refunded so far from each of an order's payments, keyed by the payment's order id."""
-    payments = payments if payments is not None else order_payments(order=order)
-    refunded = {payment.order_id: 0 for payment in payments}
-    parts = RefundPart.objects.filter(refund__order=order).values("payment_id").annotate(n=Sum("amount_cents"))
-    for row in parts:
-        refunded[row["payment_id"]] = refunded.get(row["payment_id"], 0) + row["n"]
-    # Refunds recorded before they were tracked per payment came out newest payment first.
-    unattributed = order.refunded_cents - sum(refunded.values())
-    for payment, cents in _newest_first(payments=payments, refunded=refunded, amount_cents=unattributed):
-        refunded[payment.order_id] += cents
-    return refunded
-
-
-def _newest_first(
-    *, payments: list[OrderPayment], refunded: dict[int, int], amount_cents: int
-) -> list[tuple[OrderPayment, int]]:
-    """`amount_cents` split over the payments, newest first, each taking at most what is left of it."""
+    Seats added last are refunded from their own payment first, and no Stripe refund is ever
+    larger than what is left of the charge it returns, whichever payment earlier refunds
+    (here or in Stripe's dashboard) came out of.
+    """
     parts = []
-    for payment in reversed(payments):
-        take = min(max(payment.amount_cents - refunded[payment.order_id], 0), amount_cents)
+    for payment in reversed(money.accepted):
+        take = min(max(payment.amount_cents - payment.refunded_cents, 0), amount_cents)
         if take > 0:
             parts.append((payment, take))
             amount_cents -= take
     return parts
 
 
-def refund_allocation(*, order: Order, amount_cents: int) -> list[tuple[OrderPayment, int]]:
-    """Which payments a refund of `amount_cents` comes from: newest first, each within what is left of it.
+def payment_for_intent(payment_intent_id: str) -> Payment | None:
+    """The payment a Stripe PaymentIntent made, with its order and the order's parent."""
+    if not payment_intent_id:
+        return None
+    return Payment.objects.select_related("order__parent").filter(stripe_payment_intent_id=payment_intent_id).first()
 
-    Seats added last are refunded from their own payment first, and no Stripe refund is ever
-    larger than what is left of the charge it returns, whichever payment earlier refunds
-    (here or in Stripe's dashboard) came out of.
-    """
-    payments = order_payments(order=order)
-    refunded = refunded_by_payment(order=order, payments=payments)
-    return _newest_first(payments=payments, refunded=refunded, amount_cents=amount_cents)
+
+def ledger_owner(payment: Payment) -> Order:
+    """The order whose money a payment is: the order it paid, or the order its seats joined."""
+    order = payment.order
+    return order.parent if order.status == Order.Status.MERGED and order.parent_id else order
+
+
+def invoice_amount_cents(*, order: Order) -> int:
+    """What the order's invoice was issued for (it does not change when seats are added later); before the
+    invoice exists, what it will be issued for."""
+    if order.stripe_invoice_id:
+        request = PaymentRequest.objects.filter(order=order, provider_id=order.stripe_invoice_id).first()
+        if request is not None:
+            return request.amount_cents
+    return order.total_cents
 
 
 def pending_addition(*, order: Order, now: datetime | None = None) -> Order | None:
     """Seats the lead asked to add to this order and has not paid for yet, while their hold lasts."""
     return order.additions.filter(seat_taking_orders(now=now)).exclude(status=Order.Status.PAID).order_by("-created_at").first()
-
-
-def addition_difference_cents(*, order: Order, new_total_cents: int) -> int:
-    """What adding seats costs: the new seat count's total at its tier, less what the seats already bought cost at theirs."""
-    return new_total_cents - order.unit_price_cents * order.seat_count
 
 
 @dataclass(frozen=True)
@@ -149,18 +196,43 @@ def growth_price(*, order: Order, tiers: list, seat_count: int) -> PriceQuote:
     return today
 
 
-def addition_prices(*, order: Order, tiers: list, up_to: int = 5) -> list[AdditionPrice]:
+@dataclass(frozen=True)
+class GrowthPrice:
+    quote: PriceQuote  # every seat of the grown order
+    total_cents: int  # the grown order, after its code's discount on the seats the code covers
+    difference_cents: int  # what the added seats cost: that total less what the order has paid
+
+
+def grown_order_price(*, order: Order, tiers: list, extra_seats: int, paid_cents: int) -> GrowthPrice:
+    """What adding seats costs: the whole grown order at its tier (with the code's discount on the seats it
+    already covered, never on the added ones) less what the order actually paid, so seats that cost nothing
+    earn no credit and a team always pays its tier.
+
+    Raises NoPriceError.
+    """
+    quote = growth_price(order=order, tiers=tiers, seat_count=order.seat_count + extra_seats)
+    discount = 0
+    if order.voucher_id and order.voucher_seat_count:
+        discount = order.voucher.discount_cents(
+            subtotal_cents=quote.total_cents, seat_count=quote.seat_count, covered_seats=order.voucher_seat_count
+        )
+    total = quote.total_cents - discount
+    return GrowthPrice(quote=quote, total_cents=total, difference_cents=total - min(paid_cents, order.total_cents))
+
+
+def addition_prices(*, order: Order, tiers: list, paid_cents: int, up_to: int = 5) -> list[AdditionPrice]:
     """What adding 1 to `up_to` seats to a paid order would cost, for the order page."""
     rows = []
     for extra in range(1, up_to + 1):
         if order.seat_count + extra > settings.MAX_SEATS_PER_ORDER:
             break
         try:
-            quote = growth_price(order=order, tiers=tiers, seat_count=order.seat_count + extra)
+            price = grown_order_price(order=order, tiers=tiers, extra_seats=extra, paid_cents=paid_cents)
         except NoPriceError:
             break
-        difference = addition_difference_cents(order=order, new_total_cents=quote.total_cents)
-        if difference <= 0:
+        if price.difference_cents < settings.STRIPE_MINIMUM_CHARGE_CENTS:
             break
-        rows.append(AdditionPrice(extra_seats=extra, unit_price_cents=quote.unit_price_cents, difference_cents=difference))
+        rows.append(
+            AdditionPrice(extra_seats=extra, unit_price_cents=price.quote.unit_price_cents, difference_cents=price.difference_cents)
+        )
     return rows

@@ -19,7 +19,7 @@ from ..models import (
     Seat,
 )
 from .availability import seat_taking_orders
-from .ledger import OrderPayment, order_payments
+from .ledger import OrderMoney, invoice_amount_cents, order_money
 from .progress import prework_minutes_done
 
 # Tokens are secrets.token_urlsafe(32); anything else cannot match, so it never reaches the database
@@ -57,8 +57,10 @@ class OrderOverview:
     prework_minutes_total: int
     changes_close_at: datetime | None
     changes_open: bool
-    payments: list[OrderPayment] | None = None  # only for an order that grew: each payment, for the receipt
+    money: OrderMoney  # the ledger: what was paid, by which payment, and refunded
+    invoice_amount_cents: int | None = None  # what the order's invoice was issued for
     pending_addition: Order | None = None  # seats added and not yet paid for
+    pending_addition_invoice_cents: int | None = None
 
     @property
     def active_seats(self) -> list[Seat]:
@@ -102,17 +104,18 @@ def order_overview(*, order: Order, now: datetime | None = None) -> OrderOvervie
         seat.order = order  # the page reads seat.order; reuse the one already loaded
     total = PreworkModule.objects.filter(workshop_id=order.workshop_id).aggregate(n=Sum("minutes"))["n"] or 0
     workshop = order.workshop
-    additions = list(order.additions.filter(Q(status=Order.Status.MERGED) | seat_taking_orders(now=now)))
-    merged = [a for a in additions if a.status == Order.Status.MERGED]
-    pending = [a for a in additions if a.status != Order.Status.MERGED]
+    pending = list(order.additions.filter(seat_taking_orders(now=now)))
+    addition = max(pending, key=lambda a: a.created_at) if pending else None
     return OrderOverview(
         order=order,
         seats=seats,
         prework_minutes_total=total,
         changes_close_at=workshop.seat_changes_close_at(),
         changes_open=seat_changes_open(workshop=workshop, now=now),
-        payments=order_payments(order=order) if merged else None,
-        pending_addition=max(pending, key=lambda a: a.created_at) if pending else None,
+        money=order_money(order=order),
+        invoice_amount_cents=invoice_amount_cents(order=order) if order.is_invoiced else None,
+        pending_addition=addition,
+        pending_addition_invoice_cents=invoice_amount_cents(order=addition) if addition and addition.is_invoiced else None,
     )
 
 

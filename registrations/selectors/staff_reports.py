@@ -27,6 +27,7 @@ from ..models import (
     RosterSeat,
     Seat,
 )
+from .ledger import workshop_revenue_annotations
 from .progress import prework_minutes_done, prework_minutes_total
 
 
@@ -64,7 +65,7 @@ class WorkshopStats:
     workshop: Workshop
     seats_sold: int
     seats_held: int
-    revenue_cents: int
+    revenue_cents: int  # accepted payments less what was refunded from them (the ledger)
     refunded_cents: int
     orders_paid: int
 
@@ -86,18 +87,16 @@ def _order_sum(expression, *, condition: Q) -> Coalesce:
 
 def workshop_dashboard(*, now: datetime | None = None) -> list[WorkshopStats]:
     """Per workshop: seats sold (paid), held (live holds and payments still clearing), left, and
-    revenue net of refunds, in one query however many orders there are."""
+    revenue net of refunds from the payment ledger, in one query however many orders there are."""
     now = now or timezone.now()
     active_seats = F("seat_count") - F("refunded_seat_count")
     held = Q(status=Order.Status.PROCESSING) | Q(status=Order.Status.PENDING, hold_expires_at__gt=now)
-    took_money = Q(status__in=(Order.Status.PAID, Order.Status.REFUNDED))
     workshops = (
         Workshop.objects.annotate(
             seats_sold=_order_sum(active_seats, condition=Q(status=Order.Status.PAID)),
             seats_held=_order_sum(active_seats, condition=held),
-            revenue_cents=_order_sum(F("total_cents") - F("refunded_cents"), condition=took_money),
-            refunded_total_cents=_order_sum(F("refunded_cents"), condition=took_money),
             orders_paid=_order_sum(Value(1), condition=Q(status=Order.Status.PAID)),
+            **workshop_revenue_annotations(),
         )
         .prefetch_related(Prefetch("sessions", queryset=Session.objects.order_by("starts_at")))
         .order_by("-created_at")
@@ -107,8 +106,8 @@ def workshop_dashboard(*, now: datetime | None = None) -> list[WorkshopStats]:
             workshop=w,
             seats_sold=w.seats_sold,
             seats_held=w.seats_held,
-            revenue_cents=w.revenue_cents,
-            refunded_cents=w.refunded_total_cents,
+            revenue_cents=w.ledger_paid_cents - w.ledger_refunded_cents,
+            refunded_cents=w.ledger_refunded_cents,
             orders_paid=w.orders_paid,
         )
         for w in workshops

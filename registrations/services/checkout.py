@@ -8,8 +8,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from registrations.selectors.availability import price_for, seats_available
-from registrations.selectors.codes import voucher_used_up
+from registrations.selectors.availability import invoice_seat_allowance, invoice_seats_held, price_for, seats_available
+from registrations.selectors.codes import voucher_seats_left
 from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
 
@@ -22,14 +22,18 @@ from ..errors import (
 )
 from ..models import (
     Order,
+    Payment,
+    PaymentRequest,
     Quote,
     Seat,
     SeatAlert,
     Voucher,
 )
 from ..stripe import client as stripe_client
+from ..stripe import payments as stripe_payments
 from .fulfilment import fulfil_order
-from .vouchers import claim_voucher
+from .payments import ReceivedPayment
+from .vouchers import check_minimum_charge, claim_voucher, code_discount
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,11 @@ def place_order(
         seats_left = seats_available(workshop=workshop, now=now)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)
-        voucher, discount = None, 0
+        voucher, discount, covered = None, 0, 0
         if voucher_code.strip():
             voucher = claim_voucher(code=voucher_code, workshop=workshop, now=now)
-            discount = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=seat_count)
+            discount, covered = code_discount(voucher=voucher, quote=quote, now=now)
+        check_minimum_charge(total_cents=quote.total_cents - discount, voucher=voucher)
         order = Order.objects.create(
             workshop=workshop,
             buyer_name=buyer_name,
@@ -117,6 +122,7 @@ def place_order(
             subtotal_cents=quote.total_cents,
             discount_cents=discount,
             voucher=voucher,
+            voucher_seat_count=covered,
             quote=from_quote,
             total_cents=quote.total_cents - discount,
             tier_min_seats=quote.tier_min_seats,
@@ -134,18 +140,29 @@ def complete_free_order(*, order: Order) -> Order:
     return fulfil_order(order=order)
 
 
-# A pending order can have its hold renewed for a day at most, so nobody can keep seats forever.
-MAX_ORDER_AGE_FOR_RENEWAL = timedelta(days=1)
+def latest_hold_end(order: Order) -> datetime:
+    """How long renewing can keep a pending order's seats: CHECKOUT_MAX_HOLD_MINUTES after a card order was
+    placed, INVOICE_HOLD_DAYS after an invoice order was, so seats are never an open-ended free option."""
+    if order.payment_method == Order.PaymentMethod.INVOICE:
+        return order.created_at + timedelta(days=settings.INVOICE_HOLD_DAYS)
+    return order.created_at + timedelta(minutes=settings.CHECKOUT_MAX_HOLD_MINUTES)
 
 
 def renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None) -> Order:
+    """Hold a pending order's seats again (seats, code and registration re-checked under the locks), never past
+    latest_hold_end. Raises OrderNotPayableError, NotEnoughSeatsError, VoucherError."""
     with transaction.atomic():
         locked_workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
         order = Order.objects.select_for_update().get(pk=order.pk)
         if order.status != Order.Status.PENDING:
             raise OrderNotPayableError("This order can no longer be paid.")
-        if now - order.created_at > MAX_ORDER_AGE_FOR_RENEWAL:
-            raise OrderNotPayableError("This order was started more than a day ago. Please register again.")
+        until = min(now + (duration or hold_duration()), latest_hold_end(order))
+        # A Checkout Session must be open for at least 30 minutes; an invoice needs a day to be paid in.
+        shortest = timedelta(days=1) if order.is_invoiced else timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES)
+        if until - now < shortest:
+            raise OrderNotPayableError(
+                "Your seats have been held for as long as we can hold them without payment. Please register again."
+            )
         if order.kind != Order.Kind.ADDITION and (
             not locked_workshop.is_published or locked_workshop.registration_state(now) != "open"
         ):
@@ -153,14 +170,21 @@ def renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None
         left = seats_available(workshop=locked_workshop, now=now, exclude_order_id=order.pk)
         if order.active_seat_count > left:
             raise NotEnoughSeatsError(left)
-        if order.voucher_id:
-            # The code's use lapsed with the hold; it may have gone to someone else meanwhile.
+        if order.is_invoiced and order.active_seat_count + invoice_seats_held(
+            workshop_id=locked_workshop.pk, now=now, exclude_order_id=order.pk
+        ) > invoice_seat_allowance(locked_workshop):
+            raise OrderNotPayableError(
+                "Unpaid invoices hold as many of this workshop's seats as we allow just now. Please pay by card or contact us."
+            )
+        if order.voucher_id and order.voucher_seat_count:
+            # The code's seats lapsed with the hold; they may have gone to someone else meanwhile.
             voucher = Voucher.objects.select_for_update().get(pk=order.voucher_id)
-            if not voucher.is_active or voucher_used_up(voucher=voucher, now=now, exclude_order_id=order.pk):
+            code_left = voucher_seats_left(voucher=voucher, now=now, exclude_order_id=order.pk)
+            if not voucher.is_active or (code_left is not None and code_left < order.voucher_seat_count):
                 raise VoucherError(
                     f"Code {voucher.code} has been used up since your seats were held. Please register again without it."
                 )
-        order.hold_expires_at = now + (duration or hold_duration())
+        order.hold_expires_at = until
         order.save(update_fields=["hold_expires_at", "updated_at"])
     return order
 
@@ -205,6 +229,13 @@ def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
     except stripe_client.PaymentProviderError:
         this_order.update(checkout_attempts=F("checkout_attempts") + 1)
         raise
+    # Kept for good: a payment is accepted only from a session the site created, for the amount it asked.
+    # (A retry within the hold gets the same session back: its row is there already.)
+    PaymentRequest.objects.bulk_create(
+        [PaymentRequest(order=order, kind=PaymentRequest.Kind.CHECKOUT, provider_id=session.id,
+                        amount_cents=order.total_cents, currency=settings.STRIPE_CURRENCY)],
+        ignore_conflicts=True,
+    )
     this_order.update(
         checkout_attempts=F("checkout_attempts") + 1,
         stripe_checkout_session_id=session.id,
@@ -225,13 +256,24 @@ def _previous_session_was_paid(*, order: Order) -> bool:
     session_id = order.stripe_checkout_session_id
     if not session_id or stripe_client.is_test_payment_mode() or order.payment_method != Order.PaymentMethod.CARD:
         return False
-    session = stripe_client.retrieve_checkout_session(session_id)
+    session = stripe_payments.retrieve_session_payment(session_id)
     if session.payment_status in ("paid", "no_payment_required"):
-        fulfil_order(order=order, payment_intent_id=session.payment_intent_id, checkout_session_id=session.id)
+        fulfil_order(order=order, payment=session_payment(session))
         return True
     if session.status == "open":
         stripe_client.expire_checkout_session(session_id)
     return False
+
+
+def session_payment(session: stripe_payments.SessionPayment) -> ReceivedPayment:
+    """A paid Checkout Session, as the ledger checks and records it."""
+    return ReceivedPayment(
+        source=Payment.Source.LOCAL if session.id.startswith("cs_local_") else Payment.Source.CHECKOUT,
+        amount_cents=session.amount_total,
+        currency=session.currency,
+        payment_intent_id=session.payment_intent_id,
+        checkout_session_id=session.id,
+    )
 
 
 def add_seat_alert(*, workshop: Workshop, email: str) -> SeatAlert:

@@ -6,15 +6,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from registrations.selectors.availability import seats_available
+from registrations.selectors.availability import invoice_seat_allowance, invoice_seats_held, seats_available
 from registrations.selectors.ledger import (
-    addition_difference_cents,
-    growth_price,
+    grown_order_price,
+    order_money,
     pending_addition,
 )
 from workshops.models import Workshop
 
-from ..errors import NotEnoughSeatsError, RegistrationClosedError, SeatChangeError
+from ..errors import InvoiceHoldError, NotEnoughSeatsError, RegistrationClosedError, SeatChangeError
 from ..models import (
     Order,
 )
@@ -31,10 +31,13 @@ def place_addition(
     """Hold more seats for a paid order; the team pays only the difference to the new tier's total.
 
     The price is recomputed on the order's new seat count (3 seats paid at $120 growing to
-    5 at $100 each costs $500 - $360 = $140). The seats are held like a new order's (31
-    minutes for Checkout, INVOICE_HOLD_DAYS with `billing`), under the same workshop lock
-    and capacity count as place_order, and join the order when paid.
-    Raises SeatChangesClosedError, SeatChangeError, RegistrationClosedError, NotEnoughSeatsError, NoPriceError.
+    5 at $100 each costs $500 - $360 = $140), less what the order actually paid: seats a code
+    made free earn no credit. The seats are held like a new order's (31 minutes for Checkout,
+    INVOICE_HOLD_DAYS with `billing`, within the invoices' share of seats), under the same
+    workshop lock and capacity count as place_order, and join the order when paid (priced again
+    then if the order's seat count changed meanwhile).
+    Raises SeatChangesClosedError, SeatChangeError, RegistrationClosedError, NotEnoughSeatsError,
+    InvoiceHoldError, NoPriceError.
     """
     now = now or timezone.now()
     if extra_seats < 1:
@@ -50,9 +53,10 @@ def place_addition(
         if not workshop.is_listed:
             # The course's seats go to invited people from the waitlist, not to whoever holds an order.
             raise SeatChangeError("Seats for the course are offered from the waitlist; please write to us.", field="extra_seats")
-        if parent.refunded_seat_count:
+        money = order_money(order=parent)
+        if parent.refunded_seat_count or money.has_refunds:
             raise SeatChangeError(
-                "Seats on this order were refunded, so please reply to your confirmation email and we will add seats for you."
+                "Money on this order was refunded, so please reply to your confirmation email and we will add seats for you."
             )
         if pending_addition(order=parent, now=now) is not None:
             raise SeatChangeError("You have added seats that are still awaiting payment. Pay for them or cancel them first.")
@@ -66,10 +70,16 @@ def place_addition(
         left = seats_available(workshop=workshop, now=now)
         if extra_seats > left:
             raise NotEnoughSeatsError(left)
-        quote = growth_price(order=parent, tiers=list(workshop.price_tiers.all()), seat_count=new_count)
-        difference = addition_difference_cents(order=parent, new_total_cents=quote.total_cents)
-        if difference <= 0:
+        price = grown_order_price(
+            order=parent, tiers=list(workshop.price_tiers.all()), extra_seats=extra_seats, paid_cents=money.net_cents
+        )
+        if price.difference_cents < settings.STRIPE_MINIMUM_CHARGE_CENTS:
             raise SeatChangeError("Please reply to your confirmation email and we will add these seats for you.")
+        if billing is not None and extra_seats + invoice_seats_held(workshop_id=workshop.pk, now=now) > invoice_seat_allowance(workshop):
+            raise InvoiceHoldError(
+                "Unpaid invoices hold as many of this workshop's seats as we allow just now. Please pay by card, or contact us."
+            )
+        quote, difference = price.quote, price.difference_cents
         addition = Order(
             workshop=workshop,
             kind=Order.Kind.ADDITION,
@@ -84,6 +94,7 @@ def place_addition(
             subtotal_cents=difference,
             total_cents=difference,
             tier_min_seats=quote.tier_min_seats,
+            priced_for_seat_count=parent.seat_count,
             hold_expires_at=now + (invoice_hold_duration() if billing else hold_duration()),
             is_test_payment=stripe_client.is_test_payment_mode(),
         )

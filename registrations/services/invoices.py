@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from registrations.selectors.availability import invoice_seat_allowance, invoice_seats_held, open_invoice_request
 from registrations.selectors.invoice_queue import (
     invoice_orders_due_reminder,
     invoice_orders_lapsed,
@@ -16,13 +17,16 @@ from registrations.selectors.invoice_queue import (
 )
 
 from .. import emails
-from ..errors import InvoiceError, OrderNotPayableError, RegistrationError
+from ..errors import InvoiceError, InvoiceHoldError, OrderNotPayableError, RegistrationError
 from ..models import (
     Order,
+    Payment,
+    PaymentRequest,
 )
 from ..stripe import client as stripe_client
 from .checkout import addition_label, place_order, renew_hold
 from .fulfilment import close_order, fulfil_order
+from .payments import ReceivedPayment
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +62,7 @@ def apply_billing(order: Order, billing: BillingDetails) -> None:
     order.payment_method = Order.PaymentMethod.INVOICE
     order.billing_name = billing.name.strip()
     order.billing_email = billing.email.strip()
-    order.billing_line1 = billing.line1.strip()
+    order.billing_line1 = " ".join(billing.line1.split())
     order.billing_line2 = billing.line2.strip()
     order.billing_city = billing.city.strip()
     order.billing_state = billing.state.strip()
@@ -68,18 +72,49 @@ def apply_billing(order: Order, billing: BillingDetails) -> None:
 
 
 def place_invoice_order(*, billing: BillingDetails, now: datetime | None = None, **order_fields) -> Order:
-    """place_order for an organisation paying by invoice: the seats are held for INVOICE_HOLD_DAYS (default 14).
+    """place_order for an organisation paying by invoice: the seats are held for INVOICE_HOLD_DAYS (default 14),
+    within the rules that keep invoice requests from taking the workshop off sale (check_invoice_hold).
 
-    Takes place_order's keyword arguments, and raises what it raises.
+    Takes place_order's keyword arguments, and raises what it raises, and InvoiceHoldError.
     """
     now = now or timezone.now()
     with transaction.atomic():
-        # One transaction with place_order's, so its workshop lock lasts until the longer hold is saved.
+        # One transaction with place_order's, so its workshop lock lasts until the longer hold is saved;
+        # a refused request rolls the order back with it.
         order = place_order(now=now, **order_fields)
+        check_invoice_hold(order=order, billing=billing, now=now)
         apply_billing(order, billing)
         order.hold_expires_at = now + invoice_hold_duration()
         order.save()
     return order
+
+
+def check_invoice_hold(*, order: Order, billing: BillingDetails, now: datetime) -> None:
+    """An unpaid invoice holds seats for days, so invoices together may hold only the workshop's share of its
+    seats (invoice_hold_percent of capacity), and each person and billing address one request at a time.
+
+    Called with the workshop row locked, with `order` placed but not yet an invoice order.
+    Raises InvoiceHoldError.
+    """
+    workshop = order.workshop
+    allowance = invoice_seat_allowance(workshop)
+    available = max(allowance - invoice_seats_held(workshop_id=workshop.pk, now=now, exclude_order_id=order.pk), 0)
+    if order.seat_count > available:
+        if allowance == 0:
+            raise InvoiceHoldError("Paying by invoice is not available for this workshop. Please pay by card, or contact us.")
+        raise InvoiceHoldError(
+            f"Unpaid invoices can hold at most {allowance} of this workshop's {workshop.capacity} seats, and "
+            f"{'only ' + str(available) + ' are' if available else 'none are'} left for invoices just now. "
+            "Please pay by card, choose fewer seats, or contact us and we will arrange it."
+        )
+    if order.kind == Order.Kind.PURCHASE and open_invoice_request(
+        workshop_id=workshop.pk, emails=[order.buyer_email, billing.email], line1=billing.line1,
+        postal_code=billing.postal_code, now=now,
+    ):
+        raise InvoiceHoldError(
+            "There is already an unpaid invoice request for this workshop from this email address or billing address. "
+            "Please pay that invoice first (or let it lapse), pay by card, or contact us."
+        )
 
 
 def _invoice_lines(order: Order) -> list[stripe_client.InvoiceLine]:
@@ -117,6 +152,7 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
     if order.invoice_status == Order.InvoiceStatus.OPEN and order.stripe_invoice_url:
         return order
     if order.hold_expires_at <= now:
+        # Never past INVOICE_HOLD_DAYS after the request was made (renew_hold's bound).
         order = renew_hold(order=order, now=now, duration=invoice_hold_duration())
     Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
     title = order.workshop.title if order.kind == Order.Kind.PURCHASE else f"{order.workshop.title} (seats added)"
@@ -130,6 +166,8 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
             invoice_id=order.stripe_invoice_id,
         )
     except stripe_client.InvoiceStepError as exc:
+        if exc.invoice_id:
+            _remember_invoice(order=order, invoice_id=exc.invoice_id)
         # Keep what was created, so the retry continues with the same customer and invoice.
         Order.objects.filter(pk=order.pk).update(
             stripe_customer_id=exc.customer_id or order.stripe_customer_id,
@@ -138,6 +176,7 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
             updated_at=now,
         )
         raise
+    _remember_invoice(order=order, invoice_id=invoice.id)
     due_at = datetime.fromtimestamp(invoice.due_date, tz=UTC) if invoice.due_date else order.hold_expires_at
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -156,26 +195,34 @@ def start_invoice(*, order: Order, now: datetime | None = None) -> Order:
     return order
 
 
-def record_invoice_paid(
-    *, order: Order, invoice_id: str = "", payment_intent_id: str = "", paid_out_of_band: bool = False
-) -> Order:
-    """An invoice was paid (on Stripe's page, or out of band): fulfil the order once.
+def _remember_invoice(*, order: Order, invoice_id: str) -> None:
+    """Keep every invoice the site created, with what it was issued for: the ledger accepts a payment only from
+    one of them, for that amount, and the order page shows that amount however the order changes later."""
+    PaymentRequest.objects.get_or_create(
+        provider_id=invoice_id,
+        defaults={
+            "order": order, "kind": PaymentRequest.Kind.INVOICE,
+            "amount_cents": order.total_cents, "currency": settings.STRIPE_CURRENCY,
+        },
+    )
 
-    A payment after the hold lapsed follows fulfil_order's rule: accepted while the seats
-    are still free, refunded otherwise. Repeats change nothing.
+
+def record_invoice_paid(*, order: Order, payment: ReceivedPayment, paid_out_of_band: bool = False) -> Order:
+    """An invoice was paid (on Stripe's page, or out of band): record the payment and fulfil the order once.
+
+    An invoice the site did not issue for this order, or paid for another amount, pays nothing and is kept
+    for staff review (fulfil_order). A payment after the hold lapsed follows fulfil_order's rule: accepted
+    while the seats are still free, returned otherwise. Repeats change nothing.
     """
-    if invoice_id and order.stripe_invoice_id and invoice_id != order.stripe_invoice_id:
-        logger.warning("invoice.paid for %s, which is not order %s's invoice", invoice_id, order.reference)
-        return order
     with transaction.atomic():
         # fulfil_order takes the workshop and order locks first, in the usual order.
-        order = fulfil_order(order=order, payment_intent_id=payment_intent_id)
-        changes = {"invoice_status": Order.InvoiceStatus.PAID, "updated_at": timezone.now()}
-        if paid_out_of_band:
-            changes["invoice_paid_out_of_band"] = True
-        if invoice_id and not order.stripe_invoice_id:
-            changes["stripe_invoice_id"] = invoice_id
-        Order.objects.filter(pk=order.pk).update(**changes)
+        order = fulfil_order(order=order, payment=payment)
+        # The invoice counts as paid once its payment is in the ledger and not left for review.
+        if Payment.objects.filter(order=order, stripe_invoice_id=payment.invoice_id).exclude(status=Payment.Status.REVIEW).exists():
+            changes = {"invoice_status": Order.InvoiceStatus.PAID, "updated_at": timezone.now()}
+            if paid_out_of_band:
+                changes["invoice_paid_out_of_band"] = True
+            Order.objects.filter(pk=order.pk).update(**changes)
     order.refresh_from_db()
     return order
 
@@ -207,8 +254,17 @@ def mark_invoice_paid_out_of_band(*, order: Order) -> Order:
         raise InvoiceError(f"{order.reference} has no invoice.")
     if order.status not in (Order.Status.PENDING, Order.Status.EXPIRED) or order.invoice_status == Order.InvoiceStatus.PAID:
         raise InvoiceError(f"{order.reference} is {order.get_status_display().lower()}; only an unpaid invoice can be marked paid.")
+    request = PaymentRequest.objects.filter(order=order, provider_id=order.stripe_invoice_id).first()
+    if request is None:
+        raise InvoiceError(f"{order.reference}'s invoice was not issued by this site, so it cannot be marked paid here.")
     stripe_client.pay_invoice_out_of_band(order.stripe_invoice_id, idempotency_key=f"invoice-paid-out-of-band-{order.reference}")
-    return record_invoice_paid(order=order, invoice_id=order.stripe_invoice_id, paid_out_of_band=True)
+    payment = ReceivedPayment(
+        source=Payment.Source.LOCAL if stripe_client.is_local_invoice(request.provider_id) else Payment.Source.OUT_OF_BAND,
+        amount_cents=request.amount_cents,
+        currency=request.currency,
+        invoice_id=request.provider_id,
+    )
+    return record_invoice_paid(order=order, payment=payment, paid_out_of_band=True)
 
 
 def set_po_number(*, order: Order, po_number: str) -> Order:

@@ -6,11 +6,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from registrations.selectors.codes import voucher_used_up
+from registrations.selectors.codes import voucher_seats_left, voucher_used_up
+from workshops.templatetags.workshop_tags import usd
 from workshops.models import Workshop
-from workshops.selectors import quote_for
+from workshops.selectors import PriceQuote, quote_for
 
-from ..errors import VoucherError
+from ..errors import RegistrationError, VoucherError
 from ..models import (
     Quote,
     Voucher,
@@ -33,14 +34,40 @@ def _usable_voucher(*, code: str, workshop: Workshop, now: datetime, lock: bool)
     if voucher.valid_until and now >= voucher.valid_until:
         raise VoucherError(f"This code expired on {timezone.localtime(voucher.valid_until, workshop.tz):%B %-d, %Y}.")
     if voucher_used_up(voucher=voucher, now=now):
-        raise VoucherError("This code has already been used as many times as it allows.")
+        raise VoucherError("This code has already been used for every seat it covers.")
     return voucher
+
+
+def code_discount(*, voucher: Voucher, quote: PriceQuote, now: datetime | None = None) -> tuple[int, int]:
+    """What a code takes off these seats, and how many of them it covers: a code covers `max_seats` seats in all,
+    so a team order uses as many of them as are left and pays the rest in full. Returns (discount, covered)."""
+    left = voucher_seats_left(voucher=voucher, now=now)
+    covered = quote.seat_count if left is None else min(quote.seat_count, left)
+    discount = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=quote.seat_count, covered_seats=covered)
+    return discount, covered
 
 
 def claim_voucher(*, code: str, workshop: Workshop, now: datetime) -> Voucher:
     # Called inside place_order's transaction: the voucher row stays locked until the
     # order holding it commits, so a code with one use left is never used twice.
     return _usable_voucher(code=code, workshop=workshop, now=now, lock=True)
+
+
+def check_minimum_charge(*, total_cents: int, voucher: Voucher | None = None) -> None:
+    """Refuse a total Stripe cannot charge: more than nothing, but under its minimum card charge.
+
+    Raises VoucherError (a code brought it down there) or RegistrationError.
+    """
+    minimum = settings.STRIPE_MINIMUM_CHARGE_CENTS
+    if 0 < total_cents < minimum:
+        message = (
+            f"the total would be {usd(total_cents)}, less than the smallest card payment we can take ({usd(minimum)})."
+        )
+        if voucher is not None:
+            raise VoucherError(
+                f"With code {voucher.code} {message} Register without the code, or ask us for one that covers the whole registration."
+            )
+        raise RegistrationError(f"For this order {message} Please contact us.")
 
 
 def check_voucher(*, code: str, workshop: Workshop, now: datetime | None = None) -> Voucher:
@@ -60,12 +87,13 @@ def create_quote(
 ) -> Quote:
     """Price seats for a purchase-order request, valid for QUOTE_VALID_DAYS or until registration closes.
 
-    Raises NoPriceError, VoucherError.
+    Raises NoPriceError, VoucherError, RegistrationError.
     """
     now = now or timezone.now()
     price = quote_for(tiers=workshop.tier_list, seat_count=seat_count)
     voucher = check_voucher(code=voucher_code, workshop=workshop, now=now) if voucher_code.strip() else None
-    discount = voucher.discount_cents(subtotal_cents=price.total_cents, seat_count=seat_count) if voucher else 0
+    discount = code_discount(voucher=voucher, quote=price, now=now)[0] if voucher else 0
+    check_minimum_charge(total_cents=price.total_cents - discount, voucher=voucher)
     valid_until = now + timedelta(days=settings.QUOTE_VALID_DAYS)
     closes = workshop.registration_closes()
     if closes and closes < valid_until:
@@ -98,7 +126,7 @@ def generate_vouchers(
     workshop: Workshop | None,
     valid_until: datetime | None,
 ) -> list[Voucher]:
-    """Create a batch of single-use codes (scholarships), each unguessable. Raises ValueError."""
+    """Create a batch of scholarship codes, each unguessable and covering one seat. Raises ValueError."""
     if not 1 <= count <= 500:
         raise ValueError("Generate between 1 and 500 codes at a time.")
     prefix = "".join(ch for ch in prefix.upper() if ch.isalnum())[:12]
@@ -118,7 +146,7 @@ def generate_vouchers(
                     applies_to=applies_to,
                     workshop=workshop,
                     valid_until=valid_until,
-                    max_uses=1,
+                    max_seats=1,
                 )
             )
         Voucher.objects.bulk_create(vouchers)

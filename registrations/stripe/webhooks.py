@@ -1,4 +1,4 @@
-"""Stripe webhook handling: verify, record once per event id, then act on the order."""
+"""Stripe webhook handling: verify, record once per event id, then act on the order through the ledger."""
 
 import json
 import logging
@@ -13,9 +13,10 @@ from registrations.services.fulfilment import (
     mark_processing,
 )
 from registrations.services.invoices import close_invoice_order, record_invoice_paid
+from registrations.services.payments import ReceivedPayment, record_dispute
 from registrations.services.refunds import record_stripe_refund
 
-from ..models import Order, StripeEvent
+from ..models import Order, Payment, PaymentRequest, StripeEvent
 from . import client as stripe_client
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,18 @@ logger = logging.getLogger(__name__)
 
 class InvalidWebhookError(Exception):
     """Bad or missing signature, stale timestamp or unreadable body: answer 400."""
+
+
+def _has_nul(value) -> bool:
+    """Whether any string in the parsed event (key or value) holds a NUL character, which PostgreSQL's JSON cannot
+    store. Checked on the parsed values: the six characters of a JSON escape inside someone's text are not a NUL."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def handle_webhook(*, payload: bytes, signature: str | None) -> str:
@@ -46,9 +59,13 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
         or not isinstance(event_type, str)
         or not 0 < len(event_id) <= 255
         or len(event_type) > 100
-        or "\\u0000" in payload.decode("utf-8")  # PostgreSQL's JSON cannot store NUL; Stripe never sends it
+        or _has_nul(event)  # Stripe never sends one
     ):
         raise InvalidWebhookError("Malformed event.")
+    if event_type == "invoice.paid" and not StripeEvent.objects.filter(event_id=event_id).exists():
+        # Before any lock is taken: ask Stripe which PaymentIntent paid the invoice when the event does not say,
+        # so a refund made later in Stripe's dashboard finds the payment.
+        data_object = _with_invoice_payment_intent(data_object)
     return process_event(event_id=event_id, event_type=event_type, data_object=data_object, payload=event)
 
 
@@ -61,7 +78,7 @@ def process_event(*, event_id: str, event_type: str, data_object: dict, payload:
         except IntegrityError:
             # A repeat still gets a 2xx, or Stripe keeps retrying it for days.
             return "duplicate"
-        order, outcome = _dispatch(event_type, data_object)
+        order, outcome = _dispatch(event_type, data_object, event_id)
         record.order = order
         record.outcome = outcome
         record.save(update_fields=["order", "outcome"])
@@ -81,6 +98,11 @@ def _text(obj: dict, key: str) -> str:
     return value if isinstance(value, str) and len(value) <= 255 else ""
 
 
+def _amount(obj: dict, key: str) -> int | None:
+    value = obj.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def _payment_intent_id(obj: dict) -> str:
     value = obj.get("payment_intent")
     if isinstance(value, dict):
@@ -88,44 +110,64 @@ def _payment_intent_id(obj: dict) -> str:
     return value if isinstance(value, str) and len(value) <= 255 else ""
 
 
-def _dispatch(event_type: str, obj: dict) -> tuple[Order | None, str]:
+def _session_payment(obj: dict, event_id: str) -> ReceivedPayment:
+    session_id = _text(obj, "id")
+    local = session_id.startswith("cs_local_") and stripe_client.is_test_payment_mode()
+    return ReceivedPayment(
+        source=Payment.Source.LOCAL if local else Payment.Source.CHECKOUT,
+        amount_cents=_amount(obj, "amount_total"),
+        currency=_text(obj, "currency"),
+        payment_intent_id=_payment_intent_id(obj),
+        checkout_session_id=session_id,
+        event_id=event_id,
+    )
+
+
+def _dispatch(event_type: str, obj: dict, event_id: str) -> tuple[Order | None, str]:
     if event_type.startswith("checkout.session."):
-        order = _order_for_session(obj)
-        if order is None:
-            logger.warning("Stripe %s for an unknown order: %s", event_type, obj.get("client_reference_id"))
-            return None, "unknown order"
-        session_id = _text(obj, "id")
-        if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
-            if event_type == "checkout.session.completed" and obj.get("payment_status") not in ("paid", "no_payment_required"):
-                mark_processing(order=order, checkout_session_id=session_id)
-                return order, "processing"
-            order = fulfil_order(
-                order=order, payment_intent_id=_payment_intent_id(obj), checkout_session_id=session_id
-            )
-            return order, f"order {order.status}"
-        if event_type == "checkout.session.async_payment_failed":
-            return order, "failed" if fail_order(order=order) else "ignored"
-        if event_type == "checkout.session.expired":
-            changed = expire_order(order=order, checkout_session_id=session_id)
-            return order, "expired" if changed else "ignored"
-        return order, "ignored"
+        return _dispatch_session(event_type, obj, event_id)
     if event_type.startswith("invoice."):
-        return _dispatch_invoice(event_type, obj)
+        return _dispatch_invoice(event_type, obj, event_id)
     if event_type == "charge.refunded":
-        payment_intent = _payment_intent_id(obj)
-        order = Order.objects.filter(stripe_payment_intent_id=payment_intent).first() if payment_intent else None
+        amount = _amount(obj, "amount_refunded")
+        if amount is None:
+            return None, "ignored"
+        order = record_stripe_refund(payment_intent_id=_payment_intent_id(obj), amount_refunded_cents=amount)
         if order is None:
-            logger.warning("charge.refunded for an unknown payment %s", payment_intent)
-            return None, "unknown order"
-        if order.status == Order.Status.MERGED and order.parent_id:
-            # Seats added later were paid separately; their refunds belong to the order they joined.
-            order = order.parent
-        amount = obj.get("amount_refunded")
-        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
-            return order, "ignored"
-        changed = record_stripe_refund(order=order, amount_refunded_cents=amount, payment_intent_id=payment_intent)
-        return order, "refund recorded" if changed else "ignored"
+            logger.info("charge.refunded for %s changed nothing (unknown payment, or recorded already)", _payment_intent_id(obj))
+            return None, "ignored"
+        return order, "refund recorded"
+    if event_type == "charge.dispute.created":
+        order = record_dispute(
+            dispute_id=_text(obj, "id"), payment_intent_id=_payment_intent_id(obj),
+            amount_cents=_amount(obj, "amount"), reason=_text(obj, "reason"),
+        )
+        if order is None:
+            logger.warning("Dispute %s on an unknown payment %s", obj.get("id"), _payment_intent_id(obj))
+            return None, "unknown payment"
+        return order, "dispute flagged"
     return None, "ignored"
+
+
+def _dispatch_session(event_type: str, obj: dict, event_id: str) -> tuple[Order | None, str]:
+    order = _order_for_session(obj)
+    if order is None:
+        logger.warning("Stripe %s for an unknown order: %s", event_type, obj.get("client_reference_id"))
+        return None, "unknown order"
+    session_id = _text(obj, "id")
+    if event_type in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        payment = _session_payment(obj, event_id)
+        if event_type == "checkout.session.completed" and obj.get("payment_status") not in ("paid", "no_payment_required"):
+            order = mark_processing(order=order, payment=payment)
+            return order, f"order {order.status}"
+        order = fulfil_order(order=order, payment=payment)
+        return order, f"order {order.status}" + (" (payment needs review)" if order.payment_needs_review else "")
+    if event_type == "checkout.session.async_payment_failed":
+        return order, "failed" if fail_order(order=order, checkout_session_id=session_id) else "ignored"
+    if event_type == "checkout.session.expired":
+        changed = expire_order(order=order, checkout_session_id=session_id)
+        return order, "expired" if changed else "ignored"
+    return order, "ignored"
 
 
 def _order_for_invoice(obj: dict) -> Order | None:
@@ -140,7 +182,7 @@ def _order_for_invoice(obj: dict) -> Order | None:
 
 
 def _invoice_payment_intent_id(obj: dict) -> str:
-    """The PaymentIntent behind a paid invoice, when the event carries its (expanded) stripe_client."""
+    """The PaymentIntent behind a paid invoice, when the event carries its (expanded) payments."""
     payments = obj.get("payments")
     rows = payments.get("data") if isinstance(payments, dict) else None
     for row in rows if isinstance(rows, list) else []:
@@ -152,7 +194,23 @@ def _invoice_payment_intent_id(obj: dict) -> str:
     return ""
 
 
-def _dispatch_invoice(event_type: str, obj: dict) -> tuple[Order | None, str]:
+def _with_invoice_payment_intent(obj: dict) -> dict:
+    """The invoice, with the PaymentIntent that paid it when Stripe knows one (not for a cheque or a test invoice).
+
+    Raises stripe_client.PaymentProviderError: the delivery then fails and Stripe sends it again later.
+    """
+    invoice_id = _text(obj, "id")
+    if _invoice_payment_intent_id(obj) or not invoice_id or stripe_client.is_local_invoice(invoice_id):
+        return obj
+    if obj.get("paid_out_of_band") is True or not PaymentRequest.objects.filter(provider_id=invoice_id).exists():
+        return obj  # a cheque has no PaymentIntent; an invoice the site did not issue is left to staff review
+    intent = stripe_client.invoice_payment_intent_id(invoice_id)
+    if not intent:
+        return obj
+    return {**obj, "payments": {"data": [{"status": "paid", "payment": {"type": "payment_intent", "payment_intent": intent}}]}}
+
+
+def _dispatch_invoice(event_type: str, obj: dict, event_id: str) -> tuple[Order | None, str]:
     if event_type not in ("invoice.paid", "invoice.voided", "invoice.marked_uncollectible"):
         return None, "ignored"
     order = _order_for_invoice(obj)
@@ -161,10 +219,18 @@ def _dispatch_invoice(event_type: str, obj: dict) -> tuple[Order | None, str]:
         return None, "unknown order"
     invoice_id = _text(obj, "id")
     if event_type == "invoice.paid":
-        order = record_invoice_paid(
-            order=order, invoice_id=invoice_id, payment_intent_id=_invoice_payment_intent_id(obj)
+        local = stripe_client.is_local_invoice(invoice_id) and stripe_client.is_test_payment_mode()
+        out_of_band = obj.get("paid_out_of_band") is True
+        payment = ReceivedPayment(
+            source=Payment.Source.LOCAL if local else Payment.Source.OUT_OF_BAND if out_of_band else Payment.Source.INVOICE,
+            amount_cents=_amount(obj, "amount_paid"),
+            currency=_text(obj, "currency"),
+            payment_intent_id=_invoice_payment_intent_id(obj),
+            invoice_id=invoice_id,
+            event_id=event_id,
         )
-        return order, f"order {order.status}"
+        order = record_invoice_paid(order=order, payment=payment, paid_out_of_band=out_of_band)
+        return order, f"order {order.status}" + (" (payment needs review)" if order.payment_needs_review else "")
     status = Order.InvoiceStatus.VOID if event_type == "invoice.voided" else Order.InvoiceStatus.UNCOLLECTIBLE
     changed = close_invoice_order(order=order, invoice_id=invoice_id, invoice_status=status)
     return order, "cancelled" if changed else "ignored"

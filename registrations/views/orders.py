@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from guard import ratelimit
 from guard.ratelimit import RateLimitedError
 from registrations.errors import (
+    InvoiceHoldError,
     NotEnoughSeatsError,
     RegistrationError,
     SeatChangeError,
@@ -86,7 +87,9 @@ def _render_order(
             }),
             "invoice_hold_days": invoice_hold_days(),
             "addition_prices": (
-                addition_prices(order=order, tiers=order.workshop.tier_list) if overview.can_add_seats else []
+                addition_prices(order=order, tiers=order.workshop.tier_list, paid_cents=overview.money.net_cents)
+                if overview.can_add_seats
+                else []
             ),
         },
         status=status,
@@ -135,6 +138,9 @@ def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
         )
     except NotEnoughSeatsError as exc:
         form.add_error("extra_seats", str(exc))
+        return _render_order(request, order, grow_form=form, status=400)
+    except InvoiceHoldError as exc:
+        form.add_error("payment_method", str(exc))
         return _render_order(request, order, grow_form=form, status=400)
     except NoPriceError:
         form.add_error("extra_seats", "This number of seats cannot be bought online; please contact us.")

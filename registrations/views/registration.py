@@ -8,14 +8,18 @@ from django.views.decorators.http import require_POST
 from guard import ratelimit
 from guard.ratelimit import RateLimitedError
 from registrations.errors import (
+    InvoiceHoldError,
     NotEnoughSeatsError,
     RegistrationError,
     VoucherError,
 )
 from registrations.selectors.availability import (
     catalog_with_availability,
+    invoice_seat_allowance,
+    invoice_seats_available,
     price_for,
     seats_taken,
+    with_invoice_seats_held,
 )
 from registrations.selectors.codes import valid_quote
 from registrations.selectors.order_pages import (
@@ -33,7 +37,7 @@ from registrations.services.invoices import (
     invoice_hold_days,
     place_invoice_order,
 )
-from registrations.services.vouchers import check_voucher, create_quote
+from registrations.services.vouchers import check_minimum_charge, check_voucher, code_discount, create_quote
 from workshops.selectors import NoPriceError, workshops_for_catalog
 
 from ..forms import (
@@ -103,7 +107,7 @@ def _posted_rows(data) -> list[dict]:
 def register(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and "update" not in request.POST and "download_quote" not in request.POST:
         return _submit_registration(request, slug)
-    workshop = get_object_or_404(catalog_with_availability(), slug=slug)
+    workshop = get_object_or_404(with_invoice_seats_held(catalog_with_availability()), slug=slug)
     seats_left = workshop.seats_left
     state = workshop.registration_state()
     if state != "open" or seats_left == 0:
@@ -244,6 +248,7 @@ def _registration_page(
             "test_payment_mode": stripe_client.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
+            "invoice_rules": invoice_rules(workshop),
             "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
             "seat_problem": seat_problem,
             **(extra or {}),
@@ -255,6 +260,16 @@ def _registration_page(
             else 200
         ),
     )
+
+
+def invoice_rules(workshop) -> dict:
+    """What the form tells a district about paying by invoice (the rules are check_invoice_hold's)."""
+    return {
+        "hold_days": invoice_hold_days(),
+        "allowance": invoice_seat_allowance(workshop),
+        "available": invoice_seats_available(workshop=workshop),
+        "percent": workshop.invoice_hold_percent,
+    }
 
 
 def _has_errors(form) -> bool:
@@ -338,6 +353,9 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
     except VoucherError as exc:
         form.add_error("voucher_code", str(exc))
         return None
+    except InvoiceHoldError as exc:
+        payment_form.add_error("payment_method", str(exc))
+        return None
     except NoPriceError:
         form.add_error("seat_count", "This number of seats cannot be bought online; please contact us.")
         return None
@@ -362,10 +380,14 @@ def _discount_preview(workshop, quote, code: str) -> dict | None:
         return None
     try:
         voucher = check_voucher(code=code, workshop=workshop)
+        off, covered = code_discount(voucher=voucher, quote=quote)
+        check_minimum_charge(total_cents=quote.total_cents - off, voucher=voucher)
     except VoucherError as exc:
         return {"error": str(exc)}
-    off = voucher.discount_cents(subtotal_cents=quote.total_cents, seat_count=quote.seat_count)
-    return {"code": voucher.code, "description": voucher.description, "cents": off, "total_cents": quote.total_cents - off}
+    return {
+        "code": voucher.code, "description": voucher.description, "cents": off, "total_cents": quote.total_cents - off,
+        "covered_seats": covered if covered < quote.seat_count else None,
+    }
 
 
 def _initial_from_quote(workshop, reference: str) -> dict:
@@ -395,6 +417,9 @@ def _quote_pdf(workshop, form) -> HttpResponse | None:
         )
     except VoucherError as exc:
         form.add_error("voucher_code", str(exc))
+        return None
+    except RegistrationError as exc:
+        form.add_error(None, str(exc))
         return None
     except NoPriceError:
         form.add_error("seat_count", "This number of seats cannot be quoted online; please contact us.")

@@ -219,7 +219,7 @@ def test_invoice_paid_finds_the_order_by_invoice_id_without_metadata(invoice_ord
     ("invoice.marked_uncollectible", "mark_invoice_uncollectible", "uncollectible"),
 ])
 def test_voided_or_written_off_invoice_closes_the_order_and_frees_seats(client, stripe_double, post_webhook, event_type, action, status):
-    workshop = WorkshopFactory(capacity=2)
+    workshop = WorkshopFactory(capacity=2, invoice_hold_percent=100)
     register_invoice(client, workshop, seat_count=2)
     order = Order.objects.get()
     assert "sold out" in client.get(f"/workshops/{workshop.slug}/register/").content.decode()
@@ -253,7 +253,7 @@ def test_late_payment_after_the_hold_lapsed_is_accepted_while_seats_are_free(inv
 
 
 def test_late_payment_after_the_seats_were_sold_is_refunded_to_the_invoice_payment(client, stripe_double, post_webhook):
-    workshop = WorkshopFactory(capacity=2)
+    workshop = WorkshopFactory(capacity=2, invoice_hold_percent=100)
     register_invoice(client, workshop, seat_count=2)
     late = Order.objects.get()
     paid = stripe_double.pay_invoice(late.stripe_invoice_id)
@@ -399,7 +399,7 @@ def test_paid_invoices_get_no_reminder(invoice_order, stripe_double, post_webhoo
 
 
 def test_lapsed_invoice_is_voided_in_stripe_and_its_order_closed(client, stripe_double, post_webhook):
-    workshop = WorkshopFactory(capacity=2)
+    workshop = WorkshopFactory(capacity=2, invoice_hold_percent=100)
     register_invoice(client, workshop, seat_count=2)
     order = Order.objects.get()
     mail.outbox.clear()
@@ -486,7 +486,11 @@ def test_admin_shows_invoice_fields_read_only(staff_client, invoice_order):
 @pytest.mark.postgres
 def test_overlapping_runs_remind_once_and_void_once(client, workshop, stripe_double):
     for n in range(4):
-        register_invoice(client, workshop, seat_count=1, buyer_email=f"lead{n}@race.example")
+        # Four districts: one unpaid invoice request per email address and billing address.
+        register_invoice(
+            client, workshop, seat_count=1, buyer_email=f"lead{n}@race.example",
+            billing_email=f"accounts{n}@race.example", billing_line1=f"{n} Main Street",
+        )
     mail.outbox.clear()
     hold = Order.objects.order_by("hold_expires_at").last().hold_expires_at
     errors = []

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from registrations.models import Attendance, Order, PreworkCompletion, Refund, Seat
 from registrations.selectors.availability import seats_taken
+from registrations.selectors.ledger import order_money
 from registrations.selectors.progress import emails_meeting_prerequisite
 from tests.factories import OrderFactory, WorkshopFactory, complete_seat
 
@@ -237,7 +238,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(staff_client, workshop):
 def test_orders_csv_has_exactly_the_selected_orders_with_money_in_dollars(staff_client, workshop):
     team = OrderFactory(
         workshop=workshop, seat_count=5, unit_price_cents=10000, tier_min_seats=5, organisation="Lincoln, Unified",
-        buyer_name="Zoë Brontë", refunded_cents=10000, refunded_seat_count=1,
+        buyer_name="Zoë Brontë", refunded=10000, refunded_seat_count=1,
     )
     single = OrderFactory(workshop=workshop)
     OrderFactory(workshop=workshop)  # not selected
@@ -248,11 +249,11 @@ def test_orders_csv_has_exactly_the_selected_orders_with_money_in_dollars(staff_
     row = by_reference[team.reference]
     assert row["Purchaser"] == "Zoë Brontë" and row["Organisation"] == "Lincoln, Unified"
     assert (row["Seats"], row["Seats refunded"], row["Price tier (min seats)"]) == ("5", "1", "5")
-    assert (row["Unit price (USD)"], row["Total (USD)"], row["Refunded (USD)"], row["Net (USD)"]) == (
-        "100.00", "500.00", "100.00", "400.00"
+    assert (row["Unit price (USD)"], row["Order total (USD)"], row["Paid (USD)"], row["Refunded (USD)"], row["Net (USD)"]) == (
+        "100.00", "500.00", "500.00", "100.00", "400.00"
     )
     assert row["Stripe payment"] == team.stripe_payment_intent_id
-    assert by_reference[single.reference]["Total (USD)"] == "120.00"
+    assert by_reference[single.reference]["Paid (USD)"] == "120.00"
 
 
 def test_orders_csv_of_all_rows_matches_the_filtered_changelist(staff_client, workshop):
@@ -305,7 +306,9 @@ def test_partial_refund_frees_exactly_the_refunded_seats(client, staff_client, b
     assert seats_taken(workshop_id=workshop.pk) == before - 2
     assert sorted(Seat.objects.filter(status=Seat.Status.REFUNDED).values_list("pk", flat=True)) == sorted(s.pk for s in seats)
     big_team.refresh_from_db()
-    assert (big_team.status, big_team.refunded_seat_count, big_team.refunded_cents) == (Order.Status.PAID, 2, 20000)
+    assert (big_team.status, big_team.refunded_seat_count, order_money(order=big_team).refunded_cents) == (
+        Order.Status.PAID, 2, 20000
+    )
     for seat in seats:
         assert client.get(f"/seats/{seat.token}/").status_code == 404
     for seat in kept:
@@ -362,10 +365,10 @@ def test_resend_welcome_from_the_roster(staff_client, team, django_capture_on_co
 def test_dashboard_counts_sold_held_left_and_net_revenue(staff_client, workshop):
     now = timezone.now()
     OrderFactory(workshop=workshop, seat_count=5, unit_price_cents=10000, tier_min_seats=5,
-                 refunded_seat_count=1, refunded_cents=10000)                                    # 4 sold, $400
+                 refunded_seat_count=1, refunded=10000)                                          # 4 sold, $400
     OrderFactory(workshop=workshop, seat_count=2)                                                # 2 sold, $240
     OrderFactory(workshop=workshop, seat_count=1, status=Order.Status.REFUNDED,
-                 refunded_seat_count=1, refunded_cents=12000)                                   # $0
+                 refunded_seat_count=1, refunded=12000)                                         # $0
     OrderFactory(workshop=workshop, seat_count=3, status=Order.Status.PENDING, paid_at=None,
                  hold_expires_at=now + timedelta(minutes=20))                                   # 3 held
     OrderFactory(workshop=workshop, seat_count=2, status=Order.Status.PROCESSING, paid_at=None)  # 2 held
@@ -379,7 +382,7 @@ def test_dashboard_counts_sold_held_left_and_net_revenue(staff_client, workshop)
     assert "<td data-sold>6</td>" in row
     assert "<td data-held>5</td>" in row
     assert f"<td data-left>{workshop.capacity - 11}</td>" in row
-    assert "<td data-revenue>$640.00</td>" in row
+    assert '<td data-revenue data-revenue-cents="64000">$640.00</td>' in row
 
 
 def test_dashboard_agrees_with_the_capacity_count(staff_client, workshop):

@@ -69,15 +69,15 @@ def test_unusable_codes_get_a_message_beside_the_field(client, workshop, stripe_
 
 
 def test_exhausted_code_is_refused(client, workshop, stripe_double):
-    code = voucher(code="ONCE", max_uses=1)
-    OrderFactory(workshop=workshop, voucher=code)
+    code = voucher(code="ONCE", max_seats=1)
+    OrderFactory(workshop=workshop, voucher=code, voucher_seat_count=1)
     response = register(client, workshop, voucher_code="ONCE")
-    assert "already been used as many times as it allows" in response.content.decode()
+    assert "already been used for every seat it covers" in response.content.decode()
 
 
 def test_lapsed_hold_gives_the_use_back(client, workshop, stripe_double):
-    code = voucher(code="ONCE", max_uses=1)
-    OrderFactory(workshop=workshop, voucher=code, status=Order.Status.PENDING, paid_at=None,
+    code = voucher(code="ONCE", max_seats=1)
+    OrderFactory(workshop=workshop, voucher=code, voucher_seat_count=1, status=Order.Status.PENDING, paid_at=None,
                  hold_expires_at=timezone.now() - timedelta(seconds=1))
     register(client, workshop, voucher_code="ONCE")
     assert Order.objects.filter(status=Order.Status.PENDING, hold_expires_at__gt=timezone.now()).count() == 1
@@ -106,22 +106,22 @@ def test_update_total_previews_the_discount(client, workshop):
 
 def test_late_payment_after_the_code_was_used_up_is_refunded(client, post_webhook, stripe_double):
     workshop = WorkshopFactory(capacity=10)
-    code = voucher(code="ONCE", max_uses=1)
+    code = voucher(code="ONCE", max_seats=1)
     register(client, workshop, voucher_code="ONCE")
     late = Order.objects.get()
     session = stripe_double.pay(late.stripe_checkout_session_id)
     Order.objects.filter(pk=late.pk).update(hold_expires_at=timezone.now() - timedelta(minutes=1))
-    OrderFactory(workshop=workshop, voucher=code)  # someone else used the last use meanwhile
+    OrderFactory(workshop=workshop, voucher=code, voucher_seat_count=1)  # someone else used its one seat meanwhile
     post_webhook("checkout.session.completed", session)
     late.refresh_from_db()
     assert late.status == Order.Status.REFUNDED
-    assert "had been used up meanwhile" in late.staff_note
+    assert "code ONCE had only 0 seat(s) left" in late.staff_note
 
 
 @pytest.mark.postgres
 def test_twenty_buyers_race_for_three_uses(stripe_double):
     workshop = WorkshopFactory(capacity=100)
-    voucher(code="LAST3", max_uses=3)
+    voucher(code="LAST3", max_seats=3)
     start = threading.Barrier(20)
     codes: list[int] = []
     lock = threading.Lock()
@@ -155,7 +155,7 @@ def test_staff_generate_single_use_scholarship_codes(staff_client):
     assert response["Content-Type"].startswith("text/csv")
     rows = response.content.decode("utf-8-sig").strip().splitlines()
     assert len(rows) == 6
-    assert Voucher.objects.filter(code__startswith="SCHOL-", max_uses=1, percent_off=100).count() == 5
+    assert Voucher.objects.filter(code__startswith="SCHOL-", max_seats=1, percent_off=100).count() == 5
     codes = {line.split(",")[0] for line in rows[1:]}
     assert codes == set(Voucher.objects.values_list("code", flat=True))
 
@@ -166,9 +166,9 @@ def test_generate_form_errors_stay_on_the_page(staff_client):
     assert not Voucher.objects.exists()
 
 
-def test_voucher_changelist_shows_uses(staff_client, workshop):
-    code = voucher(code="COUNTME", max_uses=5)
-    OrderFactory(workshop=workshop, voucher=code)
-    OrderFactory(workshop=workshop, voucher=code)
+def test_voucher_changelist_shows_seats_used(staff_client, workshop):
+    code = voucher(code="COUNTME", max_seats=5)
+    OrderFactory(workshop=workshop, voucher=code, seat_count=1, voucher_seat_count=1)
+    OrderFactory(workshop=workshop, voucher=code, seat_count=2, voucher_seat_count=2)
     html = staff_client.get("/admin/registrations/voucher/").content.decode()
-    assert "COUNTME" in html and '<td class="field-uses">2</td>' in html
+    assert "COUNTME" in html and '<td class="field-uses">3</td>' in html

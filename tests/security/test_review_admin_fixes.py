@@ -63,7 +63,7 @@ def test_view_only_staff_cannot_refund_a_whole_order(staff_with, stripe_double):
     order = OrderFactory(seat_count=2)
     response = run_action(staff_with("view_order"), ORDERS, "refund_whole_order", [order])
     order.refresh_from_db()
-    assert order.status == Order.Status.PAID and order.refunded_cents == 0
+    assert order.status == Order.Status.PAID and order.refunded_seat_count == 0
     assert not Refund.objects.exists()
     assert not order.seats.exclude(status=Seat.Status.ACTIVE).exists()
     assert not stripe_double.requests_to("POST", "/v1/refunds")

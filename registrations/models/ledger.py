@@ -1,0 +1,121 @@
+"""The payment ledger: what the site asked Stripe for, every payment received, every refund and the payment it came out of."""
+
+from django.db import models
+
+from .orders import Order
+
+
+class PaymentRequest(models.Model):
+    """A Checkout Session or Invoice the site created for an order, with the amount and currency it asked for.
+
+    A payment is accepted only from one of these, for exactly that amount and currency; anything
+    else is kept for staff to review.
+    """
+
+    class Kind(models.TextChoices):
+        CHECKOUT = "checkout", "Checkout Session"
+        INVOICE = "invoice", "Invoice"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payment_requests")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    provider_id = models.CharField("Stripe id", max_length=255, unique=True)
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.provider_id} for {self.order.reference}"
+
+
+class Payment(models.Model):
+    """Money received: one Stripe PaymentIntent, a paid invoice, a cheque, or a local test payment."""
+
+    class Source(models.TextChoices):
+        CHECKOUT = "checkout", "Stripe Checkout"
+        INVOICE = "invoice", "Invoice paid on Stripe"
+        OUT_OF_BAND = "out_of_band", "Invoice paid outside Stripe (cheque or transfer)"
+        LOCAL = "local", "Test payment (no money moved)"
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        REFUSED = "refused", "Not accepted: returned in full"
+        REVIEW = "review", "Did not match what we asked for: staff review"
+
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="payments", help_text="The order, or the seats added later, it paid for."
+    )
+    amount_cents = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True)
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
+    stripe_invoice_id = models.CharField(max_length=255, blank=True)
+    stripe_event_id = models.CharField(max_length=255, blank=True, help_text="The Stripe event that recorded it, if any.")
+    note = models.CharField(max_length=500, blank=True, help_text="Why it was not accepted.")
+    received_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["received_at", "pk"]
+        constraints = [
+            # One row per money movement, however often Stripe (or the success page) reports it.
+            models.UniqueConstraint(
+                fields=["stripe_payment_intent_id"], condition=~models.Q(stripe_payment_intent_id=""), name="payment_once_per_intent"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_checkout_session_id"], condition=~models.Q(stripe_checkout_session_id=""), name="payment_once_per_session"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_invoice_id"], condition=~models.Q(stripe_invoice_id=""), name="payment_once_per_invoice"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order.reference} {self.get_source_display().lower()} {self.reference or self.pk}"
+
+    @property
+    def reference(self) -> str:
+        return self.stripe_payment_intent_id or self.stripe_invoice_id or self.stripe_checkout_session_id
+
+    @property
+    def is_local(self) -> bool:
+        return self.source == self.Source.LOCAL
+
+
+class Refund(models.Model):
+    """Money given back: seats refunded by staff, a refund made in Stripe's dashboard, or a payment returned."""
+
+    class Kind(models.TextChoices):
+        SEATS = "seats", "Seats refunded"
+        STRIPE = "stripe", "Refunded in Stripe's dashboard"
+        RETURNED = "returned", "Payment returned: not owed"
+
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="refunds")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SEATS)
+    seat_count = models.PositiveSmallIntegerField()
+    amount_cents = models.PositiveIntegerField()
+    reason = models.CharField(max_length=200, blank=True)
+    stripe_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Refund of {self.amount_cents} cents on {self.order.reference}"
+
+
+class RefundPart(models.Model):
+    """How much of a refund came out of one payment."""
+
+    refund = models.ForeignKey(Refund, on_delete=models.CASCADE, related_name="parts")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refund_parts")
+    amount_cents = models.PositiveIntegerField()
+    stripe_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.amount_cents} cents from {self.payment}"

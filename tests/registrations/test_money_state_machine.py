@@ -1,0 +1,370 @@
+"""The money rules under any order of events: a hypothesis state machine drives the site through its public surface.
+
+Random sequences of registering (card or invoice, with and without codes), Checkout completing, delayed bank debits
+succeeding or failing, sessions expiring (events duplicated, replayed out of order, some after the hold lapsed), a
+Payment Link paying into an order, invoices paid or voided, teams growing, staff refunding seats, refunds made in
+Stripe's dashboard, and time passing. After every step: seats taken never exceed capacity; every paid order was paid
+exactly its price (worked out here from the tiers and the code, independently of the site) and its payments' net
+equals what it kept; a code's seats are never over-used; every payment that could not stand was given back; and the
+receipt, the orders CSV and the staff dashboard show exactly what the ledger holds.
+
+Profiles: `money-ci` (300 examples; CI sets CI=true) and `money-dev` (25, for a quick run); MONEY_PROFILE picks one.
+"""
+
+import csv
+import io
+import json
+import os
+import re
+import secrets
+import time
+from datetime import timedelta
+
+import pytest
+import stripe
+import time_machine
+from django.conf import settings as django_settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.test import Client, TestCase
+from django.utils import timezone
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+
+from registrations.models import Order, Payment, RefundPart, Seat, Voucher
+from tests.conftest import WEBHOOK_SECRET
+from tests.factories import WorkshopFactory
+from tests.registrations.helpers import registration_data
+
+settings.register_profile(
+    "money-ci",
+    max_examples=300,
+    stateful_step_count=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+)
+settings.register_profile("money-dev", settings.get_profile("money-ci"), max_examples=25)
+settings.register_profile("money-probe", settings.get_profile("money-ci"), max_examples=int(os.environ.get("MONEY_EXAMPLES", "5")))
+PROFILE = os.environ.get("MONEY_PROFILE") or ("money-ci" if os.environ.get("CI") else "money-dev")
+
+CAPACITY = 10
+CODES = {
+    # code: (percent off each seat it covers, seats it covers in all)
+    "HALF": (50, 3),
+    "FREE": (100, 2),
+}
+TIERS = ((5, 10000), (1, 12000))  # (min seats, unit price), best first
+
+
+def tier_price(seats: int) -> int:
+    return next(price for minimum, price in TIERS if seats >= minimum)
+
+
+class MoneyMachine(RuleBasedStateMachine):
+    """One workshop of 10 seats (6 of them for unpaid invoices); each example runs in a savepoint rolled back at the end."""
+
+    def __init__(self, stripe_double):
+        super().__init__()
+        self.double = stripe_double
+        self.double.reset()
+        self.traveller = time_machine.travel(timezone.now(), tick=True)
+        self.clock = self.traveller.start()
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.workshop = WorkshopFactory(capacity=CAPACITY, invoice_hold_percent=60)
+        for code, (percent, seats) in CODES.items():
+            Voucher.objects.create(code=code, kind="percent", percent_off=percent, max_seats=seats, applies_to="seat")
+        self.finance = get_user_model().objects.create_user(
+            "finance", "finance@example.org", "pw", is_staff=True, is_superuser=True
+        )
+        self.buyer, self.staff = Client(), Client()
+        self.sent: list[tuple[str, str, dict]] = []  # (event id, type, object) delivered so far
+        self.people = 0
+        self.logged_in = False
+        self.seen: dict = {}  # what the surfaces were last checked against
+        self.has_paid_orders = self.has_paid_seats = False
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self.atomic.__exit__(None, None, None)
+        self.traveller.stop()
+
+    # --- helpers ----------------------------------------------------------------------------------------------
+
+    def step(self, action):
+        """Run an action as one request would, then the tasks its transaction queued (refunds, emails)."""
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return action()
+
+    def deliver(self, event_type: str, obj: dict, event_id: str | None = None, label: str = "") -> None:
+        event_id = event_id or f"evt_{secrets.token_hex(10)}"
+        payload = json.dumps({"id": event_id, "object": "event", "type": event_type, "created": int(time.time()),
+                              "data": {"object": obj}})
+        header = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)
+        response = self.step(lambda: self.buyer.post(
+            "/stripe/webhook/", data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+        ))
+        assert response.status_code == 200, (event_type, response.status_code, response.content[:300])
+        event(f"{label or event_type}: {response.content.decode()}")
+        self.sent.append((event_id, event_type, obj))
+
+    def as_staff(self) -> Client:
+        if not self.logged_in:  # again after time passed: the admin session may have expired
+            self.staff.force_login(self.finance)
+            self.logged_in = True
+        return self.staff
+
+    def pick(self, index: int, queryset):
+        rows = list(queryset.order_by("pk"))
+        return rows[index % len(rows)] if rows else None
+
+    def open_sessions(self):
+        return [s for s in self.double.sessions.values() if s["status"] == "open"]
+
+    def delayed_debits(self):
+        return [s for s in self.double.sessions.values() if s["status"] == "complete" and s["payment_status"] == "unpaid"]
+
+    def open_invoices(self):
+        return [i for i in self.double.invoices.values() if i["status"] == "open"]
+
+    def refundable_charges(self):
+        charges = [self.double.charge(pi) for pi in list(self.double.intents)]
+        return [c for c in charges if c["amount"] > c["amount_refunded"]]
+
+    # --- what buyers do --------------------------------------------------------------------------------------
+
+    @rule(invoice=st.booleans(), seats=st.integers(1, 6), code=st.sampled_from([None, "HALF", "FREE"]))
+    def register(self, invoice, seats, code):
+        self.people += 1
+        n = self.people
+        data = registration_data(seat_count=seats, buyer_email=f"lead{n}@school{n}.example", voucher_code=code or "")
+        if invoice:
+            data.update(payment_method="invoice", billing_name="Dana Ruiz", billing_email=f"ap{n}@school{n}.example",
+                        billing_line1=f"{n} Main Street", billing_city="Oakland", billing_state="CA",
+                        billing_postal_code="94612", billing_country="US")
+        response = self.step(lambda: self.buyer.post(f"/workshops/{self.workshop.slug}/register/", data))
+        assert response.status_code in (200, 302, 400), response.status_code
+        event(f"register by {'invoice' if invoice else 'card'}: {response.status_code}")
+
+    @precondition(lambda self: self.open_sessions())
+    @rule(index=st.integers(0, 99), delayed=st.booleans())
+    def checkout_completes(self, index, delayed):
+        sessions = self.open_sessions()
+        session = sessions[index % len(sessions)]
+        if delayed:
+            self.deliver("checkout.session.completed", self.double.start_delayed_payment(session["id"]))
+        else:
+            self.deliver("checkout.session.completed", self.double.pay(session["id"]))
+
+    @precondition(lambda self: self.delayed_debits())
+    @rule(index=st.integers(0, 99), succeeds=st.booleans())
+    def bank_debit_settles(self, index, succeeds):
+        debits = self.delayed_debits()
+        session = debits[index % len(debits)]
+        if succeeds:
+            self.deliver("checkout.session.async_payment_succeeded", self.double.pay(session["id"]))
+        else:
+            session["payment_status"] = "failed"
+            self.deliver("checkout.session.async_payment_failed", dict(session))
+
+    @precondition(lambda self: self.open_sessions())
+    @rule(index=st.integers(0, 99))
+    def session_expires(self, index):
+        sessions = self.open_sessions()
+        session = sessions[index % len(sessions)]
+        session["status"] = "expired"
+        self.deliver("checkout.session.expired", dict(session))
+
+    @precondition(lambda self: self.sent)
+    @rule(index=st.integers(0, 99), same_id=st.booleans())
+    def stripe_sends_an_event_again(self, index, same_id):
+        """A retry (same event id) or a second event about the same thing, possibly long after, out of order."""
+        event_id, event_type, obj = self.sent[index % len(self.sent)]
+        self.deliver(event_type, obj, event_id=event_id if same_id else None, label=f"again {event_type}")
+
+    @precondition(lambda self: self.seen.get("orders"))
+    @rule(index=st.integers(0, 99), amount=st.integers(1, 200000), currency=st.sampled_from(["usd", "jpy"]))
+    def a_payment_link_names_an_order(self, index, amount, currency):
+        order = self.pick(index, Order.objects.all())
+        self.people += 1
+        self.deliver("checkout.session.completed", {
+            "id": f"cs_link_{self.people}", "object": "checkout.session", "client_reference_id": order.reference,
+            "payment_status": "paid", "status": "complete", "amount_total": amount, "currency": currency,
+            "payment_intent": f"pi_link_{self.people}",
+        }, label="payment link")
+
+    @precondition(lambda self: self.open_invoices())
+    @rule(index=st.integers(0, 99), paid=st.booleans())
+    def invoice_is_paid_or_voided(self, index, paid):
+        invoices = self.open_invoices()
+        invoice = invoices[index % len(invoices)]
+        if paid:
+            self.deliver("invoice.paid", self.double.pay_invoice(invoice["id"]))
+        else:
+            self.deliver("invoice.voided", self.double.void_invoice(invoice["id"]))
+
+    def grow(self, index: int, extra: int, invoice: bool) -> None:
+        order = self.pick(index, Order.objects.filter(kind=Order.Kind.PURCHASE, status=Order.Status.PAID))
+        data = {"grow-extra_seats": str(extra), "grow-payment_method": "invoice" if invoice else "card"}
+        if invoice:
+            data.update({"grow-billing_name": "Dana Ruiz", "grow-billing_email": "ap@grow.example",
+                         "grow-billing_line1": "1 Grow Street", "grow-billing_city": "Oakland", "grow-billing_state": "CA",
+                         "grow-billing_postal_code": "94612", "grow-billing_country": "US"})
+        response = self.step(lambda: self.buyer.post(f"/orders/{order.token}/add-seats/", data))
+        assert response.status_code in (302, 400), response.status_code
+        event(f"team grows by {'invoice' if invoice else 'card'}: {response.status_code}")
+
+    @precondition(lambda self: self.has_paid_orders)
+    @rule(index=st.integers(0, 99), extra=st.integers(1, 4))
+    def team_grows_paying_by_card(self, index, extra):
+        self.grow(index, extra, invoice=False)
+
+    @precondition(lambda self: self.has_paid_orders)
+    @rule(index=st.integers(0, 99), extra=st.integers(1, 4))
+    def team_grows_paying_by_invoice(self, index, extra):
+        self.grow(index, extra, invoice=True)
+
+    # --- what staff do --------------------------------------------------------------------------------------
+
+    @precondition(lambda self: self.has_paid_seats)
+    @rule(index=st.integers(0, 99), count=st.integers(1, 3))
+    def staff_refund_seats(self, index, count):
+        order = self.pick(index, Order.objects.filter(status=Order.Status.PAID, seats__status=Seat.Status.ACTIVE).distinct())
+        seats = list(order.seats.filter(status=Seat.Status.ACTIVE).order_by("position").values_list("pk", flat=True))[:count]
+        staff = self.as_staff()
+        response = self.step(lambda: staff.post(
+            "/admin/registrations/rosterseat/",
+            {"action": "refund_selected_seats", "_selected_action": seats, "post": "yes"},
+        ))
+        assert response.status_code == 302, response.status_code
+        event("staff refund seats")
+
+    @precondition(lambda self: self.refundable_charges())
+    @rule(index=st.integers(0, 99), share=st.sampled_from([1, 2, 4]))
+    def refund_in_stripe_dashboard(self, index, share):
+        charges = self.refundable_charges()
+        charge = charges[index % len(charges)]
+        amount = max((charge["amount"] - charge["amount_refunded"]) // share, 1)
+        self.deliver("charge.refunded", self.double.refund_in_dashboard(charge["payment_intent"], amount))
+
+    @rule(minutes=st.sampled_from([5, 40, 180, 15 * 24 * 60]))
+    def time_passes(self, minutes):
+        self.clock.shift(timedelta(minutes=minutes))
+        self.logged_in = False
+        if minutes > 24 * 60:  # the send_reminders job has run meanwhile: lapsed invoices closed and voided
+            from django.core.management import call_command
+
+            self.step(lambda: call_command("send_reminders", stdout=io.StringIO()))
+
+    # --- what must always hold -------------------------------------------------------------------------------
+
+    @invariant()
+    def money_rules_hold(self):
+        fingerprint = self.check_the_ledger()
+        self.check_what_people_read(fingerprint)
+
+    def check_the_ledger(self) -> dict:
+        """Capacity, prices, payments and codes, from the tables themselves (a handful of queries, not the site's code).
+
+        Returns what each paid or refunded order's receipt must show, and the totals staff must see."""
+        now = timezone.now()
+        orders = {o.pk: o for o in Order.objects.select_related("voucher")}
+        payments = list(
+            Payment.objects.annotate(back=Sum("refund_parts__amount_cents")).values("pk", "order_id", "amount_cents", "status", "back")
+        )
+        returned = dict(
+            RefundPart.objects.filter(refund__kind="returned").values_list("payment_id").annotate(n=Sum("amount_cents"))
+        )
+
+        def owner(order_id: int) -> int:
+            """Seats that joined an order pay into it."""
+            order = orders[order_id]
+            return order.parent_id if order.status == Order.Status.MERGED else order.pk
+
+        paid, refunded, not_owed = {}, {}, {}  # per owning order, accepted payments only
+        for p in payments:
+            order, back = orders[p["order_id"]], p["back"] or 0
+            if p["status"] == Payment.Status.REFUSED:
+                assert back == p["amount_cents"], f"payment {p['pk']} could not stand and was not given back"
+            if p["status"] != Payment.Status.ACCEPTED:
+                continue
+            assert order.status in (Order.Status.PAID, Order.Status.MERGED, Order.Status.REFUNDED), (
+                f"{order.reference} is {order.status} but took a payment"
+            )
+            key = owner(order.pk)
+            paid[key] = paid.get(key, 0) + p["amount_cents"]
+            refunded[key] = refunded.get(key, 0) + back
+            not_owed[key] = not_owed.get(key, 0) + returned.get(p["pk"], 0)
+
+        taken, code_seats = 0, {}
+        for order in orders.values():
+            assert order.status != Order.Status.NEEDS_REFUND, f"{order.reference}: its refund did not go through"
+            if order.status in (Order.Status.PAID, Order.Status.PROCESSING) or (
+                order.status == Order.Status.PENDING and order.hold_expires_at > now
+            ):
+                taken += order.seat_count - order.refunded_seat_count
+                if order.voucher_id:
+                    code_seats[order.voucher.code] = code_seats.get(order.voucher.code, 0) + order.voucher_seat_count
+            if order.kind == Order.Kind.PURCHASE and order.status == Order.Status.PAID:
+                # The price of its seats, worked out here from the tiers and the code: a team always pays its tier.
+                unit = tier_price(order.seat_count)
+                discount = 0
+                if order.voucher_id:
+                    discount = (unit * order.voucher_seat_count * CODES[order.voucher.code][0] + 50) // 100
+                assert order.total_cents == unit * order.seat_count - discount, order.reference
+                kept = paid.get(order.pk, 0) - not_owed.get(order.pk, 0)
+                assert kept == order.total_cents, f"{order.reference} costs {order.total_cents} but its payments kept {kept}"
+                assert refunded.get(order.pk, 0) <= paid.get(order.pk, 0), order.reference
+            if order.kind == Order.Kind.PURCHASE and order.status == Order.Status.REFUNDED:
+                assert paid.get(order.pk, 0) == refunded.get(order.pk, 0), f"{order.reference} was refunded but kept money"
+        assert taken <= CAPACITY, f"{taken} seats taken of {CAPACITY}"
+        for code, used in code_seats.items():
+            assert used <= CODES[code][1], f"code {code} covers {used} seats"
+
+        self.has_paid_orders = any(o.status == Order.Status.PAID and o.kind == Order.Kind.PURCHASE for o in orders.values())
+        self.has_paid_seats = any(o.status == Order.Status.PAID and o.active_seat_count for o in orders.values())
+        return {
+            "orders": len(orders),
+            "paid": sum(paid.values()),
+            "refunded": sum(refunded.values()),
+            "receipts": {
+                o.pk: (o.token, paid.get(o.pk, 0), refunded.get(o.pk, 0))
+                for o in orders.values()
+                if o.kind == Order.Kind.PURCHASE and o.status in (Order.Status.PAID, Order.Status.REFUNDED)
+            },
+        }
+
+    def check_what_people_read(self, fingerprint: dict) -> None:
+        """The staff dashboard and the orders CSV add up to the ledger, and each receipt shows its order's payments;
+        checked whenever any of them changed."""
+        totals = (fingerprint["orders"], fingerprint["paid"], fingerprint["refunded"])
+        if totals != self.seen.get("totals"):
+            paid, refunded = fingerprint["paid"], fingerprint["refunded"]
+            staff = self.as_staff()
+            dashboard = staff.get("/admin/registrations/workshopdashboard/").content.decode()
+            assert f'data-revenue-cents="{paid - refunded}"' in dashboard
+            assert f'data-refunded-cents="{refunded}"' in dashboard
+            response = staff.post(
+                "/admin/registrations/order/", {"action": "export_csv", "select_across": "1", "_selected_action": ["0"]}
+            )
+            rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))) if fingerprint["orders"] else []
+            assert len(rows) == fingerprint["orders"]
+            assert sum(round(float(r["Paid (USD)"]) * 100) for r in rows) == paid
+            assert sum(round(float(r["Refunded (USD)"]) * 100) for r in rows) == refunded
+        for pk, (token, paid, refunded) in fingerprint["receipts"].items():
+            if self.seen.get("receipts", {}).get(pk) == (token, paid, refunded):
+                continue
+            html = self.buyer.get(f"/orders/{token}/").content.decode()
+            shown = {name: re.search(rf'data-{name}-cents="(\d+)"', html) for name in ("paid", "refunded")}
+            assert (int(shown["paid"].group(1)) if shown["paid"] else 0) == paid, token
+            assert (int(shown["refunded"].group(1)) if shown["refunded"] else 0) == refunded, token
+        self.seen = {"totals": totals, "receipts": fingerprint["receipts"], "orders": fingerprint["orders"]}
+
+
+@pytest.mark.django_db
+def test_money_rules_hold_under_any_order_of_events(stripe_double):
+    profile = settings.get_profile(PROFILE)
+    run_state_machine_as_test(lambda: MoneyMachine(stripe_double), settings=profile)
+    assert django_settings.STRIPE_SECRET_KEY  # the real SDK talked to the double throughout
