@@ -164,14 +164,19 @@ def order_cancel_addition(request: HttpRequest, token: str) -> HttpResponse:
     return redirect(f"{order.get_absolute_url()}#add-seats")
 
 
+def _order_and_seat_or_404(token: str, position: int) -> tuple[Order, Seat]:
+    """The order by its token and one of its active seats by position; 404 for either unknown."""
+    order = _order_or_404(token)
+    try:
+        return order, active_seat_of_order(order=order, position=position)
+    except Seat.DoesNotExist:
+        raise Http404("No such seat") from None
+
+
 @require_POST
 def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpResponse:
     """The lead's per-seat form: name, correct, or hand the seat to a colleague."""
-    order = _order_or_404(token)
-    try:
-        seat = active_seat_of_order(order=order, position=position)
-    except Seat.DoesNotExist:
-        raise Http404("No such seat") from None
+    order, seat = _order_and_seat_or_404(token, position)
     back = f"{order.get_absolute_url()}#seat-{seat.position}"
     try:
         ensure_seat_changes_open(order=order)
@@ -224,11 +229,7 @@ def order_name_seats(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 def order_seat_resend(request: HttpRequest, token: str, position: int) -> HttpResponse:
     """The lead sends a named attendee their own link again, to the attendee's address: the lead never sees it."""
-    order = _order_or_404(token)
-    try:
-        seat = active_seat_of_order(order=order, position=position)
-    except Seat.DoesNotExist:
-        raise Http404("No such seat") from None
+    order, seat = _order_and_seat_or_404(token, position)
     back = f"{order.get_absolute_url()}#seat-{seat.position}"
     if not (order.is_paid and seat.is_named):
         messages.error(request, "Only a named seat of a paid order has a link to send.")
