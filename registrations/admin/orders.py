@@ -74,7 +74,7 @@ def _money(cents) -> str:
 
 @admin.register(Order)
 class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
-    list_display = ["order", "buyer", "status", "seats", "total", "paid", "refunded", "net", "method"]
+    list_display = ["order", "buyer", "state", "seats", "total", "paid", "refunded", "net", "method"]
     list_display_links = ["order"]
     list_filter = [QueueFilter, "status", "workshop", "payment_method", "invoice_status", "kind", "is_test_payment", "role"]
     list_select_related = ["workshop", "parent"]
@@ -171,6 +171,12 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
                 obj.reference, obj.parent.reference, ordered,
             )
         return format_html("{}<br><small>{} · {}</small>", obj.reference, ordered, _workshop_label(obj))
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj):
+        if obj.payment_needs_review:
+            return format_html('{}<br><strong class="review-flag">Payment needs review</strong>', obj.get_status_display())
+        return obj.get_status_display()
 
     @admin.display(description="Buyer", ordering="buyer_name")
     def buyer(self, obj):

@@ -1,10 +1,11 @@
-"""Staff on the day: from the admin home to today's roster, mark who came, export the roster, refund one seat.
+"""Staff on the day: from the admin home to today's roster, mark who came, refund one seat, export the finance CSV.
 
 Also: the admin screens staff use most fit a 1280 px laptop screen without sideways scrolling; their
 screenshots are saved to docs/screenshots/ (the README's staff guide shows them).
 """
 
 import csv
+import io
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -138,7 +139,7 @@ def test_from_the_home_page_staff_open_todays_roster_mark_attendance_and_refund_
         expect(page.get_by_role("heading", level=1)).to_have_text("Roster and attendance")
 
         rows = page.locator("#result_list tbody tr")
-        expect(rows).to_have_count(8)  # the team's five seats, Maya, Alicia's two left; not the pending order's seat
+        expect(rows).to_have_count(10)  # the team's seven seats, Maya, Alicia's two left; not the pending order's seat
         for name in ("Luis Ortega", "Priya Natarajan"):
             rows.filter(has_text=name).get_by_role("checkbox").check()
         page.locator("select[name=action]").select_option(label=f"Mark attended: session 1 ({day[1]})")
@@ -167,9 +168,16 @@ def test_from_the_home_page_staff_open_todays_roster_mark_attendance_and_refund_
         save_for_the_readme(page, "guide-3-refund-confirm")
         page.get_by_role("button", name=re.compile("Yes, refund")).click()
         expect(page.locator(".messagelist")).to_contain_text("refunded $120.00 for Maya Johnson. The buyer has been emailed.")
+
+        # Finance wants the month's payments and refunds for the payout: one click from the home page.
+        page.get_by_role("link", name="Home", exact=True).first.click()
+        with page.expect_download() as download:
+            page.locator(f'[data-workshop="{demo_workshop().slug}"]').get_by_role("link", name="Finance CSV").click()
+        exported = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text("utf-8-sig"))))
+    assert ("Refund", "-120.00", "Maya Johnson") in [(r["Type"], r["Amount"], r["Purchaser"]) for r in exported]
     assert Refund.objects.get(order__buyer_name="Maya Johnson").amount_cents == 12000
     assert Seat.objects.get(attendee_name="Maya Johnson").status == Seat.Status.REFUNDED
-    assert order.seats.filter(status=Seat.Status.ACTIVE).count() == 5
+    assert order.seats.filter(status=Seat.Status.ACTIVE).count() == 7
 
 
 def test_staff_member_exports_the_roster(page, django_user_model):

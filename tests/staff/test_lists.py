@@ -24,7 +24,7 @@ def test_orders_list_shows_status_seats_and_money_in_dollars(staff_client, works
     [row] = rows(staff_client.get(ORDERS))
     assert row["order"].startswith(order.reference)
     assert row["buyer"] == "Maya Johnson | Lincoln Unified"
-    assert (row["status"], row["seats"]) == ("Paid", "5 | 1 refunded")
+    assert (row["state"], row["seats"]) == ("Paid", "5 | 1 refunded")
     assert (row["total"], row["paid"], row["refunded"], row["net"], row["method"]) == (
         "$500.00", "$500.00", "$100.00", "$400.00", "Card"
     )
