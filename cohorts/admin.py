@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from workshops.admin import LocalTimeZoneMixin
+from workshops.adminforms import RowLabelsMixin, StaffFormsMixin
 from workshops.templatetags.workshop_tags import usd
 
 from . import services
@@ -46,15 +47,16 @@ WAITLIST_COLUMNS: list[tuple[str, Callable[[WaitlistEntry], str]]] = [
 ]
 
 
-class TouchPointInline(admin.TabularInline):
+class TouchPointInline(RowLabelsMixin, StaffFormsMixin, admin.TabularInline):
     model = CohortTouchPoint
     extra = 0
     fields = ["month", "title", "starts_at", "position"]
 
 
 @admin.register(Cohort)
-class CohortAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
+class CohortAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
     list_display = ["title", "start_month", "status", "is_published", "people_waiting", "price"]
+    money_help = {"price_cents": "Price per participant in dollars, once registration opens. Blank: not set yet."}
     list_filter = ["status", "is_published"]
     search_fields = ["title", "slug", "summary"]
     prepopulated_fields = {"slug": ["title"]}
@@ -107,7 +109,7 @@ class CohortAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
 
 
 @admin.register(CohortTouchPoint)
-class CohortTouchPointAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
+class CohortTouchPointAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
     list_display = ["title", "cohort", "month", "starts_at"]
     list_filter = ["cohort"]
     list_select_related = ["cohort"]
@@ -156,12 +158,11 @@ def _column(header: str, getter, **display):
 
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(admin.ModelAdmin):
+    # The CSV has one column per field (WAITLIST_COLUMNS); the list pairs some up to fit a laptop screen.
     list_display = [
         "joined",
-        "name",
-        "email",
-        "organisation",
-        "role",
+        "person",
+        "organisation_and_role",
         "team",
         "status",
         "prerequisite",
@@ -169,7 +170,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         "seat_confirmed",
         "cohort",
     ]
-    list_display_links = ["joined", "name"]
+    list_display_links = ["joined", "person"]
     list_filter = ["cohort", "status", "role", "kind", PrerequisiteFilter]
     list_select_related = ["cohort"]
     search_fields = ["name", "email", "organisation"]
@@ -211,9 +212,24 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     ]
 
     joined = _column("Joined", WAITLIST_COLUMNS[0][1], ordering="joined_at")
-    team = _column("Individual or team", WAITLIST_COLUMNS[5][1], ordering="team_size")
+
+    def get_list_display(self, request):
+        # The course column only when there is more than one course to tell apart.
+        if Cohort.objects.count() > 1:
+            return self.list_display
+        return [name for name in self.list_display if name != "cohort"]
+
+    @admin.display(description="Name and email", ordering="name")
+    def person(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.name, obj.email)
+
+    @admin.display(description="Organisation and role", ordering="organisation")
+    def organisation_and_role(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.organisation or "–", obj.get_role_display())
+
+    team = _column("People", WAITLIST_COLUMNS[5][1], ordering="team_size")
     invited = _column("Invited", WAITLIST_COLUMNS[8][1], ordering="invited_at")
-    seat_confirmed = _column("Seat confirmed", WAITLIST_COLUMNS[9][1], ordering="seat_confirmed_at")
+    seat_confirmed = _column("Confirmed", WAITLIST_COLUMNS[9][1], ordering="seat_confirmed_at")
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -221,7 +237,7 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         attach_prerequisite_met(changelist.result_list)
         return changelist
 
-    @admin.display(description="Prerequisite met", boolean=True)
+    @admin.display(description="Prerequisite", boolean=True)
     def prerequisite(self, obj):
         if obj.pk is None:
             return None

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 
 # Whether someone took the workshop is registrations' knowledge; cohorts only asks its selector.
@@ -87,3 +87,16 @@ def filter_by_prerequisite(queryset: QuerySet[WaitlistEntry], *, met: bool) -> Q
             condition |= Q(cohort__prerequisite_workshop_id=workshop_id, email_lower__in=found)
     annotated = queryset.annotate(email_lower=Lower("email"))
     return annotated.filter(condition) if met else annotated.exclude(condition)
+
+
+def cohorts_with_waitlist_counts() -> QuerySet[Cohort]:
+    """Cohorts not closed, with `waiting`, `invited` and `enrolled` entry counts (the admin home's course card)."""
+    by_status = {
+        name: Count("waitlist_entries", filter=Q(waitlist_entries__status=status))
+        for name, status in (
+            ("waiting", WaitlistEntry.Status.WAITING),
+            ("invited", WaitlistEntry.Status.INVITED),
+            ("enrolled", WaitlistEntry.Status.ENROLLED),
+        )
+    }
+    return Cohort.objects.exclude(status=Cohort.Status.CLOSED).annotate(**by_status).order_by("start_month", "pk")

@@ -5,10 +5,7 @@ from django.urls import include, path
 
 from workshops.views import healthz
 
-admin.site.site_header = "Equity School Leadership – staff"
-admin.site.site_title = "Staff admin"
-admin.site.index_title = "Workshops, registrations and the cohort course"
-
+# admin.site is staff.sites.StaffAdminSite (installed by staff.apps.StaffAdminConfig).
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz/", healthz, name="healthz"),

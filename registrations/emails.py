@@ -9,11 +9,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from workshops.site import site_url
+from workshops.templatetags.workshop_tags import usd
 
 from .email_layout import html_version, links_page_url, with_footer
-from .models import Order, OutboundEmail, ReminderSent, Seat, SeatAlert, is_erased_address
+from .models import Order, OutboundEmail, Refund, ReminderSent, Seat, SeatAlert, is_erased_address
 from .outbox import deliver_emails
 from .selectors.breakout import breakout_for_seat
+from .selectors.ledger import order_money
 from .selectors.progress import prework_minutes_done, prework_minutes_total
 
 logger = logging.getLogger(__name__)
@@ -261,4 +263,29 @@ def send_seats_added(*, addition_id: int) -> None:
         template="seats_added",
         context={"order": order, "addition": addition, "workshop": addition.workshop},
         key=f"seats_added:{addition.pk}",
+    )
+
+
+def send_refund_made(*, refund_id: int) -> None:
+    """To the buyer: how much was refunded, for how many seats, and when it reaches their card. Once per refund."""
+    refund = Refund.objects.select_related("order__workshop").get(pk=refund_id)
+    order = refund.order
+    _send(
+        to=order.buyer_email,
+        subject=f"Refund of {usd(refund.amount_cents)}: {order.workshop.title} ({order.reference})",
+        template="refund_made",
+        context={"order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order)},
+        key=f"refund_made:{refund.pk}",
+    )
+
+
+def send_order_cancelled(*, order_id: int) -> None:
+    """To the buyer when an unpaid order (or seats being added) is cancelled and its seats released."""
+    order = Order.objects.select_related("workshop", "parent").get(pk=order_id)
+    _send(
+        to=order.buyer_email,
+        subject=f"Cancelled: {order.workshop.title} ({order.reference})",
+        template="order_cancelled",
+        context={"order": order, "page": order.parent or order, "workshop": order.workshop},
+        key=f"order_cancelled:{order.pk}",
     )

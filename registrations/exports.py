@@ -1,8 +1,9 @@
-"""CSV files staff download from admin: the roster and the orders, exactly the rows chosen there."""
+"""CSV files staff download from admin: the roster, the orders (exactly the rows chosen there) and the finance CSV."""
 
 import csv
 from collections.abc import Iterable
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -158,3 +159,49 @@ def zoom_csv_response(*, filename: str, rows: Iterable[tuple[str, str]]) -> Http
     writer.writerow(ZOOM_HEADER)
     writer.writerows([_text(room), _text(email)] for room, email in rows)
     return response
+
+
+FINANCE_HEADER = [
+    "When (UTC)",
+    "Type",
+    "Amount",
+    "Currency",
+    "Counts toward revenue",
+    "Order",
+    "Paid for",
+    "Workshop",
+    "Purchaser",
+    "Organisation",
+    "Source",
+    "Payment status",
+    "Stripe PaymentIntent",
+    "Stripe Checkout Session",
+    "Stripe Invoice",
+    "Stripe refund",
+    "Note",
+]
+
+
+def finance_rows(entries: Iterable) -> Iterable[list]:
+    """Rows for selectors.finance entries: one per payment and per refund; amounts signed, refunds negative."""
+    for entry in entries:
+        payment, owner = entry.payment, entry.owner
+        yield [
+            entry.when.astimezone(dt_timezone.utc).isoformat(timespec="seconds"),
+            entry.kind,
+            dollars(entry.amount_cents),
+            payment.currency.upper(),
+            "yes" if entry.counted else "no",
+            owner.reference,
+            payment.order.reference,
+            _text(owner.workshop.title),
+            _text(owner.buyer_name),
+            _text(owner.organisation),
+            payment.get_source_display(),
+            payment.get_status_display(),
+            payment.stripe_payment_intent_id,
+            payment.stripe_checkout_session_id,
+            payment.stripe_invoice_id,
+            entry.stripe_refund_id,
+            _text(entry.refund.reason if entry.refund else payment.note),
+        ]

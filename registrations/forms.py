@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 
 from registrations.services.invoices import BillingDetails
+from workshops.adminforms import DollarsField, LocalDateTimeInput
 from workshops.templatetags.workshop_tags import usd
 
 from . import seat_lists
@@ -249,10 +250,12 @@ class VoucherBatchForm(forms.Form):
     label = forms.CharField(label="Label for staff", max_length=200, initial="Scholarships")
     kind = forms.ChoiceField(choices=[("percent", "Percent off"), ("fixed", "Fixed amount off")], initial="percent")
     percent_off = forms.IntegerField(label="Percent off", min_value=1, max_value=100, required=False, initial=100)
-    amount_off_cents = forms.IntegerField(label="Amount off (cents)", min_value=1, required=False)
+    amount_off_cents = DollarsField(label="Amount off", required=False, min_cents=1,
+                                    help_text="In dollars, for fixed-amount codes, e.g. 50.")
     applies_to = forms.ChoiceField(choices=[("order", "The whole order"), ("seat", "Each seat")], initial="seat")
     workshop = forms.ModelChoiceField(queryset=None, required=False, help_text="Blank: any workshop.")
-    valid_until = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM, in UTC. Blank: no end.")
+    valid_until = forms.DateTimeField(required=False, widget=LocalDateTimeInput,
+                                      help_text="In the organisation's time zone (Pacific). Blank: no end.")
 
     def __init__(self, *args, **kwargs):
         from workshops.models import Workshop
@@ -265,7 +268,7 @@ class VoucherBatchForm(forms.Form):
         if data.get("kind") == "percent" and not data.get("percent_off"):
             self.add_error("percent_off", "Give a percentage from 1 to 100.")
         if data.get("kind") == "fixed" and not data.get("amount_off_cents"):
-            self.add_error("amount_off_cents", "Give the amount off in cents.")
+            self.add_error("amount_off_cents", "Give the amount off, in dollars.")
         return data
 
 

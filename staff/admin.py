@@ -1,15 +1,29 @@
-"""Staff screens: the record of erasures, and the form that erases a person (Administrator only)."""
+"""Staff screens: staff accounts with times in the organisation's zone, the record of erasures, and the form
+that erases a person (Administrator only)."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+
+from workshops.adminforms import StaffFormsMixin
 
 from . import services
 from .models import Erasure
 
 ERASE_PERMISSION = "staff.erase_person"
+User = get_user_model()
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(StaffFormsMixin, UserAdmin):
+    """Last login and date joined as plain boxes in Pacific time: no "hours ahead of server time" warnings."""
 
 
 class EraseForm(forms.Form):

@@ -79,7 +79,7 @@ class OrderFactory(factory.django.DjangoModelFactory):
             order=obj,
             amount_cents=obj.total_cents,
             currency="usd",
-            source=Payment.Source.CHECKOUT,
+            source=Payment.Source.LOCAL if obj.is_test_payment else Payment.Source.CHECKOUT,
             stripe_payment_intent_id=obj.stripe_payment_intent_id,
             received_at=obj.paid_at or timezone.now(),
         )

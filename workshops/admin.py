@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import services
+from .adminforms import RowLabelsMixin, StaffFormsMixin, zone_note
 from .models import (
     DEFAULT_TIME_ZONE,
     AffinityFacilitator,
@@ -38,7 +39,7 @@ class PriceTierFormSet(BaseInlineFormSet):
             raise ValidationError("One price tier must start at 1 seat, so a single person can register.")
 
 
-class SessionInline(admin.TabularInline):
+class SessionInline(RowLabelsMixin, StaffFormsMixin, admin.TabularInline):
     model = Session
     extra = 0
     fields = ["title", "starts_at", "ends_at", "meeting_url"]
@@ -92,15 +93,19 @@ class PreworkModuleInline(admin.StackedInline):
         return f"{attached.name} ({attached.size_label})" if attached else "None"
 
 
-class PriceTierInline(admin.TabularInline):
+PRICE_HELP = "Price per seat in dollars, e.g. 120."
+
+
+class PriceTierInline(RowLabelsMixin, StaffFormsMixin, admin.TabularInline):
     model = PriceTier
     formset = PriceTierFormSet
     extra = 0
     min_num = 1
     fields = ["min_seats", "unit_price_cents"]
+    money_help = {"unit_price_cents": PRICE_HELP}
 
 
-class AffinityGroupInline(admin.TabularInline):
+class AffinityGroupInline(RowLabelsMixin, admin.TabularInline):
     model = AffinityGroup
     extra = 0
     fields = ["position", "label", "description", "facilitator_list"]
@@ -122,6 +127,7 @@ class LocalTimeZoneMixin:
     """Staff read and type times in the zone of the workshop or cohort they edit (Pacific), not UTC.
 
     `zone_owner(object_id)` says whose zone: the workshop or cohort (anything with `tz`), or None.
+    The page says so once, above the form.
     """
 
     def zone_owner(self, object_id):
@@ -129,7 +135,9 @@ class LocalTimeZoneMixin:
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         owner = self.zone_owner(object_id) if object_id else None
-        with timezone.override(owner.tz if owner else zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)):
+        zone = owner.tz if owner else zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+        extra_context = {"zone_note": zone_note(zone), **(extra_context or {})}
+        with timezone.override(zone):
             response = super().changeform_view(request, object_id, form_url, extra_context)
             # Render while the zone is active; a lazy TemplateResponse would render in UTC.
             if hasattr(response, "render"):
@@ -138,7 +146,7 @@ class LocalTimeZoneMixin:
 
 
 @admin.register(Workshop)
-class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
+class WorkshopAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "first_session_start", "capacity", "is_published", "time_zone"]
     list_filter = ["is_published", "is_listed", "platform", "time_zone"]
     search_fields = ["title", "slug", "summary"]
@@ -173,11 +181,12 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
             },
         ),
     ]
-    filter_horizontal = ["facilitators"]
-
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "facilitators":
             kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True, is_active=True).order_by("username")
+            # Checkboxes, not admin's two-box widget: that one sets inline styles the CSP blocks and
+            # gives its search icons ARIA attributes axe refuses.
+            kwargs["widget"] = forms.CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def zone_owner(self, object_id):
@@ -191,7 +200,7 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
         first = obj.first_session
         if not first:
             return "–"
-        return timezone.localtime(first.starts_at, obj.tz).strftime("%b %-d %Y, %-I:%M %p %Z")
+        return timezone.localtime(first.starts_at, obj.tz).strftime("%b %-d, %Y, %-I:%M %p %Z")
 
     @admin.action(description="Duplicate for next year (unpublished copy)", permissions=["add"])
     def duplicate_for_next_year(self, request, queryset):
@@ -201,8 +210,8 @@ class WorkshopAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
 
 
 @admin.register(Session)
-class SessionAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
-    list_display = ["__str__", "workshop", "starts_at", "ends_at"]
+class SessionAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
+    list_display = ["title", "workshop", "starts", "ends"]
     list_filter = ["workshop"]
     list_select_related = ["workshop"]
     search_fields = ["title", "workshop__title"]
@@ -211,6 +220,18 @@ class SessionAdmin(LocalTimeZoneMixin, admin.ModelAdmin):
     def zone_owner(self, object_id):
         session = Session.objects.select_related("workshop").filter(pk=object_id).first()
         return session.workshop if session else None
+
+    @admin.display(description="Starts (workshop time)", ordering="starts_at")
+    def starts(self, obj):
+        return _in_workshop_zone(obj.starts_at, obj.workshop)
+
+    @admin.display(description="Ends", ordering="ends_at")
+    def ends(self, obj):
+        return _in_workshop_zone(obj.ends_at, obj.workshop)
+
+
+def _in_workshop_zone(value, workshop) -> str:
+    return timezone.localtime(value, workshop.tz).strftime("%a %b %-d, %Y, %-I:%M %p %Z")
 
 
 @admin.register(PreworkModule)
@@ -226,8 +247,9 @@ class PreworkModuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(PriceTier)
-class PriceTierAdmin(admin.ModelAdmin):
+class PriceTierAdmin(StaffFormsMixin, admin.ModelAdmin):
     list_display = ["workshop", "min_seats", "unit_price"]
+    money_help = {"unit_price_cents": PRICE_HELP}
     list_filter = ["workshop"]
     list_select_related = ["workshop"]
     search_fields = ["workshop__title"]
@@ -237,7 +259,7 @@ class PriceTierAdmin(admin.ModelAdmin):
         return usd(obj.unit_price_cents)
 
 
-class AffinityFacilitatorInline(admin.TabularInline):
+class AffinityFacilitatorInline(RowLabelsMixin, admin.TabularInline):
     model = AffinityFacilitator
     extra = 1
     fields = ["user", "name", "email"]

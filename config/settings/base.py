@@ -16,7 +16,8 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with staff's own home page and sections (staff/sites.py).
+    "staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -35,7 +36,8 @@ INSTALLED_APPS = [
     "registrations",
     "cohorts",
     "support",
-    "staff",
+    # Listed last: its post_migrate gives the Administrator group every app's permissions (staff/apps.py).
+    "staff.apps.StaffConfig",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +95,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
+# Dates and times shown without an explicit format (admin lists and read-only fields) carry their zone.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,3 +1,3 @@
 """Staff screens for registrations, one module per area; importing them registers them with the admin site."""
 
-from . import breakout, codes, dashboard, orders, roster, system  # noqa: F401
+from . import breakout, codes, dashboard, ledger, orders, roster, system  # noqa: F401

@@ -12,6 +12,7 @@ from registrations.errors import (
     RefundError,
 )
 from registrations.selectors.ledger import refund_amount_cents
+from registrations.selectors.staff_reports import ACCESS_NEEDS_PERMISSION
 from registrations.services.learning import (
     issue_certificate,
 )
@@ -28,7 +29,6 @@ from ..stripe import client as stripe_client
 
 REFUND_PERMISSION = "registrations.refund_order"
 MARK_PAID_PERMISSION = "registrations.mark_invoice_paid"
-ACCESS_NEEDS_PERMISSION = "registrations.view_access_needs"
 ACCESS_NEEDS_FIELDS = ("needs_captions", "needs_interpreter", "access_note")
 
 
@@ -118,9 +118,10 @@ def refund_selected_seats(modeladmin, request, queryset):
                 request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR
             )
         else:
+            emails.send_refund_made(refund_id=refund.pk)
             names = ", ".join(s.attendee_name or f"seat {s.position}" for s in group)
             modeladmin.message_user(
-                request, f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}.", messages.SUCCESS
+                request, f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}. The buyer has been emailed.", messages.SUCCESS
             )
 
 

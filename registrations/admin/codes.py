@@ -8,6 +8,8 @@ from django.urls import path
 from django.utils import timezone
 
 from registrations.services.vouchers import generate_vouchers
+from workshops.admin import LocalTimeZoneMixin
+from workshops.adminforms import StaffFormsMixin
 from workshops.templatetags.workshop_tags import usd
 
 from .. import exports
@@ -49,7 +51,7 @@ VOUCHER_HEADER = ["Code", "Label", "Discount", "Workshop", "Seats used", "Seats 
 
 
 @admin.register(Voucher)
-class VoucherAdmin(admin.ModelAdmin):
+class VoucherAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
     list_display = ["code", "label", "description", "workshop", "uses", "max_seats", "valid_until", "is_active"]
     list_filter = ["is_active", "kind", "applies_to", "workshop"]
     list_select_related = ["workshop"]
@@ -61,6 +63,11 @@ class VoucherAdmin(admin.ModelAdmin):
         "valid_from", "valid_until", "max_seats", "is_active", "uses", "created_at",
     ]
     readonly_fields = ["uses", "created_at"]
+    money_help = {"amount_off_cents": "In dollars, for fixed-amount codes: off each seat or off the order (see below)."}
+
+    def zone_owner(self, object_id):
+        voucher = Voucher.objects.select_related("workshop").filter(pk=object_id).first()
+        return voucher.workshop if voucher and voucher.workshop_id else None
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(use_count=_voucher_uses_annotation())

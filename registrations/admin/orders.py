@@ -1,7 +1,8 @@
 """Orders and refunds: the buyer's order with its seats, payments, refunds and invoice."""
 
 from django.contrib import admin, messages
-from django.db.models import Sum
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -10,19 +11,17 @@ from registrations.errors import (
     InvoiceError,
     RefundError,
 )
-from registrations.selectors.ledger import with_money
+from registrations.selectors.staff_reports import ORDER_QUEUES, order_money, orders_in_queue
 from registrations.services.invoices import mark_invoice_paid_out_of_band
 from registrations.services.payments import clear_review
 from registrations.services.refunds import refund_seats, return_refused_payments
+from workshops.admin import LocalTimeZoneMixin
+from workshops.adminforms import RowLabelsMixin
+from workshops.models import Session
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails, exports
-from ..models import (
-    Order,
-    Payment,
-    Refund,
-    Seat,
-)
+from ..models import Order, Seat
 from ..stripe import client as stripe_client
 from .actions import (
     ACCESS_NEEDS_FIELDS,
@@ -33,9 +32,10 @@ from .actions import (
     can_see_access_needs,
     require_permission,
 )
+from .ledger import PaymentInline, RefundInline
 
 
-class SeatInline(admin.TabularInline):
+class SeatInline(RowLabelsMixin, admin.TabularInline):
     model = Seat
     extra = 0
     can_delete = False
@@ -46,58 +46,8 @@ class SeatInline(admin.TabularInline):
         fields = super().get_fields(request, obj)
         return fields if can_see_access_needs(request) else [f for f in fields if f not in ACCESS_NEEDS_FIELDS]
 
-
-class PaymentInline(admin.TabularInline):
-    """The order's own payments (seats added later list theirs on their own order)."""
-
-    model = Payment
-    fk_name = "order"
-    extra = 0
-    can_delete = False
-    fields = ["received_at", "amount", "currency", "source", "status", "stripe_payment_intent_id",
-              "stripe_checkout_session_id", "stripe_invoice_id", "refunded", "note"]
-    readonly_fields = fields
-    verbose_name_plural = "payments (the ledger)"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(refunded_cents=Sum("refund_parts__amount_cents", default=0))
-
     def has_add_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Amount")
-    def amount(self, obj):
-        return usd(obj.amount_cents)
-
-    @admin.display(description="Refunded from it")
-    def refunded(self, obj):
-        return usd(getattr(obj, "refunded_cents", 0))
-
-
-class RefundInline(admin.TabularInline):
-    model = Refund
-    extra = 0
-    can_delete = False
-    fields = ["created_at", "kind", "seat_count", "amount", "from_payments", "reason", "stripe_refund_id"]
-    readonly_fields = fields
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("parts__payment__order")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Amount")
-    def amount(self, obj):
-        return usd(obj.amount_cents)
-
-    @admin.display(description="From payment")
-    def from_payments(self, obj):
-        """Which payment each part came out of: the order's own, or a batch of seats added later."""
-        return ", ".join(
-            f"{usd(part.amount_cents)} of {part.payment.order.reference} ({part.payment.reference or part.payment.get_source_display()})"
-            for part in obj.parts.all()
-        ) or "–"
+        return False  # seats come with the order, or are added (and paid for) from the order page
 
 
 # Staff may correct the buyer's details and keep notes; everything else on an order is the record
@@ -105,14 +55,28 @@ class RefundInline(admin.TabularInline):
 ORDER_EDITABLE_FIELDS = ("buyer_name", "buyer_email", "organisation", "role", "buyer_attends", "po_number", "staff_note")
 
 
+class QueueFilter(admin.SimpleListFilter):
+    """The lists behind the admin home's figures: orders holding seats, orders that took money, invoices."""
+
+    title = "needs attention"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return list(ORDER_QUEUES.items())
+
+    def queryset(self, request, queryset):
+        return orders_in_queue(queryset, self.value()) if self.value() in ORDER_QUEUES else queryset
+
+
+def _money(cents) -> str:
+    return format_html('<span class="money">{}</span>', usd(cents))
+
+
 @admin.register(Order)
-class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
-    list_display = [
-        "reference", "buyer_name", "organisation", "workshop", "seat_count", "total", "paid", "status", "needs_review", "created_at",
-    ]
-    list_filter = [
-        "payment_needs_review", "status", "workshop", "payment_method", "invoice_status", "kind", "is_test_payment", "role",
-    ]
+class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
+    list_display = ["order", "buyer", "state", "seats", "total", "paid", "refunded", "net", "method"]
+    list_display_links = ["order"]
+    list_filter = [QueueFilter, "status", "workshop", "payment_method", "invoice_status", "kind", "is_test_payment", "role"]
     list_select_related = ["workshop", "parent"]
     search_fields = [
         "reference",
@@ -128,67 +92,125 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         "seats__attendee_name",
     ]
     date_hierarchy = "created_at"
+    # Seats added later sit right under the order they were added to.
+    ordering = [
+        Coalesce("parent__created_at", "created_at").desc(),
+        Coalesce("parent_id", "id").desc(),
+        F("parent_id").asc(nulls_first=True),
+        "created_at",
+    ]
     inlines = [SeatInline, PaymentInline, RefundInline]
     actions = [
         "refund_whole_order", "resend_confirmation", "export_csv", "mark_invoice_paid_out_of_band", "mark_review_done",
     ]
-    fields = [
-        "reference",
-        "workshop",
-        "status",
-        "payment_needs_review",
-        "payment_review_note",
-        "buyer_name",
-        "buyer_email",
-        "organisation",
-        "role",
-        "buyer_attends",
-        "seat_count",
-        "refunded_seat_count",
-        "unit_price",
-        "tier_min_seats",
-        "voucher",
-        "voucher_seat_count",
-        "total",
-        "money",
-        "hold_expires_at",
-        "is_test_payment",
-        "stripe_checkout_session_id",
-        "stripe_payment_intent_id",
-        "checkout_attempts",
-        "paid_at",
-        "closed_at",
-        "confirmation_sent_at",
-        "payment_method",
-        "po_number",
-        "billing_name",
-        "billing_email",
-        "billing_address",
-        "stripe_customer_id",
-        "stripe_invoice_id",
-        "invoice_number",
-        "invoice_status",
-        "invoice_due_at",
-        "hosted_invoice_page",
-        "invoice_paid_out_of_band",
-        "invoice_reminder_sent_at",
-        "kind",
-        "parent_order",
-        "priced_for_seat_count",
-        "added_seats",
-        "staff_note",
-        "seat_changes",
-        "token",
-        "created_at",
-        "updated_at",
+    fieldsets = [
+        ("Order", {"fields": [
+            "reference", "workshop", "status", "payment", "payment_needs_review", "payment_review_note", "kind",
+            "parent_order", "priced_for_seat_count", "added_seats",
+        ]}),
+        ("Buyer", {"fields": ["buyer_name", "buyer_email", "organisation", "role", "buyer_attends", "seat_changes"]}),
+        (
+            "Seats and money",
+            {
+                "fields": [
+                    "seat_count", "refunded_seat_count", "unit_price", "tier_min_seats", "voucher", "voucher_seat_count",
+                    "total", "money",
+                ]
+            },
+        ),
+        ("Dates", {"fields": ["created_at", "hold_expires_at", "paid_at", "closed_at", "confirmation_sent_at"]}),
+        (
+            "Invoice",
+            {
+                "fields": [
+                    "po_number", "billing_name", "billing_email", "billing_address", "invoice_number", "invoice_status",
+                    "invoice_due_at", "hosted_invoice_page", "invoice_paid_out_of_band", "invoice_reminder_sent_at",
+                ],
+                "description": "For orders paid by invoice; the purchase-order number can be given for any order.",
+            },
+        ),
+        ("Notes", {"fields": ["staff_note"]}),
+        (
+            "Stripe and system",
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "is_test_payment", "stripe_checkout_session_id", "stripe_payment_intent_id", "stripe_customer_id",
+                    "stripe_invoice_id", "checkout_attempts", "token", "updated_at",
+                ],
+            },
+        ),
     ]
-    readonly_fields = [f for f in fields if f not in ORDER_EDITABLE_FIELDS]
+    readonly_fields = [
+        f for _, options in fieldsets for f in options["fields"] if f not in ORDER_EDITABLE_FIELDS
+    ]
+
+    def zone_owner(self, object_id):
+        order = Order.objects.select_related("workshop").filter(pk=object_id).first()
+        return order.workshop if order else None
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.is_invoiced:
+            return self.fieldsets
+        # A card order: of the invoice fields only the purchase-order number means anything.
+        return [
+            ("Purchase order", {"fields": ["po_number"]}) if name == "Invoice" else (name, options)
+            for name, options in self.fieldsets
+        ]
+
+    def get_queryset(self, request):
+        first = Session.objects.filter(workshop=OuterRef("workshop")).order_by("starts_at").values("starts_at")[:1]
+        return order_money(super().get_queryset(request)).annotate(workshop_first_start=Subquery(first))
+
+    @admin.display(description="Order", ordering="created_at")
+    def order(self, obj):
+        ordered = timezone.localtime(obj.created_at).strftime("%b %-d, %Y")
+        if obj.parent_id:
+            return format_html(
+                '<span class="addition-mark" aria-hidden="true">↳ </span>{}<br><small>Seats added to {} · {}</small>',
+                obj.reference, obj.parent.reference, ordered,
+            )
+        return format_html("{}<br><small>{} · {}</small>", obj.reference, ordered, _workshop_label(obj))
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj):
+        if obj.payment_needs_review:
+            return format_html('{}<br><strong class="review-flag">Payment needs review</strong>', obj.get_status_display())
+        return obj.get_status_display()
+
+    @admin.display(description="Buyer", ordering="buyer_name")
+    def buyer(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.buyer_name, obj.organisation)
+
+    @admin.display(description="Seats", ordering="seat_count")
+    def seats(self, obj):
+        prefix = "+" if obj.parent_id else ""
+        if obj.refunded_seat_count:
+            return format_html("{}{}<br><small>{} refunded</small>", prefix, obj.seat_count, obj.refunded_seat_count)
+        return f"{prefix}{obj.seat_count}"
+
+    @admin.display(description="Paid", ordering="money_paid_cents")
+    def paid(self, obj):
+        if obj.status == Order.Status.MERGED:
+            return format_html('<small>in {}</small>', obj.parent.reference)
+        return _money(obj.money_paid_cents)
+
+    @admin.display(description="Net", ordering="money_net_cents")
+    def net(self, obj):
+        if obj.status == Order.Status.MERGED:
+            return "–"
+        return _money(obj.money_net_cents)
+
+    @admin.display(description="Method", ordering="payment_method")
+    def method(self, obj):
+        return obj.payment_label
+
+    @admin.display(description="Paid by")
+    def payment(self, obj):
+        return obj.payment_label
 
     def has_add_permission(self, request):
         return False  # orders come from the public registration, which holds seats properly
-
-    def get_queryset(self, request):
-        return with_money(super().get_queryset(request))
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -202,21 +224,11 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         # Seats that joined an order are in that order's total (and seats); counting them here too would count them twice.
         if obj.status == Order.Status.MERGED:
             return f"in {obj.parent.reference}" if obj.parent_id else "–"
-        return usd(obj.total_cents)
+        return _money(obj.total_cents)
 
     @admin.display(description="Attendee changes")
     def seat_changes(self, obj):
         return _order_page_link(obj)
-
-    @admin.display(description="Paid (ledger)", ordering="ledger_paid_cents")
-    def paid(self, obj):
-        if obj.status == Order.Status.MERGED:
-            return f"in {obj.parent.reference}" if obj.parent_id else "–"
-        return usd(obj.ledger_paid_cents - obj.ledger_refunded_cents)
-
-    @admin.display(description="Payment needs review", boolean=True, ordering="payment_needs_review")
-    def needs_review(self, obj):
-        return obj.payment_needs_review
 
     @admin.display(description="Money (from the payment ledger)")
     def money(self, obj):
@@ -234,6 +246,10 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         done = sum(clear_review(order=order) for order in queryset)
         self.message_user(request, f"Cleared 'payment needs review' on {done} order(s).", messages.SUCCESS)
 
+    @admin.display(description="Refunded", ordering="money_refunded_cents")
+    def refunded(self, obj):
+        return _money(obj.money_refunded_cents)
+
     @admin.action(description="Refund the whole order through Stripe", permissions=["refund"])
     def refund_whole_order(self, request, queryset):
         require_permission(request, REFUND_PERMISSION)
@@ -249,7 +265,10 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
             except stripe_client.PaymentProviderError as exc:
                 self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
             else:
-                self.message_user(request, f"{order.reference}: refunded {usd(refund.amount_cents)}.", messages.SUCCESS)
+                emails.send_refund_made(refund_id=refund.pk)
+                self.message_user(
+                    request, f"{order.reference}: refunded {usd(refund.amount_cents)}; the buyer has been emailed.", messages.SUCCESS
+                )
 
     def _return_refused(self, request, order):
         """An order whose payment could not stand: retry returning it (its automatic refund failed)."""
@@ -325,48 +344,14 @@ class OrderAdmin(MoneyActionPermissions, admin.ModelAdmin):
         return exports.csv_response(
             filename=f"orders-{timezone.now():%Y%m%d-%H%M}.csv",
             header=exports.ORDER_HEADER,
-            rows=exports.order_rows(with_money(queryset.select_related("workshop", "parent"))),
+            rows=exports.order_rows(queryset.select_related("workshop", "parent")),
         )
 
 
-@admin.register(Refund)
-class RefundAdmin(admin.ModelAdmin):
-    list_display = ["order", "kind", "seat_count", "amount", "reason", "stripe_refund_id", "created_at"]
-    list_filter = ["kind"]
-    list_select_related = ["order"]
-    search_fields = ["order__reference", "stripe_refund_id", "parts__stripe_refund_id"]
-    date_hierarchy = "created_at"
-    readonly_fields = ["order", "kind", "seat_count", "amount_cents", "reason", "stripe_refund_id", "created_at"]
-
-    def has_add_permission(self, request):
-        return False
-
-    @admin.display(description="Amount", ordering="amount_cents")
-    def amount(self, obj):
-        return usd(obj.amount_cents)
-
-
-@admin.register(Payment)
-class PaymentAdmin(admin.ModelAdmin):
-    """The ledger of money received, read-only: rows are written when Stripe (or staff) report a payment."""
-
-    list_display = ["received_at", "order", "amount", "currency", "source", "status", "stripe_payment_intent_id"]
-    list_filter = ["status", "source"]
-    list_select_related = ["order"]
-    search_fields = [
-        "order__reference", "stripe_payment_intent_id", "stripe_checkout_session_id", "stripe_invoice_id", "stripe_event_id",
-    ]
-    date_hierarchy = "received_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Amount", ordering="amount_cents")
-    def amount(self, obj):
-        return usd(obj.amount_cents)
+def _workshop_label(order) -> str:
+    """Which workshop, briefly: titles repeat from year to year, so the month of the first session tells them apart."""
+    first = getattr(order, "workshop_first_start", None)
+    if first:
+        return f"{timezone.localtime(first, order.workshop.tz):%B %Y} workshop"
+    title = order.workshop.title
+    return title if len(title) <= 30 else title[:28] + "…"

@@ -1,6 +1,7 @@
 """Seats, the per-workshop roster with attendance, pre-work progress and certificates."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -9,12 +10,17 @@ from django.utils.html import format_html
 from registrations.errors import (
     AttendanceError,
 )
-from registrations.selectors.staff_reports import roster
-from workshops.models import Workshop
+from registrations.selectors.staff_reports import (
+    access_needs_text,
+    roster,
+    session_count_max,
+    with_access_needs,
+)
 from registrations.services.learning import (
     revoke_certificate,
     set_attendance,
 )
+from workshops.models import Session, Workshop
 
 from .. import exports
 from ..models import (
@@ -39,13 +45,6 @@ OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
 # Every group's affinity choices (issue 16): coordinators. A facilitator sees their own groups' rooms in
 # "Breakout rooms", never the other groups' members here.
 AFFINITY_PERMISSION = "registrations.view_breakout_plan"
-
-
-def _access_needs(obj) -> str:
-    needs = [label for flag, label in [(obj.needs_captions, "captions"), (obj.needs_interpreter, "interpreter")] if flag]
-    if obj.access_note:
-        needs.append(obj.access_note)
-    return ", ".join(needs) or "–"
 
 
 @admin.register(Seat)
@@ -99,7 +98,7 @@ class SeatAdmin(MoneyActionPermissions, admin.ModelAdmin):
 
     @admin.display(description="Access needs")
     def access_needs(self, obj):
-        return _access_needs(obj)
+        return access_needs_text(obj) or "–"
 
 
 @admin.register(PreworkCompletion)
@@ -111,9 +110,18 @@ class PreworkCompletionAdmin(admin.ModelAdmin):
 
 @admin.register(Attendance)
 class AttendanceAdmin(admin.ModelAdmin):
+    """The records behind the roster's attendance columns, read-only: attendance is marked from the
+    roster, which refuses sessions that have not started."""
+
     list_display = ["seat", "session", "marked_at"]
     list_select_related = ["seat__order", "session__workshop"]
     search_fields = ["seat__attendee_name", "seat__attendee_email"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class PreworkFilter(admin.SimpleListFilter):
@@ -131,6 +139,53 @@ class PreworkFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AccessNeedsFilter(admin.SimpleListFilter):
+    title = "access needs"
+    parameter_name = "access"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has access needs")]
+
+    def queryset(self, request, queryset):
+        return with_access_needs(queryset) if self.value() == "yes" else queryset
+
+
+class NamedFilter(admin.SimpleListFilter):
+    title = "named"
+    parameter_name = "named"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Named"), ("no", "Not named yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(attendee_email="")
+        if self.value() == "no":
+            return queryset.filter(attendee_email="")
+        return queryset
+
+
+def _attendance_column(number: int, session=None):
+    """A roster column for the n-th session: a tick or cross once it has started, "not yet" before."""
+
+    def column(obj):
+        starts_at = getattr(obj, f"session_{number}_starts_at", None)
+        if starts_at is None:
+            return "–"
+        if starts_at > timezone.now():
+            return "not yet"
+        return display_for_value(getattr(obj, f"attended_{number}"), "–", boolean=True)
+
+    column.__name__ = f"attended_session_{number}"
+    column.short_description = (
+        format_html("Session {}<br>{}", number, f"{timezone.localtime(session.starts_at, session.workshop.tz):%b %-d}")
+        if session
+        else f"Session {number}"
+    )
+    column.admin_order_field = f"attended_{number}"
+    return column
+
+
 @admin.register(RosterSeat)
 class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
     """Per-workshop roster for the day: filter by workshop, tick people, mark attendance.
@@ -140,35 +195,32 @@ class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
     """
 
     change_list_template = "registrations/admin/roster_change_list.html"
-    list_display = [
-        "attendee",
-        "organisation",
-        "order_link",
-        "order_status",
-        "prework",
-        "attended_session_1",
-        "attended_session_2",
-        "certificate_status",
-    ]
+    list_display = ["attendee", "organisation", "prework", "certificate_status"]
     list_display_links = None
-    list_filter = ["order__workshop", PreworkFilter]
+    list_filter = ["order__workshop", PreworkFilter, NamedFilter]
     list_select_related = ["order__workshop"]
     search_fields = ["attendee_name", "attendee_email", "order__organisation", "order__reference", "order__buyer_email"]
     ordering = ["order__workshop__title", "order__organisation", "attendee_name", "pk"]
     list_per_page = 200
     actions = [
-        "mark_session_1",
-        "mark_session_2",
-        "clear_session_1",
-        "clear_session_2",
         "export_csv",
         "issue_certificates",
         refund_selected_seats,
         resend_welcome,
     ]
 
+    def _sessions(self, request) -> tuple[int, list]:
+        """How many attendance columns, and the sessions themselves when one workshop is shown (cached per request)."""
+        if not hasattr(request, "_roster_sessions"):
+            workshop_id = request.GET.get("order__workshop__id__exact", "")
+            sessions = []
+            if workshop_id.isdigit():
+                sessions = list(Session.objects.filter(workshop_id=workshop_id).select_related("workshop").order_by("starts_at", "pk"))
+            request._roster_sessions = (len(sessions), sessions) if sessions else (session_count_max(), [])
+        return request._roster_sessions
+
     def get_queryset(self, request):
-        queryset = roster(super().get_queryset(request))
+        queryset = roster(super().get_queryset(request), session_count=self._sessions(request)[0])
         if not request.user.has_perm(FULL_ROSTER_PERMISSION):
             led = Workshop.objects.filter(Q(facilitators=request.user) | Q(affinity_groups__facilitators__user=request.user))
             queryset = queryset.filter(order__workshop__in=led.values("pk"))
@@ -183,21 +235,32 @@ class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
         return request.user.has_perm(FULL_ROSTER_PERMISSION)
 
     def get_list_display(self, request):
+        count, sessions = self._sessions(request)
+        columns = [_attendance_column(n, sessions[n - 1] if sessions else None) for n in range(1, count + 1)]
         # Links only into screens this user may open (a facilitator sees neither seats nor orders).
-        shown = list(super().get_list_display(request))
-        if not request.user.has_perm("registrations.view_seat"):
-            shown[shown.index("attendee")] = "attendee_unlinked"
-        if not request.user.has_perm("registrations.view_order"):
-            shown[shown.index("order_link")] = "order_reference"
-        if can_see_access_needs(request):
-            shown.insert(2, "access_needs")
-        if request.user.has_perm(AFFINITY_PERMISSION):
-            shown.insert(3 if can_see_access_needs(request) else 2, "affinity_group")
-        return shown
+        attendee = "attendee" if request.user.has_perm("registrations.view_seat") else "attendee_unlinked"
+        organisation = "organisation" if request.user.has_perm("registrations.view_order") else "organisation_unlinked"
+        needs = ["access_needs"] if can_see_access_needs(request) else []
+        return [attendee, organisation, *needs, "prework", *columns, "certificate_status"]
 
-    @admin.display(description="Affinity group", ordering="affinity_label")
-    def affinity_group(self, obj):
-        return getattr(obj, "affinity_label", None) or "–"
+    def get_list_filter(self, request):
+        extra = [AccessNeedsFilter] if can_see_access_needs(request) else []
+        return [*self.list_filter, *extra]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self.has_change_permission(request):
+            return actions
+        count, sessions = self._sessions(request)
+        attendance = {}
+        for attended in (True, False):
+            for number in range(1, count + 1):
+                name = f"{'mark' if attended else 'clear'}_session_{number}"
+                label = f"{'Mark attended' if attended else 'Clear attendance'}: session {number}"
+                if sessions:
+                    label += f" ({timezone.localtime(sessions[number - 1].starts_at, sessions[number - 1].workshop.tz):%b %-d})"
+                attendance[name] = (self._attendance_action(number, attended), name, label)
+        return {**attendance, **actions}
 
     def has_add_permission(self, request):
         return False
@@ -216,6 +279,10 @@ class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
             label = format_html('<a href="{}">{}</a>', reverse("admin:registrations_seat_change", args=[obj.pk]), label)
         if not obj.attendee_email:
             return label
+        # Coordinators (only they get the annotation) read the group under the name: no extra column at 1280 px.
+        group = getattr(obj, "affinity_label", None)
+        if group:
+            return format_html("{}<br><small>{}</small><br><small>Affinity group: {}</small>", label, obj.attendee_email, group)
         return format_html("{}<br><small>{}</small>", label, obj.attendee_email)
 
     @admin.display(description="Attendee", ordering="attendee_name")
@@ -226,39 +293,24 @@ class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
     def attendee_unlinked(self, obj):
         return self._attendee(obj, link=False)
 
-    @admin.display(description="Access needs")
-    def access_needs(self, obj):
-        return _access_needs(obj)
-
-    @admin.display(description="Organisation", ordering="order__organisation")
+    @admin.display(description="School or district, order", ordering="order__organisation")
     def organisation(self, obj):
-        return obj.order.organisation
-
-    @admin.display(description="Order", ordering="order__reference")
-    def order_reference(self, obj):
-        return obj.order.reference
-
-    @admin.display(description="Order", ordering="order__reference")
-    def order_link(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:registrations_order_change", args=[obj.order_id]), obj.order.reference
+            '{}<br><small><a href="{}">{}</a></small>',
+            obj.order.organisation, reverse("admin:registrations_order_change", args=[obj.order_id]), obj.order.reference,
         )
 
-    @admin.display(description="Order status", ordering="order__status")
-    def order_status(self, obj):
-        return obj.order.get_status_display()
+    @admin.display(description="School or district, order", ordering="order__organisation")
+    def organisation_unlinked(self, obj):
+        return format_html("{}<br><small>{}</small>", obj.order.organisation, obj.order.reference)
 
-    @admin.display(description="Pre-work (minutes)", ordering="prework_minutes_done")
+    @admin.display(description="Access needs")
+    def access_needs(self, obj):
+        return access_needs_text(obj) or "–"
+
+    @admin.display(description="Pre-work (min)", ordering="prework_minutes_done")
     def prework(self, obj):
         return f"{obj.prework_minutes_done} of {obj.prework_minutes_total}"
-
-    @admin.display(description="Session 1", boolean=True, ordering="attended_1")
-    def attended_session_1(self, obj):
-        return obj.attended_1
-
-    @admin.display(description="Session 2", boolean=True, ordering="attended_2")
-    def attended_session_2(self, obj):
-        return obj.attended_2
 
     @admin.display(description="Certificate")
     def certificate_status(self, obj):
@@ -266,36 +318,26 @@ class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
             return "–"
         return f"{obj.certificate_code} (revoked)" if obj.certificate_revoked_at else obj.certificate_code
 
-    def _attendance(self, request, queryset, *, number: int, attended: bool):
-        try:
-            changed = set_attendance(seats=list(queryset), session_number=number, attended=attended)
-        except AttendanceError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-            return
-        verb = "Marked" if attended else "Cleared"
-        self.message_user(request, f"{verb} session {number} attendance for {changed} attendee(s).", messages.SUCCESS)
+    def _attendance_action(self, number: int, attended: bool):
+        def action(modeladmin, request, queryset):
+            try:
+                changed = set_attendance(seats=list(queryset), session_number=number, attended=attended)
+            except AttendanceError as exc:
+                modeladmin.message_user(request, str(exc), messages.ERROR)
+                return
+            verb = "Marked" if attended else "Cleared"
+            modeladmin.message_user(request, f"{verb} session {number} attendance for {changed} attendee(s).", messages.SUCCESS)
 
-    @admin.action(description="Mark attended: session 1", permissions=["change"])
-    def mark_session_1(self, request, queryset):
-        self._attendance(request, queryset, number=1, attended=True)
-
-    @admin.action(description="Mark attended: session 2", permissions=["change"])
-    def mark_session_2(self, request, queryset):
-        self._attendance(request, queryset, number=2, attended=True)
-
-    @admin.action(description="Clear attendance: session 1", permissions=["change"])
-    def clear_session_1(self, request, queryset):
-        self._attendance(request, queryset, number=1, attended=False)
-
-    @admin.action(description="Clear attendance: session 2", permissions=["change"])
-    def clear_session_2(self, request, queryset):
-        self._attendance(request, queryset, number=2, attended=False)
+        return action
 
     @admin.action(description="Export selected to CSV", permissions=["export"])
     def export_csv(self, request, queryset):
-        return exports.csv_response(
-            filename=f"roster-{timezone.now():%Y%m%d-%H%M}.csv", header=exports.ROSTER_HEADER, rows=exports.roster_rows(queryset)
-        )
+        header, seats = list(exports.ROSTER_HEADER), list(queryset)
+        rows = exports.roster_rows(seats)
+        if can_see_access_needs(request):
+            header.append("Access needs")
+            rows = ([*row, exports._text(access_needs_text(seat))] for seat, row in zip(seats, rows, strict=True))
+        return exports.csv_response(filename=f"roster-{timezone.now():%Y%m%d-%H%M}.csv", header=header, rows=rows)
 
     @admin.action(description="Issue certificates (completed attendees only)", permissions=["change"])
     def issue_certificates(self, request, queryset):

@@ -31,10 +31,11 @@ class StripeEventAdmin(admin.ModelAdmin):
 @admin.register(SeatAlert)
 class SeatAlertAdmin(admin.ModelAdmin):
     list_display = ["email", "workshop", "created_at", "notified_at"]
-    list_filter = ["workshop"]
+    list_filter = ["workshop", ("notified_at", admin.EmptyFieldListFilter)]
     list_select_related = ["workshop"]
     search_fields = ["email"]
     date_hierarchy = "created_at"
+    readonly_fields = ["notified_at"]  # set when the "seats have opened up" email goes out
 
 
 @admin.register(OutboundEmail)

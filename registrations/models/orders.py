@@ -100,7 +100,7 @@ class Voucher(models.Model):
         if self.kind == self.Kind.PERCENT and not (self.percent_off and 1 <= self.percent_off <= 100):
             raise ValidationError({"percent_off": "Give a percentage from 1 to 100."})
         if self.kind == self.Kind.FIXED and not self.amount_off_cents:
-            raise ValidationError({"amount_off_cents": "Give the amount off in cents."})
+            raise ValidationError({"amount_off_cents": "Give the amount off, in dollars."})
         if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
             raise ValidationError({"valid_until": "Must be after “valid from”."})
 
@@ -315,6 +315,16 @@ class Order(models.Model):
     @property
     def is_invoiced(self) -> bool:
         return self.payment_method == self.PaymentMethod.INVOICE
+
+    @property
+    def payment_label(self) -> str:
+        """How the order is paid, as its badge and the orders list say: "Card", "Invoice", "Test payment"
+        (a card payment on a server without a Stripe key), "Invoice (test)" or "No payment" (a 100 % code)."""
+        if self.total_cents == 0:
+            return "No payment"
+        if self.is_invoiced:
+            return "Invoice (test)" if self.is_test_payment else "Invoice"
+        return "Test payment" if self.is_test_payment else "Card"
 
     @property
     def billing_address_lines(self) -> list[str]:

@@ -7,6 +7,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -102,6 +103,17 @@ def completion_for_seat(seat: Seat) -> Completion:
         sessions_attended=seat.attendances.filter(session__workshop_id=workshop_id).count(),
         sessions_total=Session.objects.filter(workshop_id=workshop_id).count(),
     )
+
+
+def completion_earned_at(seat: Seat, *, now: datetime) -> datetime:
+    """When the seat finished everything: the end of the last session attended or the last pre-work
+    module done, whichever is later (never after `now`). A certificate carries this date, not the day
+    someone first downloaded it."""
+    workshop_id = seat.order.workshop_id
+    last_session = seat.attendances.filter(session__workshop_id=workshop_id).aggregate(at=Max("session__ends_at"))["at"]
+    last_module = seat.prework_completions.filter(module__workshop_id=workshop_id).aggregate(at=Max("completed_at"))["at"]
+    moments = [m for m in (last_session, last_module) if m is not None]
+    return min(max(moments), now) if moments else now
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,8 @@ def close_order(*, order: Order, status: str, checkout_session_id: str | None = 
         order.closed_at = timezone.now()
         order.save()
         emails.send_seat_alerts(workshop_id=order.workshop_id)
+        if status == Order.Status.CANCELLED:
+            emails.send_order_cancelled(order_id=order.pk)
     return True
 
 

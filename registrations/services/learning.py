@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registrations.selectors.progress import (
+    completion_earned_at,
     completion_for_seat,
     seats_due_prework_reminder,
     seats_due_session_reminder,
@@ -93,7 +94,8 @@ def send_due_reminders(*, now: datetime | None = None) -> RemindersQueued:
 
 
 def issue_certificate(*, seat: Seat, reinstate: bool = False, now: datetime | None = None) -> Certificate:
-    """The seat's certificate, issued on first request once pre-work and every live session are done.
+    """The seat's certificate, issued on first request once pre-work and every live session are done,
+    dated when they were done (selectors.progress.completion_earned_at).
 
     Asking again returns the same certificate and code. A revoked certificate stays revoked
     unless staff reinstate it (`reinstate=True`), which keeps its code and copies the current name.
@@ -111,7 +113,8 @@ def issue_certificate(*, seat: Seat, reinstate: bool = False, now: datetime | No
         certificate = Certificate.objects.filter(seat=seat).first()
         if certificate is None:
             return Certificate.objects.create(
-                seat=seat, attendee_name=seat.attendee_name, hours=workshop.total_hours, issued_at=now
+                seat=seat, attendee_name=seat.attendee_name, hours=workshop.total_hours,
+                issued_at=completion_earned_at(seat, now=now),
             )
         if certificate.is_revoked:
             if not reinstate:
@@ -119,7 +122,7 @@ def issue_certificate(*, seat: Seat, reinstate: bool = False, now: datetime | No
             certificate.revoked_at = None
             certificate.attendee_name = seat.attendee_name
             certificate.hours = workshop.total_hours
-            certificate.issued_at = now
+            certificate.issued_at = completion_earned_at(seat, now=now)
             certificate.save()
         return certificate
 
@@ -131,12 +134,14 @@ def revoke_certificate(*, certificate: Certificate, now: datetime | None = None)
     )
 
 
-def set_attendance(*, seats: list[Seat], session_number: int, attended: bool) -> int:
+def set_attendance(*, seats: list[Seat], session_number: int, attended: bool, now: datetime | None = None) -> int:
     """Record (or clear) attendance at the n-th session of each seat's own workshop.
 
-    Only active seats of paid orders are marked. Returns how many seats changed.
-    Raises AttendanceError when a seat's workshop has no session with that number.
+    Only active seats of paid orders are marked, and only at a session that has started.
+    Returns how many seats changed; nothing changes if any seat is refused.
+    Raises AttendanceError when a seat's workshop has no session with that number, or it has not started.
     """
+    now = now or timezone.now()
     changed = 0
     with transaction.atomic():
         for seat in seats:
@@ -146,6 +151,12 @@ def set_attendance(*, seats: list[Seat], session_number: int, attended: bool) ->
             if not 1 <= session_number <= len(sessions):
                 raise AttendanceError(f"{seat.order.workshop} has no session {session_number}.")
             session = sessions[session_number - 1]
+            if attended and session.starts_at > now:
+                starts = timezone.localtime(session.starts_at, seat.order.workshop.tz)
+                raise AttendanceError(
+                    f"Session {session_number} of {seat.order.workshop} starts {starts:%A, %B} {starts.day}, "
+                    f"{starts:%-I:%M %p %Z}: attendance can be marked once it has started. Nothing was marked."
+                )
             if attended:
                 _, created = Attendance.objects.get_or_create(seat=seat, session=session)
                 changed += created

@@ -153,7 +153,7 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
         extra = min(amount_refunded_cents, payment.amount_cents) - recorded
         if extra <= 0:
             return None
-        _record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
+        refund = _record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
         money = order_money(order=order)
         if order.status == Order.Status.PAID and money.paid_cents and money.net_cents <= 0:
             order.status = Order.Status.REFUNDED
@@ -164,6 +164,8 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
         order.save()
     # A payment that could not stand, returned by hand before the automatic refund got to it.
     _close_refused_order(order_id=order.pk, why="")
+    if payment.status == Payment.Status.ACCEPTED:
+        emails.send_refund_made(refund_id=refund.pk)
     return order
 
 

@@ -31,9 +31,9 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
     """Name an unnamed seat, correct its attendee's details, or give it to someone else.
 
     Whenever the email changes the seat gets a new token, so a link that went to the old
-    address stops working, the new address gets a welcome email, and any affinity group chosen
-    through the old link is deleted. Giving the seat to a new person also clears the previous
-    attendee's pre-work progress and access needs.
+    address stops working, the new address gets a welcome email, the previous address is told its
+    link stopped working, and any affinity group chosen through the old link is deleted. Giving the
+    seat to a new person also clears the previous attendee's pre-work progress and access needs.
     Raises SeatChangesClosedError, SeatChangeError.
     """
     now = now or timezone.now()

@@ -16,7 +16,8 @@ def open_cohort(staff_client, cohort, price_cents=150000, capacity=30):
     form = response.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
     data.update(
-        status="open", price_cents=price_cents, capacity=capacity, is_published="on",
+        # Staff type the price in dollars ("1500.00"); it is stored in cents.
+        status="open", price_cents=f"{price_cents // 100}.{price_cents % 100:02d}", capacity=capacity, is_published="on",
         start_month_0=cohort.start_month.isoformat() if "start_month_0" in form.fields else None,
     )
     data = {k: v for k, v in data.items() if v is not None}

@@ -206,8 +206,10 @@ def changelist_queries(client, url: str) -> int:
 @pytest.mark.parametrize(
     "url",
     [
+        "/admin/",
         "/admin/registrations/order/",
         "/admin/registrations/seat/",
+        "/admin/registrations/rosterseat/",
         "/admin/cohorts/waitlistentry/",
     ],
 )

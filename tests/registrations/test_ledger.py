@@ -81,7 +81,7 @@ def test_a_payment_under_review_is_shown_to_staff_and_can_be_marked_done(client,
     page = staff_client.get(f"{ORDERS}{order.pk}/change/").content.decode()
     assert "was not accepted" in page and "cs_live_link_1" in page and "Did not match what we asked for" in page
     listing = staff_client.get(ORDERS).content.decode()
-    assert 'class="field-needs_review"><img src="/static/admin/img/icon-yes.svg" alt="True"' in listing
+    assert '<strong class="review-flag">Payment needs review</strong>' in listing
     staff_client.post(ORDERS, {"action": "mark_review_done", "_selected_action": [order.pk]})
     order.refresh_from_db()
     assert not order.payment_needs_review

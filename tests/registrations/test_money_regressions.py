@@ -336,7 +336,7 @@ def test_10_after_a_team_grows_the_invoice_shows_what_was_invoiced(client, invoi
 
 def test_10_the_orders_list_and_csv_count_added_seats_once(staff_client, invoiced_team_that_grew):
     listing = staff_client.get("/admin/registrations/order/").content.decode()
-    totals = re.findall(r'<td class="field-total">\$([\d,]+\.\d\d)</td>', listing)
+    totals = re.findall(r'<td class="field-total"><span class="money">\$([\d,]+\.\d\d)</span></td>', listing)
     assert sum(float(t.replace(",", "")) for t in totals) == 1000.00
     response = staff_client.post(
         "/admin/registrations/order/",

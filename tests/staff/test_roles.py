@@ -1,10 +1,13 @@
 """Staff roles: each group holds only what it needs; a test per role of what it can and cannot open or do."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.sites import site
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.test import RequestFactory
+from django.utils import timezone
 
 from cohorts.models import WaitlistEntry
 from registrations.admin.actions import refund_selected_seats
@@ -75,6 +78,10 @@ def test_coordinator_runs_workshops_the_roster_and_the_waitlist_but_no_money(rol
         assert _status(client, url) == 200, url
     assert NEEDS in client.get(f"{SEATS}{seat.pk}/change/").content.decode()
     assert NEEDS in client.get(ROSTER).content.decode()
+    # Attendance can be marked once a session has started: the first one is under way.
+    first = team_order.workshop.sessions.order_by("starts_at").first()
+    first.starts_at, first.ends_at = timezone.now() - timedelta(hours=1), timezone.now() + timedelta(hours=1)
+    first.save()
     _action(client, ROSTER, "mark_session_1", [seat])
     assert Attendance.objects.filter(seat=seat).exists()
     for url in (ORDERS, "/admin/registrations/refund/", "/admin/registrations/voucher/", "/admin/auditlog/logentry/",

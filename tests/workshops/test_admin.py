@@ -1,6 +1,8 @@
 import pytest
 
-from tests.factories import WorkshopFactory
+from django.utils import timezone
+
+from tests.factories import PACIFIC, WorkshopFactory
 from workshops.models import Workshop
 
 pytestmark = pytest.mark.django_db
@@ -47,9 +49,15 @@ def test_workshop_change_page_shows_session_times_in_pacific(staff_client):
     session = workshop.sessions.order_by("starts_at").first()
     response = staff_client.get(f"/admin/workshops/workshop/{workshop.pk}/change/")
     assert response.status_code == 200
-    # Inputs show 16:00 local time, not the 23:00/00:00 UTC instant.
-    assert b'value="16:00:00"' in response.content
+    # Inputs show 16:00 local time, not the 23:00/00:00 UTC instant, labelled with the zone.
+    local = timezone.localtime(session.starts_at, PACIFIC)
+    assert f'value="{local:%Y-%m-%d}T16:00"'.encode() in response.content
     assert session.starts_at.hour in (23, 0)
+    html = response.content.decode()
+    assert f"{local:%Z}</span>" in html
+    # One note about time zones for the whole page, not a warning beside every field.
+    assert html.count("Times on this page are Pacific Time (America/Los_Angeles)") == 1
+    assert "DateTimeShortcuts.js" not in html
 
 
 def test_duplicate_action_copies_one_year_later_unpublished(staff_client):

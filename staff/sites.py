@@ -1,0 +1,107 @@
+"""The admin site staff use: the operations view as its home, screens grouped by task, times in the organisation's zone."""
+
+import zoneinfo
+from functools import update_wrapper
+
+from django.contrib import admin
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from workshops.models import DEFAULT_TIME_ZONE
+
+from . import home, previews
+from .navigation import SECTIONS, sections_for
+
+
+class StaffAdminSite(admin.AdminSite):
+    site_header = "Equity School Leadership – staff"
+    site_title = "Staff admin"
+    index_title = "Upcoming workshops"
+    index_template = "staff/home.html"
+    # Navigation is the bar of sections at the top, so lists get the full width of a laptop screen.
+    enable_nav_sidebar = False
+
+    def admin_view(self, view, cacheable=False):
+        """Every staff page reads and writes times in the organisation's zone (Pacific) unless the page
+        itself is about a workshop or course in another zone (LocalTimeZoneMixin); lists, their date
+        filters and their rows then agree."""
+
+        def in_zone(request, *args, **kwargs):
+            with timezone.override(zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)):
+                response = view(request, *args, **kwargs)
+                # Render while the zone is active; a lazy TemplateResponse would render in UTC.
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response.render()
+                return response
+
+        return super().admin_view(update_wrapper(in_zone, view), cacheable)
+
+    def get_app_list(self, request, app_label=None):
+        extra = None if app_label else {"run": [previews.navigation_entry()]}
+        return sections_for(self._build_app_dict(request, app_label), extra)
+
+    def get_urls(self):
+        return [
+            path("section/<slug:section>/", self.admin_view(self.section_view), name="staff_section"),
+            path("email-previews/", self.admin_view(self.previews_view), name="staff_email_previews"),
+            path(
+                "email-previews/<slug:app>/<slug:name>/",
+                self.admin_view(self.preview_view),
+                name="staff_email_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def index(self, request, extra_context=None):
+        past = request.GET.get("when") == "past"
+        context = {
+            **self.each_context(request),
+            **home.home_context(request, past=past),
+            "title": "Past workshops" if past else self.index_title,
+            "subtitle": None,
+            "app_list": self.get_app_list(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, self.index_template, context)
+
+    def section_view(self, request, section):
+        app_list = [s for s in self.get_app_list(request) if s["app_label"] == section]
+        if not app_list:
+            if section in {s.slug for s in SECTIONS}:
+                raise Http404("Nothing in this section is open to you.")
+            raise Http404("No such section.")
+        context = {
+            **self.each_context(request),
+            "title": app_list[0]["name"],
+            "subtitle": None,
+            "app_list": app_list,
+            "app_label": section,
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, "staff/section.html", context)
+
+    def previews_view(self, request):
+        context = {
+            **self.each_context(request),
+            "title": "Email previews",
+            "subtitle": None,
+            "previews": previews.catalogue(),
+        }
+        return TemplateResponse(request, "staff/email_previews.html", context)
+
+    def preview_view(self, request, app, name):
+        try:
+            preview = previews.render(app=app, name=name, variant=request.GET.get("variant", ""))
+        except previews.UnknownPreview as exc:
+            raise Http404(str(exc)) from exc
+        context = {
+            **self.each_context(request),
+            "title": f"Email preview: {preview.title}",
+            "subtitle": None,
+            "preview": preview,
+            "previews_url": reverse("admin:staff_email_previews"),
+        }
+        return TemplateResponse(request, "staff/email_preview.html", context)
