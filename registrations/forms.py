@@ -244,7 +244,7 @@ class SeatTimeZoneForm(forms.Form):
     time_zone = forms.ChoiceField(
         label="Your time zone",
         required=False,
-        error_messages={"invalid_choice": "Choose a time zone from the list; “%(value)s” is not one we know."},
+        error_messages={"invalid_choice": "That is not a time zone we know. Choose yours from the list."},
     )
 
     def __init__(self, *args, workshop_zone_name: str = "the workshop's time zone", **kwargs):
