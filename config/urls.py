@@ -14,3 +14,8 @@ urlpatterns = [
     path("", include("cohorts.urls")),
     path("", include("support.urls")),
 ]
+
+# Error pages that name how to reach us; the 500 and 400 pages need no request, database or context processor.
+handler400 = "support.views.bad_request"
+handler403 = "support.views.permission_denied"
+handler500 = "support.views.server_error"

@@ -1,4 +1,5 @@
-"""Forms for registering, paying by invoice, naming seats, adding seats and staff's code batches; they validate, never act."""
+"""Forms for registering, paying by invoice, naming seats, adding seats, an attendee's time zone and staff's code batches;
+they validate, never act."""
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
@@ -7,6 +8,7 @@ from django.conf import settings
 
 from registrations.services.invoices import BillingDetails
 from workshops.adminforms import DollarsField, LocalDateTimeInput
+from workshops.schedule import time_zone_choices
 from workshops.templatetags.workshop_tags import usd
 
 from . import seat_lists
@@ -235,6 +237,30 @@ class PreworkMarkForm(forms.Form):
     """The "mark done" / "undo" button on one pre-work module."""
 
     done = forms.TypedChoiceField(choices=[("1", "Done"), ("0", "Not done")], coerce=lambda v: v == "1")
+
+
+class SeatTimeZoneForm(forms.Form):
+    """An attendee's own time zone on their seat page: the common zones first, then every IANA zone."""
+
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        required=False,
+        error_messages={"invalid_choice": "That is not a time zone we know. Choose yours from the list."},
+    )
+
+    def __init__(self, *args, workshop_zone_name: str = "the workshop's time zone", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", f"Not set: show {workshop_zone_name} only")] + time_zone_choices()
+        self.fields["time_zone"].widget.attrs.update(
+            {"data-browser-zone": "", "class": "form-select", "aria-describedby": "time-zone-help"}
+        )
+
+    def add_error(self, field, error):
+        super().add_error(field, error)
+        # The message sits next to the select and is read with it.
+        self.fields["time_zone"].widget.attrs.update(
+            {"class": "form-select is-invalid", "aria-invalid": "true", "aria-describedby": "time-zone-error time-zone-help"}
+        )
 
 
 class SeatAlertForm(forms.Form):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("orders/<str:token>/seats/<int:position>/resend/", orders.order_seat_resend, name="order_seat_resend"),
     path("seats/<str:token>/", attendees.seat_detail, name="seat_detail"),
     path("seats/<str:token>/affinity/", affinity.seat_affinity, name="seat_affinity"),
+    path("seats/<str:token>/time-zone/", attendees.seat_time_zone, name="seat_time_zone"),
     path("seats/<str:token>/prework/<int:module_id>/", attendees.seat_prework, name="seat_prework"),
     path("seats/<str:token>/prework/<int:module_id>/file/", attendees.seat_prework_file, name="seat_prework_file"),
     path("seats/<str:token>/calendar.ics", attendees.seat_calendar, name="seat_calendar"),

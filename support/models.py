@@ -24,6 +24,13 @@ class PolicyPage(models.Model):
         help_text="Plain text. Leave a blank line between paragraphs; start a line with “## ” for a heading "
         "and with “- ” for a list item."
     )
+    # The starting text came with the site, written by its developers: staff confirm it states the real policy.
+    is_reviewed = models.BooleanField(
+        "reviewed by staff",
+        default=False,
+        help_text="Tick once you have read this text and it states your organisation's actual policy. "
+        "The starting text is a proposal written with the site, not a policy anyone has agreed to.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

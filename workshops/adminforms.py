@@ -1,7 +1,6 @@
 """Admin form fields staff can fill without knowing how data is stored: dollars, time zones, local times."""
 
 import re
-import zoneinfo
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -9,41 +8,20 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 
+from . import schedule
 from .models import DEFAULT_TIME_ZONE
-
-# Readable names for the zones a US organisation meets; any other zone shows its IANA name.
-ZONE_NAMES = {
-    "America/Los_Angeles": "Pacific Time",
-    "America/Denver": "Mountain Time",
-    "America/Phoenix": "Arizona Time",
-    "America/Chicago": "Central Time",
-    "America/New_York": "Eastern Time",
-    "America/Anchorage": "Alaska Time",
-    "Pacific/Honolulu": "Hawaii Time",
-    "America/Puerto_Rico": "Atlantic Time",
-    "UTC": "UTC",
-}
-COMMON_ZONES = list(ZONE_NAMES)
-
 
 def zone_label(zone, when: datetime | None = None) -> str:
     """'Pacific Time (PDT)': the zone's readable name with its abbreviation at `when` (default now)."""
-    zone = zoneinfo.ZoneInfo(str(zone))
-    abbreviation = timezone.localtime(when or timezone.now(), zone).strftime("%Z")
-    name = ZONE_NAMES.get(str(zone), str(zone))
-    return name if name == abbreviation else f"{name} ({abbreviation})"
+    return schedule.zone_label(str(zone), when or timezone.now())
 
 
 def zone_note(zone) -> str:
     """The one sentence a change form shows about times, instead of a warning beside every field."""
-    name = ZONE_NAMES.get(str(zone), str(zone))
-    return f"Times on this page are {name} ({zone}), the time zone this is set in; type them as they will be on the day."
-
-
-def time_zone_choices() -> list:
-    everything = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
-    common = [(z, f"{ZONE_NAMES[z]} – {z}") for z in COMMON_ZONES]
-    return [("Common", common), ("All time zones", [(z, z.replace("_", " ")) for z in everything])]
+    return (
+        f"Times on this page are {schedule.zone_name(str(zone))} ({zone}), the time zone this is set in; "
+        "type them as they will be on the day."
+    )
 
 
 class TimeZoneChoiceField(forms.ChoiceField):
@@ -52,7 +30,7 @@ class TimeZoneChoiceField(forms.ChoiceField):
     def __init__(self, **kwargs):
         kwargs.pop("max_length", None)
         kwargs.pop("empty_value", None)
-        super().__init__(choices=time_zone_choices, **kwargs)
+        super().__init__(choices=schedule.time_zone_choices, **kwargs)
 
 
 DOLLARS = re.compile(r"^\$?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
@@ -130,7 +108,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
             when = timezone.make_aware(when, zone)
         # The abbreviation of that moment (PDT in May, PST in December); the page names the zone once above.
         context["widget"]["zone_abbreviation"] = (
-            timezone.localtime(when, zone).strftime("%Z") if when else ZONE_NAMES.get(str(zone), str(zone))
+            timezone.localtime(when, zone).strftime("%Z") if when else schedule.zone_name(str(zone))
         )
         return context
 

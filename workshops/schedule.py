@@ -35,16 +35,44 @@ ZONE_NAMES = {
 }
 
 
+# Offered first when an attendee chooses their zone: where most attendees are, in US order east to west.
+COMMON_ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Phoenix",
+    "America/Los_Angeles",
+    "America/Anchorage",
+    "Pacific/Honolulu",
+    "America/Puerto_Rico",
+    "America/Toronto",
+    "Europe/London",
+    "UTC",
+]
+
+
+def time_zone_choices() -> list:
+    """Choices for a <select>: the common zones by their readable names, then every IANA zone."""
+    common = [(zone, f"{ZONE_NAMES[zone]} ({zone.replace('_', ' ')})" if zone != "UTC" else "UTC") for zone in COMMON_ZONES]
+    every = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone and not zone.startswith(("Etc/", "SystemV/")))
+    return [("Common time zones", common), ("All time zones", [(zone, zone.replace("_", " ")) for zone in every])]
+
+
 def known_zone(name: str) -> str:
     """The zone name if it is a real IANA zone, else ""."""
     name = (name or "").strip()
     return name if name and name in zoneinfo.available_timezones() else ""
 
 
+def zone_name(zone: str) -> str:
+    """'Pacific Time', 'Berlin time': how people call a zone, without the abbreviation."""
+    return ZONE_NAMES.get(zone) or f"{zone.rsplit('/', 1)[-1].replace('_', ' ')} time"
+
+
 def zone_label(zone: str, moment: datetime) -> str:
     """'Pacific Time (PDT)', 'Berlin time (CEST)': a readable name and the abbreviation in force."""
     local = timezone.localtime(moment, zoneinfo.ZoneInfo(zone))
-    name = ZONE_NAMES.get(zone) or f"{zone.rsplit('/', 1)[-1].replace('_', ' ')} time"
+    name = zone_name(zone)
     abbreviation = local.strftime("%Z")
     if abbreviation and abbreviation.isalpha() and abbreviation != name:
         return f"{name} ({abbreviation})"
@@ -72,15 +100,22 @@ def day(moment: datetime, zone: str, *, year: bool = True) -> str:
 def session_when(session, zone: str, reader_zone: str = "") -> str:
     """'Wednesday, May 5, 2027, 4:00–6:00 PM Pacific Time (PDT)', then the reader's own time when it differs."""
     text = f"{day(session.starts_at, zone)}, {time_range(session.starts_at, session.ends_at, zone)} {zone_label(zone, session.starts_at)}"
+    own = own_time(session, zone, reader_zone)
+    return f"{text} (for you: {own})" if own else text
+
+
+def own_time(session, zone: str, reader_zone: str) -> str:
+    """The session in the reader's zone ('7:00–9:00 PM Eastern Time (EDT)', with their day first when it is
+    another day than in the workshop's zone), or "" when the reader's zone is unknown or keeps the same clock."""
     reader_zone = known_zone(reader_zone)
-    if reader_zone and _offset(session.starts_at, reader_zone) != _offset(session.starts_at, zone):
-        own_day = day(session.starts_at, reader_zone, year=False)
-        same_day = own_day == day(session.starts_at, zone, year=False)
-        text += (
-            f" (for you: {'' if same_day else own_day + ', '}"
-            f"{time_range(session.starts_at, session.ends_at, reader_zone)} {zone_label(reader_zone, session.starts_at)})"
-        )
-    return text
+    if not reader_zone or _offset(session.starts_at, reader_zone) == _offset(session.starts_at, zone):
+        return ""
+    own_day = day(session.starts_at, reader_zone, year=False)
+    same_day = own_day == day(session.starts_at, zone, year=False)
+    return (
+        f"{'' if same_day else own_day + ', '}"
+        f"{time_range(session.starts_at, session.ends_at, reader_zone)} {zone_label(reader_zone, session.starts_at)}"
+    )
 
 
 def _offset(moment: datetime, zone: str):

@@ -182,6 +182,8 @@ SITE_NAME = "Equity School Leadership"
 
 # Who buyers and attendees write to: the footer of every page and every email, and Reply-To.
 CONTACT_EMAIL = env("CONTACT_EMAIL", default="workshops@example.org")
+# A form sent without its CSRF token gets a page saying what to do and how to reach us.
+CSRF_FAILURE_VIEW = "support.views.csrf_failure"
 # The supplier on quotes and receipts. SUPPLIER_ADDRESS lines are separated by "|".
 SUPPLIER_LEGAL_NAME = env("SUPPLIER_LEGAL_NAME", default=SITE_NAME)
 SUPPLIER_ADDRESS = env("SUPPLIER_ADDRESS", default="")

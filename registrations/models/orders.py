@@ -5,7 +5,7 @@ import secrets
 from django.db import models
 from django.urls import reverse
 
-from workshops.models import Workshop
+from workshops.models import Workshop, validate_time_zone
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -348,7 +348,11 @@ class Seat(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     welcome_sent_at = models.DateTimeField(null=True, blank=True)
     time_zone = models.CharField(
-        max_length=64, blank=True, help_text="The attendee's own time zone, if they told us; emails show their time too."
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text="The attendee's own time zone (an IANA name such as America/New_York), chosen on their seat page; "
+        "their page and emails show their time too.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -73,9 +73,10 @@ def _erase_orders(email: str, erased: Erased, names: set[str]) -> None:
         names.update(n.strip().lower() for n in (order.buyer_name, order.billing_name) if n.strip())
         if order.buyer_email.strip().lower() == email:
             order.buyer_name, order.buyer_email = ERASED, erased_address("order", order.pk)
+            order.time_zone = ""
         if order.billing_email.strip().lower() == email:
             order.billing_name, order.billing_email = ERASED, erased_address("billing", order.pk)
-        order.save(update_fields=["buyer_name", "buyer_email", "billing_name", "billing_email", "updated_at"])
+        order.save(update_fields=["buyer_name", "buyer_email", "billing_name", "billing_email", "time_zone", "updated_at"])
         erased.orders.append(order)
 
 
@@ -87,6 +88,7 @@ def _erase_seats(email: str, erased: Erased, names: set[str]) -> None:
         seat.attendee_name, seat.attendee_email, seat.token = "", "", new_token()
         seat.needs_captions = seat.needs_interpreter = False
         seat.access_note = ""
+        seat.time_zone = ""
         seat.save()
         erased.seats.append(seat)
     now = timezone.now()

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registrations.selectors.order_pages import seat_changes_open
+from workshops.schedule import known_zone
 
 from .. import emails
 from .affinity import delete_affinity_data
@@ -63,6 +64,8 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
             # The choice belongs to whoever held the old link: a "correction" to another address must not
             # hand it (or the reminder that named it) to the new one, such as the lead's own.
             delete_affinity_data(seats=[seat])
+            # Where the previous attendee lives is theirs too, and would put the new one's times in the wrong zone.
+            seat.time_zone = ""
         if email_changed:
             seat.welcome_sent_at = None
         if email_changed:
@@ -80,6 +83,17 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
         if was_named and email_changed:
             # The person who had the link is told it no longer works, and why.
             emails.send_seat_released(seat=seat, name=previous[0], email=previous[1], handed_over=new_person)
+    return seat
+
+
+def set_seat_time_zone(*, seat: Seat, zone: str) -> Seat:
+    """The attendee's own time zone for their page and emails ("" to show the workshop's zone only).
+    Raises SeatChangeError for a name that is not an IANA time zone."""
+    zone = zone.strip()
+    if zone and not known_zone(zone):
+        raise SeatChangeError("Choose a time zone from the list.", field="time_zone")
+    Seat.objects.filter(pk=seat.pk).update(time_zone=zone, updated_at=timezone.now())
+    seat.time_zone = zone
     return seat
 
 

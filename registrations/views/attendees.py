@@ -1,4 +1,4 @@
-"""One attendee's page: pre-work, sessions and calendar files, and certificates with their public check."""
+"""One attendee's page: pre-work, sessions in their own time zone and calendar files, and certificates with their public check."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -6,11 +6,12 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registrations.errors import (
     CertificateError,
     PreworkError,
+    SeatChangeError,
 )
 from registrations.selectors.progress import (
     certificate_for_code,
@@ -22,11 +23,14 @@ from registrations.selectors.progress import (
 )
 from registrations.selectors.breakout import affinity_for_seat
 from registrations.services.learning import issue_certificate, set_prework_done
+from registrations.services.seats import set_seat_time_zone
+from workshops.schedule import zone_name
 
 from .. import certificates, ics
 from ..affinity_forms import AffinityChoiceForm
 from ..forms import (
     PreworkMarkForm,
+    SeatTimeZoneForm,
 )
 from ..models import Certificate
 from .common import _seat_or_404
@@ -37,23 +41,57 @@ def seat_detail(request: HttpRequest, token: str) -> HttpResponse:
     return render_seat_page(request, _seat_or_404(token))
 
 
-def render_seat_page(request: HttpRequest, seat, *, affinity_form=None, status: int = 200) -> HttpResponse:
-    """The attendee's page; `affinity_form` when their affinity-group form comes back with a problem."""
+def render_seat_page(
+    request: HttpRequest, seat, *, affinity_form=None, time_zone_form=None, status: int = 200
+) -> HttpResponse:
+    """The attendee's page; `affinity_form` or `time_zone_form` when that form comes back with a problem."""
     overview = seat_overview(seat=seat)
     affinity = affinity_for_seat(seat=seat)
+    workshop = seat.order.workshop
     return render(
         request,
         "registrations/seat_detail.html",
         {
             "seat": seat,
             "order": seat.order,
-            "workshop": seat.order.workshop,
+            "workshop": workshop,
             "overview": overview,
             "affinity": affinity,
             "affinity_form": affinity_form or seat_affinity_form(affinity),
+            "reader_zone": seat.reader_time_zone,
+            "time_zone_form": time_zone_form or seat_time_zone_form(seat),
         },
         status=status,
     )
+
+
+def seat_time_zone_form(seat, data=None) -> SeatTimeZoneForm:
+    return SeatTimeZoneForm(
+        data, initial={"time_zone": seat.reader_time_zone}, workshop_zone_name=zone_name(seat.order.workshop.time_zone)
+    )
+
+
+@require_POST
+def seat_time_zone(request: HttpRequest, token: str) -> HttpResponse:
+    """The attendee chooses their own time zone; their page and our emails to them then show their time too."""
+    seat = _seat_or_404(token)
+    form = seat_time_zone_form(seat, request.POST)
+    if form.is_valid():
+        try:
+            set_seat_time_zone(seat=seat, zone=form.cleaned_data["time_zone"])
+        except SeatChangeError as exc:
+            form.add_error("time_zone", str(exc))
+        else:
+            messages.success(request, _time_zone_saved(seat))
+            return redirect(f"{seat.get_absolute_url()}#time-zone")
+    return render_seat_page(request, seat, time_zone_form=form, status=400)
+
+
+def _time_zone_saved(seat) -> str:
+    workshop_zone = zone_name(seat.order.workshop.time_zone)
+    if not seat.time_zone:
+        return f"Saved: times are shown in {workshop_zone} only."
+    return f"Saved: your time zone is {zone_name(seat.time_zone)}. This page and our emails to you show your time beside {workshop_zone}."
 
 
 def seat_affinity_form(affinity, data=None) -> AffinityChoiceForm:

@@ -18,4 +18,13 @@
       target.hidden = false;
     }
   });
+  // An attendee who has not chosen a time zone gets their browser's preselected; saving it stays their choice.
+  document.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+    if (!visitorZone || select.value || select.getAttribute("aria-invalid") === "true") { return; }
+    var option = Array.prototype.find.call(select.options, function (o) { return o.value === visitorZone; });
+    if (!option) { return; }
+    select.value = visitorZone;
+    var hint = select.form && select.form.querySelector("[data-browser-zone-hint]");
+    if (hint) { hint.hidden = false; }
+  });
 })();

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 
-from registrations.models import Order
+from registrations.models import Order, Seat
 from tests.e2e.helpers import audit, expect, phone_layout_problems, screenshot
 from tests.e2e.pages import demo_workshop, paid_team_order
 
@@ -72,8 +72,9 @@ def test_a_pasted_list_with_mistakes_shows_each_line_to_fix(phone_page):
     assert phone_layout_problems(page) == []
 
 
-def test_lost_links_come_by_email_on_a_phone(phone_page, axe_source):
+def test_lost_links_come_by_email_on_a_phone(phone_page, axe_source, settings):
     cache.clear()
+    settings.SITE_URL = "https://workshops.example.org"  # the email is written by a background task, as in production
     page = phone_page
     order = paid_team_order()
     page.goto("/orders/this-link-is-old-and-no-longer-works-xxxx/")
@@ -135,7 +136,9 @@ def test_screenshot_tour_of_the_main_pages(page, phone_page):
     tour(phone_page, "register-phone", full_page=False)
     order = paid_team_order()
     seat = order.seats.get(position=2)
+    Seat.objects.filter(pk=seat.pk).update(time_zone="America/Chicago")  # as if chosen on the page
     phone_page.goto(seat.get_absolute_url())
+    expect(phone_page.locator("[data-own-time]").first).to_contain_text("Central Time")
     tour(phone_page, "attendee-phone", full_page=False)
     page.goto(f"/workshops/{workshop.slug}/register/")
     tour(page, "register-desktop", full_page=False)

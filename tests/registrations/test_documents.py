@@ -100,3 +100,18 @@ def test_the_stripe_product_description_carries_the_dates(client, workshop, stri
     sent = stripe_double.requests_to("POST", "/v1/checkout/sessions")[0]["params"]
     description = sent["line_items"][0]["price_data"]["product_data"]["description"]
     assert workshop.schedule in description and "Live on Zoom" in description
+
+
+def test_the_stripe_invoice_and_its_email_carry_the_dates(client, workshop, stripe_double, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from tests.registrations.test_invoices import BILLING
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/workshops/{workshop.slug}/register/", registration_data(seat_count=5, **BILLING))
+    invoice = stripe_double.requests_to("POST", "/v1/invoices")[0]["params"]
+    (item,) = [r["params"] for r in stripe_double.requests_to("POST", "/v1/invoiceitems")]
+    for description in (invoice["description"], item["description"]):
+        assert workshop.schedule in description and "Live on Zoom" in description
+    issued = [m for m in mail.outbox if m.subject.startswith("Invoice ")]
+    assert issued and all(workshop.schedule in m.body for m in issued)

@@ -101,3 +101,26 @@ def test_zone_labels_are_readable():
     moment = datetime(2027, 1, 5, 12, tzinfo=PACIFIC)
     assert zone_label("America/Chicago", moment) == "Central Time (CST)"
     assert zone_label("Europe/Berlin", moment) == "Berlin time (CET)"
+
+
+def test_every_kind_of_email_has_both_parts_the_sender_name_and_the_contact_address(
+    client, workshop, settings, django_capture_on_commit_callbacks
+):
+    settings.DEFAULT_FROM_EMAIL = "bounce@mail.equity.example"
+    settings.CONTACT_EMAIL = "help@equity.example"
+    order = OrderFactory(workshop=workshop, seat_count=2, seats=["Ana Diaz"], buyer_email="maya@school.example")
+    with django_capture_on_commit_callbacks(execute=True):
+        send_order_confirmation(order=order)
+        client.post(  # a welcome to the new attendee, and a note to the one who had the seat
+            f"/orders/{order.token}/seats/1/",
+            {"seat-1-name": "Dana Reyes", "seat-1-email": "dana@lincoln.example", "seat-1-change": "new_person"},
+        )
+        client.post("/links/", {"email": "maya@school.example"})
+    subjects = {m.subject for m in mail.outbox}
+    assert len(subjects) >= 4, subjects
+    for message in mail.outbox:
+        html, mimetype = message.alternatives[0]
+        assert mimetype == "text/html", message.subject
+        assert message.from_email == "Equity School Leadership <bounce@mail.equity.example>", message.subject
+        for part in (message.body, html):
+            assert "help@equity.example" in part, message.subject

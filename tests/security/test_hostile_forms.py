@@ -87,3 +87,21 @@ class OrderPageFormProperties(TestCase):
         if response.status_code == 400:
             self.assertFalse(additions.exists())
         additions.delete()
+
+
+class SeatTimeZoneProperties(TestCase):
+    def setUp(self):
+        self.seat = OrderFactory(seat_count=1, seats=["Ana Diaz"]).seats.get()
+
+    @fast
+    @given(zone=st.one_of(any_text, st.sampled_from(["America/New_York", "Asia/Tokyo", "UTC", "", "Factory", "localtime"])))
+    def test_choosing_a_time_zone_never_errors_and_stores_only_real_zones(self, zone):
+        import zoneinfo
+
+        response = self.client.post(f"/seats/{self.seat.token}/time-zone/", {"time_zone": zone})
+        self.assertIn(response.status_code, (302, 400))
+        self.seat.refresh_from_db()
+        if response.status_code == 302:
+            self.assertEqual(self.seat.time_zone, zone.strip())
+            self.assertTrue(self.seat.time_zone == "" or self.seat.time_zone in zoneinfo.available_timezones())
+        self.assertEqual(self.client.get(f"/seats/{self.seat.token}/").status_code, 200)

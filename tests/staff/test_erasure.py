@@ -135,3 +135,13 @@ def test_erasing_deletes_the_persons_affinity_choice(role_client, ana_everywhere
     choose(ben, groups["White"])
     _erase(role_client("Administrator"))
     assert list(AffinityChoice.objects.values_list("seat_id", flat=True)) == [ben.pk]
+
+
+def test_erasing_forgets_the_persons_time_zones(role_client, ana_everywhere):
+    order, seat = ana_everywhere["order"], ana_everywhere["seat"]
+    Order.objects.filter(pk=order.pk).update(time_zone="America/New_York")
+    Seat.objects.filter(pk=seat.pk).update(time_zone="America/Chicago")
+    _erase(role_client("Administrator"))
+    order.refresh_from_db()
+    seat.refresh_from_db()
+    assert (order.time_zone, seat.time_zone) == ("", "")

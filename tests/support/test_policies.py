@@ -77,3 +77,31 @@ def test_leaving_the_waitlist_asks_for_a_confirmation_first(client):
     confirm = html[html.index("data-leave-confirm"):]
     assert confirm.index("<summary") < confirm.index("Yes, leave the waitlist</button>")
     assert ">Leave the waitlist</button>" not in html
+
+
+def test_the_starting_policy_texts_are_marked_in_admin_as_not_yet_confirmed(staff_client):
+    listing = staff_client.get("/admin/support/policypage/").content.decode()
+    assert "Not yet confirmed by staff: " in listing
+    for title in ("Refunds and cancellation", "Privacy", "Accessibility"):
+        assert title in listing
+    page = PolicyPage.objects.get(kind="refunds")
+    form = staff_client.get(f"/admin/support/policypage/{page.pk}/change/").content.decode()
+    assert "data-policy-not-reviewed" in form and "Starting text, not yet confirmed by staff" in form
+    assert 'name="is_reviewed"' in form
+
+
+def test_staff_confirm_a_policy_text_and_the_notes_go(staff_client):
+    page = PolicyPage.objects.get(kind="refunds")
+    response = staff_client.post(
+        f"/admin/support/policypage/{page.pk}/change/",
+        {"title": page.title, "summary": page.summary, "body": page.body, "is_reviewed": "on"},
+    )
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.is_reviewed
+    form = staff_client.get(f"/admin/support/policypage/{page.pk}/change/").content.decode()
+    assert "data-policy-not-reviewed" not in form and "Confirmed by staff." in form
+    listing = staff_client.get("/admin/support/policypage/").content.decode()
+    assert "Not yet confirmed by staff: Accessibility, Privacy." in listing
+    PolicyPage.objects.update(is_reviewed=True)
+    assert "Not yet confirmed by staff" not in staff_client.get("/admin/support/policypage/").content.decode()

@@ -48,6 +48,18 @@ def session_when(session, zone: str, reader_zone: str = "") -> str:
 
 
 @register.filter
+def zone_name(zone: str) -> str:
+    """'Pacific Time': how people call a zone."""
+    return schedule.zone_name(zone) if zone else ""
+
+
+@register.simple_tag
+def own_time(session, zone: str, reader_zone: str) -> str:
+    """The session in the reader's own zone, or "" when unknown or the same clock as the workshop's."""
+    return schedule.own_time(session, zone, reader_zone)
+
+
+@register.filter
 def zone_label(moment, zone: str) -> str:
     """'Pacific Time (PDT)' for a moment in that zone."""
     return schedule.zone_label(zone, moment) if moment else ""
