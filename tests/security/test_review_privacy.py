@@ -1,0 +1,55 @@
+"""Hostile review of issues 15 and 19: each test is an attack that worked before its fix.
+
+A stranger, a team lead and staff with a narrow role try to learn who registered, read access needs or
+affinity groups, or make the site send email without limit.
+"""
+
+import pytest
+from django.core import mail
+
+from registrations.models import Order, OutboundEmail, Seat
+from staff.services import erase_person
+from tests.factories import OrderFactory, WorkshopFactory
+from tests.registrations.helpers import registration_data
+
+pytestmark = pytest.mark.django_db
+
+LIMITED = "This form has been sent too many times from your network or for this email address."
+BILLING = {
+    "payment_method": "invoice", "billing_name": "Dana Ruiz", "billing_email": "accounts@lincoln-usd.example",
+    "billing_line1": "100 Main Street", "billing_city": "Oakland", "billing_state": "CA", "billing_postal_code": "94612",
+}
+
+
+# --- "Email me my links": the limit per email is per inbox -----------------------------------------------------
+
+
+def test_lost_links_for_one_inbox_stop_at_the_limit_however_the_address_is_tagged(client, settings, django_capture_on_commit_callbacks):
+    """Before: "+tags" made a new counter each, so anyone could flood one inbox (within the per-address limit,
+    and without any limit from many addresses)."""
+    settings.LINKS_REQUESTS_PER_EMAIL_PER_HOUR = 2
+    settings.LINKS_REQUESTS_PER_IP_PER_HOUR = 100
+    answers = []
+    for n in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            answers.append(client.post("/links/", {"email": f"target+{n}@school.example"}, REMOTE_ADDR=f"198.51.100.{n}"))
+    assert [r.status_code for r in answers] == [302, 302, 429, 429]
+    assert len(mail.outbox) == 2
+
+
+# --- Invoice requests: no oracle on an email address -----------------------------------------------------------
+
+
+def test_an_invoice_request_with_someone_elses_email_reveals_nothing_about_theirs(client, stripe_double):
+    """Before: "There is already an unpaid invoice request for this workshop from this email address" told a
+    stranger that the address had asked to be invoiced for a workshop on race."""
+    workshop = WorkshopFactory(capacity=40)
+    victim = registration_data(seat_count=1, buyer_email="teacher@lincoln.example", **BILLING)
+    assert client.post(f"/workshops/{workshop.slug}/register/", victim).status_code == 302
+    stranger = registration_data(
+        seat_count=1, buyer_email="teacher@lincoln.example",
+        **{**BILLING, "billing_email": "ap@elsewhere.example", "billing_line1": "9 Other Road", "billing_postal_code": "10001"},
+    )
+    response = client.__class__().post(f"/workshops/{workshop.slug}/register/", stranger)
+    assert "already an unpaid invoice request" not in response.content.decode()
+    assert response.status_code == 302
