@@ -136,7 +136,10 @@ RATE_LIMIT_DEFAULT = {
     "per_email": env.int("RATE_LIMIT_PER_EMAIL", default=5),
     "window_seconds": env.int("RATE_LIMIT_WINDOW_SECONDS", default=3600),
 }
-RATE_LIMITS: dict[str, dict[str, int]] = {}
+RATE_LIMITS: dict[str, dict[str, int]] = {
+    # A lead naming a team of 50 one seat at a time is one network address; each person is still counted.
+    "seat_change": {"per_address": env.int("RATE_LIMIT_SEAT_CHANGES_PER_ADDRESS", default=200)},
+}
 # How many proxies (load balancer, CDN) stand in front of the app: the visitor's address is then that
 # many entries from the right of X-Forwarded-For. 0: REMOTE_ADDR, the right choice with no proxy.
 RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)

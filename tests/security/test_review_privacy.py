@@ -53,3 +53,39 @@ def test_an_invoice_request_with_someone_elses_email_reveals_nothing_about_their
     response = client.__class__().post(f"/workshops/{workshop.slug}/register/", stranger)
     assert "already an unpaid invoice request" not in response.content.decode()
     assert response.status_code == 302
+
+
+# --- A team lead cannot make the site email someone without limit ----------------------------------------------
+
+
+def _change_seat(client, order, email, change="new_person"):
+    return client.post(
+        f"/orders/{order.token}/seats/2/",
+        {"seat-2-name": "Someone", "seat-2-email": email, "seat-2-change": change},
+    )
+
+
+def test_handing_a_seat_back_and_forth_cannot_email_one_address_without_limit(client, settings, django_capture_on_commit_callbacks):
+    """Before: each hand-over emailed the new address a welcome and the old one a notice, with no limit, so a
+    lead (one paid seat, or a 100% code) could flood anyone's inbox from the order page."""
+    settings.RATE_LIMITS = {"seat_change": {"per_address": 100, "per_email": 3, "window_seconds": 3600}}
+    order = OrderFactory(seat_count=2, seats=["Maya Johnson", "Ana Diaz"])
+    answers = []
+    for n in range(6):
+        with django_capture_on_commit_callbacks(execute=True):
+            answers.append(_change_seat(client, order, "victim@school.example" if n % 2 == 0 else f"other{n}@school.example"))
+    to_victim = [m for m in mail.outbox if m.to == ["victim@school.example"]]
+    assert len(to_victim) <= 3
+    refused = [r for r in answers if r.status_code == 429]
+    assert refused and LIMITED in refused[0].content.decode()
+
+
+def test_correcting_a_name_only_sends_nothing_and_is_not_counted(client, settings):
+    settings.RATE_LIMITS = {"seat_change": {"per_address": 1, "per_email": 1, "window_seconds": 3600}}
+    order = OrderFactory(seat_count=2, seats=["Maya Johnson", "Ana Diaz"])
+    email = order.seats.get(position=2).attendee_email
+    for name in ("Ana Díaz", "Ana M. Díaz"):
+        response = client.post(f"/orders/{order.token}/seats/2/",
+                               {"seat-2-name": name, "seat-2-email": email, "seat-2-change": "correct"})
+        assert response.status_code == 302
+    assert order.seats.get(position=2).attendee_name == "Ana M. Díaz"
