@@ -89,3 +89,4 @@ def test_correcting_a_name_only_sends_nothing_and_is_not_counted(client, setting
                                {"seat-2-name": name, "seat-2-email": email, "seat-2-change": "correct"})
         assert response.status_code == 302
     assert order.seats.get(position=2).attendee_name == "Ana M. Díaz"
+
