@@ -3,7 +3,7 @@ changelist's query string or a private link shown on another screen. Each test f
 
 import pytest
 
-from registrations.models import Seat
+from registrations.models import OutboundEmail, Seat
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,3 +54,19 @@ def test_a_coordinator_cannot_read_a_waitlisted_persons_private_link_back_from_t
     ana, ben = WaitlistEntryFactory(name="Ana Diaz"), WaitlistEntryFactory(name="Ben Okafor")
     response = role_client("Coordinator").get(f"/admin/cohorts/waitlistentry/?token__startswith={ana.token[:3]}")
     assert response.status_code == 400 or ben.name in response.content.decode()
+
+
+def test_erasing_an_attendee_also_removes_them_from_the_leads_emails_in_the_outbox(role_client, django_capture_on_commit_callbacks):
+    """Before: only emails *to* the erased address were deleted; the lead's confirmation in the outbox kept
+    listing "Seat 2: Ben Okafor" for as long as the outbox is kept."""
+    order = OrderFactory(seat_count=2, buyer_name="Maya Johnson", seats=["Maya Johnson", "Ben Okafor"])
+    admin = role_client("Administrator")
+    with django_capture_on_commit_callbacks(execute=True):
+        admin.post("/admin/registrations/order/", {"action": "resend_confirmation", "_selected_action": [order.pk]})
+    to_lead = OutboundEmail.objects.get(to_address=order.buyer_email)
+    assert "Ben Okafor" in to_lead.body
+    admin.post("/admin/staff/erasure/add/", {"email": "ben@school.example", "reason": "Asked", "confirmed": "True"})
+    to_lead.refresh_from_db()
+    for text in (to_lead.body, to_lead.html_body):
+        assert "Ben Okafor" not in text and "ben@school.example" not in text.lower()
+    assert "Maya Johnson" in to_lead.body  # the lead's own email otherwise stays as sent
