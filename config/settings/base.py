@@ -245,7 +245,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django logs each 4xx with its path: the filter keeps the private links in such paths out of the log.
+    "filters": {"private_links": {"()": "guard.logs.PrivateLinkFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["private_links"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
     # The Stripe SDK logs every request at INFO; failures are logged by registrations.stripe.client.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},

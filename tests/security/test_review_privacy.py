@@ -90,3 +90,33 @@ def test_correcting_a_name_only_sends_nothing_and_is_not_counted(client, setting
         assert response.status_code == 302
     assert order.seats.get(position=2).attendee_name == "Ana M. Díaz"
 
+
+
+# --- Private links stay out of the log --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def site_logging(settings):
+    """The site's own logging configuration (tests run without it), its console writing to a buffer."""
+    import copy
+    import io
+    import logging.config
+
+    from config.settings import base
+
+    buffer = io.StringIO()
+    config = copy.deepcopy(base.LOGGING)
+    config["handlers"]["console"]["stream"] = buffer
+    logging.config.dictConfig(config)
+    yield buffer.getvalue
+    logging.config.dictConfig(settings.LOGGING)
+
+
+def test_a_rejected_form_on_a_private_page_does_not_write_its_link_to_the_log(client, site_logging):
+    """Before: Django's "Bad Request: /orders/<token>/seats/2/" put the lead's private link in the log."""
+    order = OrderFactory(seat_count=2, seats=["Maya Johnson", "Ana Diaz"])
+    response = client.post(f"/orders/{order.token}/seats/2/", {"seat-2-name": "", "seat-2-email": "not-an-email"})
+    assert response.status_code == 400
+    logged = site_logging()
+    assert "Bad Request: /orders/[private]/seats/2/" in logged
+    assert order.token not in logged
