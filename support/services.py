@@ -7,26 +7,17 @@ from django.db import transaction
 from django_tasks import task
 
 from registrations.emails import queue_email, render_body
-from registrations.ratelimit import hit
 
 from .selectors import links_for_email
 
 
-class TooManyRequestsError(Exception):
-    """This address or this email asked too often in the last hour."""
-
-
-def request_links(*, email: str, client_address: str) -> None:
+def request_links(*, email: str) -> None:
     """Queue the "your links" email for `email`: the same work and the same answer whether or not it is known.
 
     The lookup happens in a background task, so the request that asked takes the same path for any email.
-    Raises TooManyRequestsError past the hourly limits per client address and per email.
+    The view counts the request against the rate limits first (guard/ratelimit.py).
     """
     email = email.strip()
-    ip_ok = hit("links-ip", client_address, limit=settings.LINKS_REQUESTS_PER_IP_PER_HOUR)
-    email_ok = hit("links-email", email, limit=settings.LINKS_REQUESTS_PER_EMAIL_PER_HOUR)
-    if not (ip_ok and email_ok):
-        raise TooManyRequestsError
     with transaction.atomic():
         send_links.enqueue(email)
 

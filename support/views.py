@@ -12,11 +12,11 @@ from django.utils.html import escape
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.decorators.http import require_http_methods
 
-from registrations.ratelimit import client_address
+from guard import ratelimit
 
 from .forms import LinksRequestForm
 from .models import PolicyPage
-from .services import TooManyRequestsError, request_links
+from .services import request_links
 
 
 def policy_page(request: HttpRequest, kind: str) -> HttpResponse:
@@ -26,6 +26,14 @@ def policy_page(request: HttpRequest, kind: str) -> HttpResponse:
     return render(request, "support/policy_page.html", {"page": page})
 
 
+def _links_limit() -> ratelimit.Limit:
+    return ratelimit.Limit(
+        per_address=settings.LINKS_REQUESTS_PER_IP_PER_HOUR,
+        per_email=settings.LINKS_REQUESTS_PER_EMAIL_PER_HOUR,
+        window_seconds=3600,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def links_request(request: HttpRequest) -> HttpResponse:
     """Ask for every link an email can reach; the answer is the same for any email."""
@@ -33,9 +41,11 @@ def links_request(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            email = form.cleaned_data["email"]
             try:
-                request_links(email=form.cleaned_data["email"], client_address=client_address(request))
-            except TooManyRequestsError:
+                # The shared counters of every other form: atomic across app servers, one per inbox ("+tags" too).
+                ratelimit.check(request, scope="links", emails=[email], limit=_links_limit())
+            except ratelimit.RateLimitedError:
                 form.add_error(
                     "email",
                     "We have sent links several times in the last hour. Please check your inbox and spam folder, "
@@ -43,6 +53,7 @@ def links_request(request: HttpRequest) -> HttpResponse:
                 )
                 status = 429
             else:
+                request_links(email=email)
                 return redirect("support:links_sent")
         else:
             status = 400

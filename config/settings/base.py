@@ -140,7 +140,10 @@ RATE_LIMIT_DEFAULT = {
     "per_email": env.int("RATE_LIMIT_PER_EMAIL", default=5),
     "window_seconds": env.int("RATE_LIMIT_WINDOW_SECONDS", default=3600),
 }
-RATE_LIMITS: dict[str, dict[str, int]] = {}
+RATE_LIMITS: dict[str, dict[str, int]] = {
+    # A lead naming a team of 50 one seat at a time is one network address; each person is still counted.
+    "seat_change": {"per_address": env.int("RATE_LIMIT_SEAT_CHANGES_PER_ADDRESS", default=200)},
+}
 # How many proxies (load balancer, CDN) stand in front of the app: the visitor's address is then that
 # many entries from the right of X-Forwarded-For. 0: REMOTE_ADDR, the right choice with no proxy.
 RATE_LIMIT_TRUSTED_PROXIES = env.int("RATE_LIMIT_TRUSTED_PROXIES", default=0)
@@ -248,7 +251,9 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Django logs each 4xx with its path: the filter keeps the private links in such paths out of the log.
+    "filters": {"private_links": {"()": "guard.logs.PrivateLinkFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["private_links"]}},
     "root": {"handlers": ["console"], "level": "INFO"},
     # The Stripe SDK logs every request at INFO; failures are logged by registrations.stripe.client.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},

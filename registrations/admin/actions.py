@@ -42,6 +42,20 @@ def require_permission(request, permission: str) -> None:
         raise PermissionDenied
 
 
+def private_lookup(request, lookup: str) -> bool:
+    """A changelist filter this user may not use. Admin allows a lookup on any field of the model itself, so
+    ?access_note__icontains=… or ?token__startswith=… would read a hidden field back one guess at a time."""
+    name = lookup.split("__", 1)[0]
+    return name == "token" or (name in ACCESS_NEEDS_FIELDS and (request is None or not can_see_access_needs(request)))
+
+
+class PrivateSeatLookups:
+    """For the seat screens: no filtering on private links, nor on access needs without the permission."""
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return not private_lookup(request, lookup) and super().lookup_allowed(lookup, value, request)
+
+
 class MoneyActionPermissions:
     """Admin's `permissions=["refund"]` / `["mark_invoice_paid"]` on actions ask these."""
 

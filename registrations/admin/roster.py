@@ -33,6 +33,7 @@ from ..models import (
 from .actions import (
     ACCESS_NEEDS_FIELDS,
     MoneyActionPermissions,
+    PrivateSeatLookups,
     _issue_certificates,
     _order_page_link,
     can_see_access_needs,
@@ -48,17 +49,18 @@ AFFINITY_PERMISSION = "registrations.view_breakout_plan"
 
 
 @admin.register(Seat)
-class SeatAdmin(MoneyActionPermissions, admin.ModelAdmin):
+class SeatAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
     list_display = ["attendee_name", "attendee_email", "order_reference", "organisation", "workshop", "status", "access_needs"]
     list_filter = ["status", "order__workshop", "order__status", "needs_captions", "needs_interpreter"]
     list_select_related = ["order__workshop"]
     search_fields = ["attendee_name", "attendee_email", "order__reference", "order__organisation", "order__buyer_email"]
     fields = [
         "order", "position", "attendee_name", "attendee_email", "attendee_changes", "needs_captions", "needs_interpreter",
-        "access_note", "status", "token", "welcome_sent_at", "created_at", "updated_at",
+        "access_note", "status", "welcome_sent_at", "created_at", "updated_at",
     ]
+    # No token: it is the attendee's private link (their page, Zoom link and affinity group); staff resend it.
     readonly_fields = [
-        "order", "position", "attendee_name", "attendee_email", "attendee_changes", "token", "status", "welcome_sent_at",
+        "order", "position", "attendee_name", "attendee_email", "attendee_changes", "status", "welcome_sent_at",
         "created_at", "updated_at",
     ]
     date_hierarchy = "created_at"
@@ -78,6 +80,8 @@ class SeatAdmin(MoneyActionPermissions, admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         shown = super().get_fields(request, obj)
+        if not request.user.has_perm("registrations.view_order"):
+            shown = [f for f in shown if f != "attendee_changes"]  # the order's private page shows its money
         return shown if can_see_access_needs(request) else [f for f in shown if f not in ACCESS_NEEDS_FIELDS]
 
     @admin.display(description="Attendee changes")
@@ -187,7 +191,7 @@ def _attendance_column(number: int, session=None):
 
 
 @admin.register(RosterSeat)
-class RosterAdmin(MoneyActionPermissions, admin.ModelAdmin):
+class RosterAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
     """Per-workshop roster for the day: filter by workshop, tick people, mark attendance.
 
     Facilitators (only "view own roster") read the roster of the workshops they are assigned to, with

@@ -72,13 +72,13 @@ def invoice_seats_available(*, workshop: Workshop, now: datetime | None = None) 
     return max(min(invoice_seat_allowance(workshop) - held, workshop.seats_left), 0)
 
 
-def open_invoice_request(
-    *, workshop_id: int, emails: list[str], line1: str, postal_code: str, now: datetime | None = None
-) -> Order | None:
-    """An unpaid invoice request for this workshop from any of these email addresses or this billing address."""
+def open_invoice_request(*, workshop_id: int, line1: str, postal_code: str, now: datetime | None = None) -> Order | None:
+    """An unpaid invoice request for this workshop to this billing address.
+
+    Not by email address: refusing a person's address would tell anyone who types it that its owner asked
+    to be invoiced for the workshop (the browser that made the request is shown it by services/duplicates.py).
+    """
     same = Q(billing_line1__iexact=" ".join(line1.split()), billing_postal_code__iexact=postal_code.strip())
-    for email in filter(None, emails):
-        same |= Q(buyer_email__iexact=email) | Q(billing_email__iexact=email)
     return unpaid_invoice_holds(workshop_id=workshop_id, now=now).filter(same).first()
 
 

@@ -91,7 +91,7 @@ def place_invoice_order(*, billing: BillingDetails, now: datetime | None = None,
 
 def check_invoice_hold(*, order: Order, billing: BillingDetails, now: datetime) -> None:
     """An unpaid invoice holds seats for days, so invoices together may hold only the workshop's share of its
-    seats (invoice_hold_percent of capacity), and each person and billing address one request at a time.
+    seats (invoice_hold_percent of capacity), and each billing address one request at a time.
 
     Called with the workshop row locked, with `order` placed but not yet an invoice order.
     Raises InvoiceHoldError.
@@ -108,11 +108,10 @@ def check_invoice_hold(*, order: Order, billing: BillingDetails, now: datetime) 
             "Please pay by card, choose fewer seats, or contact us and we will arrange it."
         )
     if order.kind == Order.Kind.PURCHASE and open_invoice_request(
-        workshop_id=workshop.pk, emails=[order.buyer_email, billing.email], line1=billing.line1,
-        postal_code=billing.postal_code, now=now,
+        workshop_id=workshop.pk, line1=billing.line1, postal_code=billing.postal_code, now=now,
     ):
         raise InvoiceHoldError(
-            "There is already an unpaid invoice request for this workshop from this email address or billing address. "
+            "There is already an unpaid invoice request for this workshop to this billing address. "
             "Please pay that invoice first (or let it lapse), pay by card, or contact us."
         )
 

@@ -5,11 +5,13 @@ accounts; the name and email address on them become "[erased]". Staff start an e
 (staff/admin.py); access needs go automatically (`purge_personal_data`, daily).
 """
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Max, Model, Q
 from django.utils import timezone
+from django.utils.html import escape
 
 from workshops.models import Workshop
 
@@ -106,7 +108,7 @@ def erase_registrations(*, email: str) -> Erased:
     their amounts and payment references under "[erased]"; their seats lose name, email, access needs and
     link, and their affinity-group choice, Zoom email and breakout placements go; their certificates are
     revoked; quotes, reminders and Stripe event payloads lose the name and address; seat alerts and emails
-    to that address are deleted.
+    to that address are deleted, and emails to others that name them say "[erased]" instead.
     """
     email = email.strip().lower()
     erased, names = Erased(), {email}
@@ -124,7 +126,27 @@ def erase_registrations(*, email: str) -> Erased:
         StripeEvent.objects.filter(pk=event.pk).update(payload=_redact(event.payload, names))
     erased.deleted += SeatAlert.objects.filter(_matches(email, "email")).delete()[0]
     erased.deleted += OutboundEmail.objects.filter(_matches(email, "to_address")).delete()[0]
+    erased.others += _redact_outbox(names)
     return erased
+
+
+def _redact_outbox(names: set[str]) -> list[OutboundEmail]:
+    """Emails to other people that name the person (a lead's confirmation lists each attendee, an attendee's
+    welcome names the lead): their name and address become "[erased]" in subject, text and HTML."""
+    needles = {n for name in names for n in (name, escape(name)) if n}
+    if not needles:
+        return []
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in sorted(needles, key=len, reverse=True)) + r")(?!\w)", re.I)
+    matching = Q()
+    for needle in needles:
+        matching |= Q(subject__icontains=needle) | Q(body__icontains=needle) | Q(html_body__icontains=needle)
+    changed = []
+    for message in OutboundEmail.objects.filter(matching):
+        for name in ("subject", "body", "html_body"):
+            setattr(message, name, pattern.sub(ERASED, getattr(message, name)))
+        message.save(update_fields=["subject", "body", "html_body"])
+        changed.append(message)
+    return changed
 
 
 def workshop_ended_before(cutoff: datetime) -> Q:

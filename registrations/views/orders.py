@@ -186,6 +186,15 @@ def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpRe
     form = SeatChangeForm(request.POST, seat=seat)
     if not form.is_valid():
         return _render_order(request, order, bound=form, status=400)
+    new_email = form.cleaned_data["email"].strip()
+    if new_email.lower() != seat.attendee_email.lower():
+        # A new address gets a welcome and the old one a notice: without a limit, handing a seat back and
+        # forth would let anyone with one paid seat flood an inbox from this page.
+        try:
+            ratelimit.check(request, scope="seat_change", emails=[new_email, seat.attendee_email])
+        except RateLimitedError as exc:
+            form.add_error("email", str(exc))
+            return _render_order(request, order, bound=form, status=429)
     try:
         changed = change_seat(
             seat=seat, name=form.cleaned_data["name"], email=form.cleaned_data["email"], new_person=form.is_new_person

@@ -486,7 +486,7 @@ def test_admin_shows_invoice_fields_read_only(staff_client, invoice_order):
 @pytest.mark.postgres
 def test_overlapping_runs_remind_once_and_void_once(client, workshop, stripe_double):
     for n in range(4):
-        # Four districts: one unpaid invoice request per email address and billing address.
+        # Four districts: one unpaid invoice request per billing address.
         register_invoice(
             client, workshop, seat_count=1, buyer_email=f"lead{n}@race.example",
             billing_email=f"accounts{n}@race.example", billing_line1=f"{n} Main Street",
