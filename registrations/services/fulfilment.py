@@ -233,7 +233,7 @@ def _merge_addition(*, addition: Order, payment: Payment | None, now: datetime) 
         _note(addition, now, f"priced again on joining order {parent.reference}; {excess} cents paid over the new price are returned.")
         return_payment_task.enqueue(payment.pk, excess, "")
     addition.save()
-    emails.send_seats_added(addition_id=addition.pk)
+    emails.send_seats_added(addition_id=addition.pk, paid_cents=paid)
     return addition
 
 
