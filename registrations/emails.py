@@ -254,14 +254,18 @@ def send_invoice_lapsed(*, order_id: int) -> None:
     _invoice_email(order_id=order_id, template="invoice_lapsed", subject="Invoice {number} for {title} was not paid: seats released")
 
 
-def send_seats_added(*, addition_id: int) -> None:
+def send_seats_added(*, addition_id: int, paid_cents: int | None = None) -> None:
+    """Added seats joined their order; `paid_cents` is what was paid for them when it was more than they cost
+    once priced again (the difference is being refunded)."""
     addition = Order.objects.select_related("workshop", "parent").get(pk=addition_id)
     order = addition.parent
+    returned = max((paid_cents or 0) - addition.total_cents, 0)
     _send(
         to=order.buyer_email,
         subject=f"Seats added: {addition.workshop.title} ({order.reference})",
         template="seats_added",
-        context={"order": order, "addition": addition, "workshop": addition.workshop},
+        context={"order": order, "addition": addition, "workshop": addition.workshop,
+                 "paid_cents": paid_cents if returned else addition.total_cents, "returned_cents": returned},
         key=f"seats_added:{addition.pk}",
     )
 

@@ -1,6 +1,5 @@
 """Settings shared by every environment. Values that differ come from the environment."""
 
-from email.utils import parseaddr
 from pathlib import Path
 
 import environ
@@ -219,7 +218,7 @@ STRIPE_CURRENCY = "usd"
 # Stripe's smallest card charge in USD: a total below it after a discount is refused on the form.
 STRIPE_MINIMUM_CHARGE_CENTS = 50
 # Where "payment needs review" and dispute alerts go (one email each, through the outbox).
-STAFF_ALERT_EMAIL = env("STAFF_ALERT_EMAIL", default=parseaddr(DEFAULT_FROM_EMAIL)[1])
+STAFF_ALERT_EMAIL = env("STAFF_ALERT_EMAIL", default=CONTACT_EMAIL)
 
 # How long a checkout holds its seats: Stripe's minimum Checkout Session lifetime.
 CHECKOUT_HOLD_MINUTES = 30

@@ -68,7 +68,9 @@ class OrderMoney:
 
     @property
     def has_refunds(self) -> bool:
-        return self.refunded_cents > 0
+        """Whether money the order owed was given back (seats refunded, a refund in Stripe's dashboard). Money
+        returned because it was paid over a price (seats added later that were priced again) does not count."""
+        return any(p.refunded_cents > p.overpaid_returned_cents for p in self.accepted)
 
 
 def order_money(*, order: Order) -> OrderMoney:
@@ -76,7 +78,12 @@ def order_money(*, order: Order) -> OrderMoney:
     payments = list(
         Payment.objects.filter(owned_by(order.pk))
         .select_related("order")
-        .annotate(refunded_cents=Coalesce(Sum("refund_parts__amount_cents"), 0))
+        .annotate(
+            refunded_cents=Coalesce(Sum("refund_parts__amount_cents"), 0),
+            overpaid_returned_cents=Coalesce(
+                Sum("refund_parts__amount_cents", filter=Q(refund_parts__refund__kind=Refund.Kind.RETURNED)), 0
+            ),
+        )
         .order_by("received_at", "pk")
     )
     refunds = list(Refund.objects.filter(parts__payment__in=payments).distinct().order_by("created_at", "pk")) if payments else []

@@ -31,7 +31,7 @@ from ..models import (
 )
 from ..stripe import client as stripe_client
 from ..stripe import payments as stripe_payments
-from .fulfilment import fulfil_order
+from .fulfilment import close_order, fulfil_order
 from .payments import ReceivedPayment
 from .vouchers import check_minimum_charge, claim_voucher, code_discount
 
@@ -201,12 +201,31 @@ def start_checkout(*, order: Order, now: datetime | None = None) -> str:
     order = Order.objects.select_related("workshop", "parent").get(pk=order.pk)
     if order.status != Order.Status.PENDING:
         raise OrderNotPayableError("This order can no longer be paid.")
+    _release_if_priced_for_another_seat_count(order)
     # Stripe needs at least 30 minutes left on a new session; renew the hold if it has less.
     if order.hold_expires_at - now < timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES):
         if _previous_session_was_paid(order=order):
             return order.get_absolute_url()
         order = renew_hold(order=order, now=now)
     return open_checkout_session(order=order, now=now)
+
+
+def _release_if_priced_for_another_seat_count(order: Order) -> None:
+    """Seats added later are priced for the seat count their order had then. If the order has grown since (another
+    addition joined), paying this price would only be refused and returned when they join, so they are released
+    instead and the lead adds them again at today's price.
+
+    Raises OrderNotPayableError.
+    """
+    if order.kind != Order.Kind.ADDITION or order.priced_for_seat_count in (None, order.parent.seat_count):
+        return
+    if close_order(order=order, status=Order.Status.CANCELLED):
+        stripe_client.expire_checkout_session(order.stripe_checkout_session_id)
+    raise OrderNotPayableError(
+        f"Your order has changed since these seats were priced (it has {order.parent.seat_count} seats now, not "
+        f"{order.priced_for_seat_count}), so they were released and nothing was charged. Add them again from your "
+        "order page to see what they cost now."
+    )
 
 
 def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:

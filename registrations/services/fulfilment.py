@@ -194,8 +194,9 @@ def _merge_addition(*, addition: Order, payment: Payment | None, now: datetime) 
     unnamed seats appear, and the addition stops counting on its own.
 
     Seats priced for a seat count the order no longer has (another addition joined first) are priced again:
-    if they now cost less, the difference is returned; if more, or the order was refunded or closed meanwhile,
-    they cannot join and their payment is returned in full. Either way the order pays exactly its tier.
+    if they now cost less, the difference is returned; if more (never charged on top of what was paid), if the
+    grown order's tier would cost less than the order has paid already, or if the order was refunded or closed
+    meanwhile, they cannot join and their payment is returned in full. Either way the order pays exactly its tier.
     """
     # Called by fulfil_order with the workshop and the addition locked; the parent is locked last.
     parent = Order.objects.select_related("voucher").select_for_update(of=("self",)).get(pk=addition.parent_id)
@@ -212,6 +213,14 @@ def _merge_addition(*, addition: Order, payment: Payment | None, now: datetime) 
             problem = (
                 f"they were priced for {addition.priced_for_seat_count} seats and order {parent.reference} now has "
                 f"{parent.seat_count}, so they cost {price.difference_cents} cents now"
+            )
+        elif price.difference_cents < 0:
+            # The grown order's tier costs less than the order has paid already: a price nobody can pay online
+            # (place_addition refuses it too), so staff add these seats by hand.
+            problem = (
+                f"they were priced for {addition.priced_for_seat_count} seats and order {parent.reference} now has "
+                f"{parent.seat_count}; at {parent.seat_count + addition.seat_count} seats its tier costs "
+                f"{-price.difference_cents} cents less than it has paid, so staff add them by hand"
             )
     if problem:
         return _refuse_addition(addition=addition, payment=payment, now=now, problem=problem)
@@ -235,7 +244,7 @@ def _merge_addition(*, addition: Order, payment: Payment | None, now: datetime) 
         _note(addition, now, f"priced again on joining order {parent.reference}; {excess} cents paid over the new price are returned.")
         return_payment_task.enqueue(payment.pk, excess, "")
     addition.save()
-    emails.send_seats_added(addition_id=addition.pk)
+    emails.send_seats_added(addition_id=addition.pk, paid_cents=paid)
     return addition
 
 

@@ -6,7 +6,7 @@ import logging
 import secrets
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django_tasks import task
 
@@ -28,6 +28,7 @@ from ..models import (
     RefundPart,
     Seat,
 )
+from ..outbox import retry_delay
 from ..stripe import client as stripe_client
 from .payments import flag_for_review
 
@@ -182,8 +183,8 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("order").get(pk=payment_id)
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
-        returned = payment.refund_parts.aggregate(n=Sum("amount_cents"))["n"] or 0
-        amount = min(up_to_cents, payment.amount_cents) - returned
+        returned, left = _returned_and_left(payment)
+        amount = min(min(up_to_cents, payment.amount_cents) - returned, left)
         if amount <= 0:
             return None
         refund = _record_refund(
@@ -197,6 +198,16 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
         raise
     _close_refused_order(order_id=payment.order_id, why=why)
     return refund
+
+
+def _returned_and_left(payment: Payment) -> tuple[int, int]:
+    """How much of a payment has been given back as not owed (returned here, or by hand in Stripe's dashboard), and
+    how much of it is left to refund at all. Seats refunded by staff out of the same payment are not part of what
+    was owed back, so they never shrink a return; they only limit what is left of the charge."""
+    sums = payment.refund_parts.aggregate(
+        returned=Sum("amount_cents", filter=~Q(refund__kind=Refund.Kind.SEATS)), all=Sum("amount_cents")
+    )
+    return sums["returned"] or 0, payment.amount_cents - (sums["all"] or 0)
 
 
 def _close_refused_order(*, order_id: int, why: str) -> None:
@@ -234,14 +245,45 @@ def return_refused_payments(*, order: Order) -> int:
     return count
 
 
+# An automatic return Stripe cannot take is tried again this many times (1, 2, 4 … minutes apart, at most an hour).
+RETURN_ATTEMPTS = 12
+
+
 @task()
-def return_payment_task(payment_id: int, up_to_cents: int, why: str = "") -> str:
+def return_payment_task(payment_id: int, up_to_cents: int, why: str = "", attempt: int = 1) -> str:
     try:
         refund = return_payment(payment_id=payment_id, up_to_cents=up_to_cents, why=why)
-    except stripe_client.PaymentProviderError:
-        logger.exception("Returning payment %s failed; its order keeps 'refund due' for staff to retry.", payment_id)
-        return "failed"
+    except stripe_client.PaymentProviderError as exc:
+        logger.exception("Returning payment %s failed (attempt %s).", payment_id, attempt)
+        again = attempt < RETURN_ATTEMPTS
+        if attempt == 1 or not again:
+            _tell_staff_a_return_failed(payment_id=payment_id, up_to_cents=up_to_cents, error=str(exc), again=again)
+        if not again:
+            return "failed"
+        return_payment_task.using(run_after=timezone.now() + retry_delay(attempt)).enqueue(
+            payment_id, up_to_cents, why, attempt + 1
+        )
+        return "retry scheduled"
     return "nothing to return" if refund is None else f"returned {refund.amount_cents}"
+
+
+def _tell_staff_a_return_failed(*, payment_id: int, up_to_cents: int, error: str, again: bool) -> None:
+    """Money the site owes back could not be returned: flag the order it belongs to and email staff (once per payment,
+    and once more if the retries give up), so it is never silently kept."""
+    with transaction.atomic():
+        payment = Payment.objects.select_related("order__parent").get(pk=payment_id)
+        order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
+        returned, left = _returned_and_left(payment)
+        owed = min(min(up_to_cents, payment.amount_cents) - returned, left)
+        if owed <= 0:
+            return
+        then = "It is tried again automatically; or" if again else "Automatic retries have stopped:"
+        flag_for_review(
+            order=order,
+            key=f"payment_review:return:{payment_id}:{'retrying' if again else 'stopped'}",
+            note=f"{usd(owed)} of payment {payment.reference or payment.pk} is owed back to the buyer and Stripe did not "
+            f"take the refund ({error[:200]}). {then} refund it in Stripe's dashboard (the ledger records that refund).",
+        )
 
 
 # Task paths rows queued before the ledger still name; they do the same work through it.

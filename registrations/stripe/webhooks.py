@@ -79,10 +79,33 @@ def process_event(*, event_id: str, event_type: str, data_object: dict, payload:
             # A repeat still gets a 2xx, or Stripe keeps retrying it for days.
             return "duplicate"
         order, outcome = _dispatch(event_type, data_object, event_id)
+        if event_type in PAYMENT_EVENTS:
+            _catch_up_on_earlier_events(_payment_intent_id(data_object) or _invoice_payment_intent_id(data_object))
         record.order = order
         record.outcome = outcome
         record.save(update_fields=["order", "outcome"])
     return outcome
+
+
+# Events that put a payment in the ledger, and events about a payment that Stripe may deliver before it (its
+# deliveries are not ordered, and are retried for days after an outage).
+PAYMENT_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded", "invoice.paid")
+ABOUT_A_PAYMENT = ("charge.refunded", "charge.dispute.created")
+
+
+def _catch_up_on_earlier_events(payment_intent_id: str) -> None:
+    """A refund made in Stripe's dashboard or a dispute reported before its payment reached the ledger found no
+    payment and changed nothing; now that the payment is there, act on it, in the same transaction."""
+    if not payment_intent_id:
+        return
+    early = StripeEvent.objects.filter(
+        type__in=ABOUT_A_PAYMENT, order__isnull=True, payload__data__object__payment_intent=payment_intent_id
+    ).order_by("received_at", "pk")
+    for event in early:
+        order, outcome = _dispatch(event.type, event.payload["data"]["object"], event.event_id)
+        if order is not None:
+            event.order, event.outcome = order, f"{outcome} (once its payment arrived)"
+            event.save(update_fields=["order", "outcome"])
 
 
 def _order_for_session(obj: dict) -> Order | None:

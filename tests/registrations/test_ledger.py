@@ -235,6 +235,9 @@ def test_a_stale_addition_that_now_costs_less_joins_and_the_difference_is_return
     money = order_money(order=team)
     assert (money.paid_cents, money.refunded_cents, money.net_cents) == (60000, 10000, 50000)
     assert Refund.objects.get().kind == Refund.Kind.RETURNED
+    told = [m.body for m in mail.outbox if m.subject.startswith("Seats added") and "we are refunding" in m.body]
+    assert len(told) == 1
+    assert "Paid now: $120.00" in told[0] and "these seats now cost $20.00: we are refunding the other $100.00" in told[0]
 
 
 # --- what staff read ------------------------------------------------------------------------------------------------
