@@ -25,8 +25,9 @@ PACIFIC = zoneinfo.ZoneInfo("America/Los_Angeles")
 PAGE_BUDGET = 4
 CHECKOUT_BUDGET = 15
 # 15 before the payment ledger; checking the payment against the session the site created and writing its
-# ledger row are one query each.
-WEBHOOK_BUDGET = 17
+# ledger row are one query each; looking for a refund or dispute event that arrived before its payment (Stripe does
+# not deliver in order) is one more.
+WEBHOOK_BUDGET = 18
 # Production's task backend: the confirmation email is a row written in the payment transaction.
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "email"]}}
 
@@ -181,7 +182,7 @@ def test_checkout_start_costs_at_most_fifteen_queries(client, rush, stripe_doubl
 @pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
 @pytest.mark.parametrize("seat_count", [1, 6])
-def test_completed_session_webhook_costs_at_most_seventeen_queries(client, rush, stripe_double, post_webhook, seat_count):
+def test_completed_session_webhook_costs_at_most_eighteen_queries(client, rush, stripe_double, post_webhook, seat_count):
     workshop, _ = rush
     attendees = [(f"Attendee {n}", f"attendee{n}@team.example") for n in range(1, seat_count)]
     client.post(f"/workshops/{workshop.slug}/register/", registration_data(seat_count=seat_count, attendees=attendees))
