@@ -133,8 +133,14 @@ class LocalTimeZoneMixin:
     def zone_owner(self, object_id):
         raise NotImplementedError
 
+    def _zone_owner(self, object_id):
+        try:
+            return self.zone_owner(object_id)
+        except (ValueError, ValidationError, OverflowError):
+            return None  # not an id at all ("abc" typed in the address): admin itself says nothing has it
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        owner = self.zone_owner(object_id) if object_id else None
+        owner = self._zone_owner(object_id) if object_id else None
         zone = owner.tz if owner else zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
         extra_context = {"zone_note": zone_note(zone), **(extra_context or {})}
         with timezone.override(zone):
