@@ -4,7 +4,8 @@ Coordinator sees."""
 
 import csv
 import io
-from datetime import timedelta
+import zoneinfo
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -14,11 +15,13 @@ from django.utils import timezone
 from registrations.models import Order, Payment
 from workshops.models import Session
 from tests.factories import OrderFactory, WorkshopFactory, record_refund
+from tests.staff.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 
 ROSTER = "/admin/registrations/rosterseat/"
 FINANCE = "/admin/registrations/payment/finance/"
+UTC = zoneinfo.ZoneInfo("UTC")
 
 
 def table(response) -> list[list[str]]:
@@ -98,3 +101,27 @@ def test_the_finance_csv_takes_the_same_queries_however_many_seats_were_added_la
     for _ in range(4):
         _team_with_added_seats(WorkshopFactory())
     assert count() == before
+
+
+def test_a_session_added_to_a_workshop_in_another_zone_is_typed_in_that_zone(staff_client):
+    workshop = WorkshopFactory(time_zone="America/New_York")
+    page = staff_client.get("/admin/workshops/session/add/", {"workshop": workshop.pk}).content.decode()
+    assert "Times on this page are Eastern Time (America/New_York)" in page
+    response = staff_client.post("/admin/workshops/session/add/", {
+        "workshop": workshop.pk, "title": "Extra session", "starts_at": "2031-05-06T10:00", "ends_at": "2031-05-06T12:00",
+    })
+    assert response.status_code == 302
+    assert Session.objects.get(title="Extra session").starts_at == datetime(2031, 5, 6, 14, 0, tzinfo=UTC)  # 10 am EDT
+
+
+def test_a_new_workshop_in_another_zone_has_its_sessions_typed_in_that_zone(staff_client):
+    data = form_data(staff_client.get("/admin/workshops/workshop/add/"), **{
+        "title": "East coast workshop", "slug": "east-coast", "summary": "s", "description": "d", "outcomes": "o",
+        "audiences": "a", "time_zone": "America/New_York", "capacity": "30",
+        "sessions-TOTAL_FORMS": "1", "sessions-0-title": "Live session 1",
+        "sessions-0-starts_at": "2031-05-06T10:00", "sessions-0-ends_at": "2031-05-06T12:00",
+        "price_tiers-TOTAL_FORMS": "1", "price_tiers-0-min_seats": "1", "price_tiers-0-unit_price_cents": "120",
+    })
+    response = staff_client.post("/admin/workshops/workshop/add/", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Session.objects.get(workshop__slug="east-coast").starts_at == datetime(2031, 5, 6, 14, 0, tzinfo=UTC)
