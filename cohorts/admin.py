@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from workshops.admin import LocalTimeZoneMixin
+from workshops.admin import LocalTimeZoneMixin, chosen_zone
 from workshops.adminforms import RowLabelsMixin, StaffFormsMixin
 from workshops.templatetags.workshop_tags import usd
 
@@ -92,6 +92,9 @@ class CohortAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
     def zone_owner(self, object_id):
         return Cohort.objects.filter(pk=object_id).first()
 
+    def zone_for_new(self, request):
+        return chosen_zone(request, "time_zone")
+
     def get_queryset(self, request):
         return (
             super()
@@ -119,6 +122,9 @@ class CohortTouchPointAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmi
     def zone_owner(self, object_id):
         point = CohortTouchPoint.objects.select_related("cohort").filter(pk=object_id).first()
         return point.cohort if point else None
+
+    def zone_for_new(self, request):
+        return chosen_zone(request, "cohort", Cohort)
 
 
 class PrerequisiteFilter(admin.SimpleListFilter):

@@ -51,14 +51,16 @@ ROSTER_HEADER = [
     "Order status",
     "Pre-work minutes done",
     "Pre-work minutes total",
-    "Attended session 1",
-    "Attended session 2",
-    "Certificate",
 ]
 
 
-def roster_rows(seats: Iterable[Seat]) -> Iterable[list]:
-    """Rows for seats from selectors.roster (which carries the annotations used here)."""
+def roster_header(session_count: int) -> list[str]:
+    """The roster's columns: one "Attended session n" per session the roster shows, then the certificate."""
+    return [*ROSTER_HEADER, *(f"Attended session {n}" for n in range(1, session_count + 1)), "Certificate"]
+
+
+def roster_rows(seats: Iterable[Seat], *, session_count: int) -> Iterable[list]:
+    """Rows for seats from selectors.roster with `session_count` sessions annotated (as the roster screen shows)."""
     for seat in seats:
         order = seat.order
         yield [
@@ -70,8 +72,7 @@ def roster_rows(seats: Iterable[Seat]) -> Iterable[list]:
             order.get_status_display(),
             seat.prework_minutes_done,
             seat.prework_minutes_total,
-            "yes" if seat.attended_1 else "no",
-            "yes" if seat.attended_2 else "no",
+            *("yes" if getattr(seat, f"attended_{n}") else "no" for n in range(1, session_count + 1)),
             (f"{seat.certificate_code} (revoked)" if seat.certificate_revoked_at else seat.certificate_code) or "",
         ]
 

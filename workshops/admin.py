@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from . import services
+from . import schedule, services
 from .adminforms import RowLabelsMixin, StaffFormsMixin, zone_note
 from .models import (
     DEFAULT_TIME_ZONE,
@@ -133,9 +133,21 @@ class LocalTimeZoneMixin:
     def zone_owner(self, object_id):
         raise NotImplementedError
 
+    def zone_for_new(self, request):
+        """On an add page: the zone the form has chosen (its workshop or cohort, or its own time zone), or None
+        for Pacific. Without it a session added to a New York workshop would be read in Pacific time."""
+        return None
+
+    def _zone_owner(self, object_id):
+        try:
+            return self.zone_owner(object_id)
+        except (ValueError, ValidationError, OverflowError):
+            return None  # not an id at all ("abc" typed in the address): admin itself says nothing has it
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        owner = self.zone_owner(object_id) if object_id else None
-        zone = owner.tz if owner else zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
+        owner = self._zone_owner(object_id) if object_id else None
+        zone = owner.tz if owner else (None if object_id else self.zone_for_new(request))
+        zone = zone or zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)
         extra_context = {"zone_note": zone_note(zone), **(extra_context or {})}
         with timezone.override(zone):
             response = super().changeform_view(request, object_id, form_url, extra_context)
@@ -143,6 +155,18 @@ class LocalTimeZoneMixin:
             if hasattr(response, "render"):
                 response.render()
             return response
+
+
+def chosen_zone(request, field: str, model=None):
+    """The zone an add form names in `field` (posted, or ?field= in the address): a zone itself, or the id of a
+    `model` row with a `tz` (a workshop, a cohort). None when nothing usable is chosen."""
+    raw = (request.POST.get(field) or request.GET.get(field) or "").strip()
+    if model is None:
+        return zoneinfo.ZoneInfo(raw) if schedule.known_zone(raw) else None
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+        return None
+    owner = model.objects.filter(pk=raw).first()
+    return owner.tz if owner else None
 
 
 @admin.register(Workshop)
@@ -192,6 +216,9 @@ class WorkshopAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
     def zone_owner(self, object_id):
         return Workshop.objects.filter(pk=object_id).first()
 
+    def zone_for_new(self, request):
+        return chosen_zone(request, "time_zone")
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("sessions")
 
@@ -220,6 +247,9 @@ class SessionAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
     def zone_owner(self, object_id):
         session = Session.objects.select_related("workshop").filter(pk=object_id).first()
         return session.workshop if session else None
+
+    def zone_for_new(self, request):
+        return chosen_zone(request, "workshop", Workshop)
 
     @admin.display(description="Starts (workshop time)", ordering="starts_at")
     def starts(self, obj):

@@ -1,6 +1,6 @@
 """The payment ledger in admin: each order's payments and refunds, and the read-only lists of both."""
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.contrib import admin
@@ -37,7 +37,8 @@ class FinanceExportForm(forms.Form):
         zone = timezone.get_current_timezone()
         since, until = self.cleaned_data.get("since"), self.cleaned_data.get("until")
         start = datetime.combine(since, time.min, zone) if since else None
-        end = datetime.combine(until + timedelta(days=1), time.min, zone) if until else None
+        # The last day a calendar has (9999-12-31) has no day after it: no end at all.
+        end = datetime.combine(until + timedelta(days=1), time.min, zone) if until and until < date.max else None
         return start, end
 
 

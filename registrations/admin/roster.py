@@ -46,6 +46,7 @@ OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
 # Every group's affinity choices (issue 16): coordinators. A facilitator sees their own groups' rooms in
 # "Breakout rooms", never the other groups' members here.
 AFFINITY_PERMISSION = "registrations.view_breakout_plan"
+MAX_ID = 2**63 - 1
 
 
 @admin.register(Seat)
@@ -218,7 +219,8 @@ class RosterAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
         if not hasattr(request, "_roster_sessions"):
             workshop_id = request.GET.get("order__workshop__id__exact", "")
             sessions = []
-            if workshop_id.isdigit():
+            # Only an id a database can hold: "²" passes isdigit() and a 20-digit number overflows SQLite.
+            if workshop_id.isascii() and workshop_id.isdigit() and int(workshop_id) <= MAX_ID:
                 sessions = list(Session.objects.filter(workshop_id=workshop_id).select_related("workshop").order_by("starts_at", "pk"))
             request._roster_sessions = (len(sessions), sessions) if sessions else (session_count_max(), [])
         return request._roster_sessions
@@ -336,8 +338,9 @@ class RosterAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
 
     @admin.action(description="Export selected to CSV", permissions=["export"])
     def export_csv(self, request, queryset):
-        header, seats = list(exports.ROSTER_HEADER), list(queryset)
-        rows = exports.roster_rows(seats)
+        count = self._sessions(request)[0]
+        header, seats = exports.roster_header(count), list(queryset)
+        rows = exports.roster_rows(seats, session_count=count)
         if can_see_access_needs(request):
             header.append("Access needs")
             rows = ([*row, exports._text(access_needs_text(seat))] for seat, row in zip(seats, rows, strict=True))

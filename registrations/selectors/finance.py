@@ -46,7 +46,7 @@ def finance_entries(
     entries = [
         FinanceEntry(when=p.received_at, kind="Payment", amount_cents=p.amount_cents, payment=p, owner=ledger_owner(p),
                      counted=p.status == accepted)
-        for p in paid.select_related("order__workshop", "order__parent")
+        for p in paid.select_related("order__workshop", "order__parent__workshop")
     ]
     entries += [
         FinanceEntry(
@@ -54,6 +54,6 @@ def finance_entries(
             owner=ledger_owner(part.payment), counted=part.payment.status == accepted, refund=part.refund,
             stripe_refund_id=part.stripe_refund_id or part.refund.stripe_refund_id,
         )
-        for part in parts.select_related("refund", "payment__order__workshop", "payment__order__parent")
+        for part in parts.select_related("refund", "payment__order__workshop", "payment__order__parent__workshop")
     ]
     return sorted(entries, key=lambda e: (e.when, e.kind != "Payment", e.payment.pk))
