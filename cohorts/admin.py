@@ -82,6 +82,13 @@ class CohortAdmin(LocalTimeZoneMixin, StaffFormsMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         services.sync_offering(cohort=obj)
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("registrations.view_order"):
+            return fieldsets
+        # The link leads to the orders list: only for staff who may open it.
+        return [(name, {**opts, "fields": [f for f in opts["fields"] if f != "course_offering"]}) for name, opts in fieldsets]
+
     @admin.display(description="Orders for course seats")
     def course_offering(self, obj):
         if not obj.offering_id:

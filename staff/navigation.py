@@ -30,6 +30,8 @@ SECTIONS = (
             ("registrations.seatalert", "Waiting for a seat (sold out)"),
             ("workshops.preworkmodule", "Pre-work modules"),
             ("support.policypage", "Policy pages (refunds, privacy, accessibility)"),
+            ("registrations.attendance", "Attendance (records)"),
+            ("registrations.preworkcompletion", "Pre-work completions (records)"),
         ),
     ),
     Section(
@@ -54,6 +56,7 @@ SECTIONS = (
             ("cohorts.waitlistentry", "Waitlist"),
             ("cohorts.cohort", "Courses"),
             "cohorts.cohorttouchpoint",
+            ("cohorts.waitliststatuschange", "Waitlist status history"),
         ),
     ),
     Section(
@@ -79,9 +82,6 @@ SECTIONS = (
             ("registrations.stripeevent", "Stripe events received"),
             ("registrations.outboundemail", "Email outbox"),
             "registrations.remindersent",
-            ("registrations.preworkcompletion", "Pre-work completions (records)"),
-            ("registrations.attendance", "Attendance (records)"),
-            ("cohorts.waitliststatuschange", "Waitlist status history"),
             ("django_tasks_database.dbtaskresult", "Background tasks"),
             "auth.user",
             "auth.group",

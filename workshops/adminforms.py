@@ -52,6 +52,14 @@ class DollarsInput(forms.TextInput):
         return str(value)
 
 
+# No price, code or course fee staff type is anywhere near this; "12000" typed for $120 by habit is.
+STAFF_AMOUNT_LIMIT_CENTS = 10_000_00
+
+
+def _dollars(cents: int) -> str:
+    return f"${cents // 100:,}.{cents % 100:02d}"
+
+
 class DollarsField(forms.Field):
     """Typed in dollars ('120', '$1,200.50'), cleaned to integer cents (12000, 120050)."""
 
@@ -59,12 +67,14 @@ class DollarsField(forms.Field):
     default_error_messages = {
         "invalid": "Enter an amount in dollars, such as 120 or 99.50.",
         "min_value": "Enter at least %(limit)s.",
+        "max_value": "That is %(amount)s. Amounts are typed in dollars (120 for $120.00), not in cents; "
+        "anything over %(limit)s is refused here.",
     }
 
-    def __init__(self, *, min_cents: int = 0, **kwargs):
+    def __init__(self, *, min_cents: int = 0, max_cents: int = STAFF_AMOUNT_LIMIT_CENTS, **kwargs):
         for unused in ("max_length", "min_value", "max_value", "step_size", "empty_value"):
             kwargs.pop(unused, None)
-        self.min_cents = min_cents
+        self.min_cents, self.max_cents = min_cents, max_cents
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
@@ -87,8 +97,13 @@ class DollarsField(forms.Field):
     def validate(self, value):
         super().validate(value)
         if value is not None and value < self.min_cents:
-            limit = f"${self.min_cents // 100}.{self.min_cents % 100:02d}"
+            limit = _dollars(self.min_cents)
             raise forms.ValidationError(self.error_messages["min_value"], code="min_value", params={"limit": limit})
+        if value is not None and value > self.max_cents:
+            raise forms.ValidationError(
+                self.error_messages["max_value"], code="max_value",
+                params={"amount": _dollars(value), "limit": _dollars(self.max_cents)},
+            )
 
 
 class LocalDateTimeInput(forms.DateTimeInput):

@@ -56,6 +56,16 @@ def test_a_price_that_is_not_dollars_is_refused_beside_the_field_and_kept(staff_
     assert workshop.price_tiers.get(min_seats=1).unit_price_cents == 12000
 
 
+def test_a_price_typed_in_cents_by_habit_is_refused_with_the_reason(staff_client, workshop):
+    prefix = tier_fields(workshop)[1]
+    response = edit_workshop(staff_client, workshop, **{f"{prefix}-unit_price_cents": "12000"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "That is $12,000.00. Amounts are typed in dollars (120 for $120.00), not in cents" in html
+    assert 'value="12000"' in html
+    assert workshop.price_tiers.get(min_seats=1).unit_price_cents == 12000
+
+
 def test_a_fixed_amount_code_is_typed_in_dollars(staff_client):
     response = staff_client.post("/admin/registrations/voucher/add/", {
         "code": "district50", "label": "District", "kind": "fixed", "amount_off_cents": "$50", "applies_to": "seat",

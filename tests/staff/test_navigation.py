@@ -44,8 +44,7 @@ def test_each_section_lists_its_screens_with_names_staff_know(staff_client):
 
 
 def test_technical_records_are_only_under_system(staff_client):
-    technical = {"Stripe events received", "Email outbox", "Reminders sent", "Pre-work completions (records)",
-                 "Attendance (records)", "Background tasks", "Waitlist status history"}
+    technical = {"Stripe events received", "Email outbox", "Reminders sent", "Background tasks"}
     assert technical <= set(section_screens(staff_client, "system"))
     for slug in ("run", "money", "course"):
         assert not technical & set(section_screens(staff_client, slug))
@@ -98,3 +97,30 @@ def test_an_apps_own_page_groups_its_screens_by_section_too(staff_client):
     html = staff_client.get("/admin/registrations/").content.decode()
     assert "Run the workshop" in html and "Money" in html and "Roster and attendance" in html
     assert "Courses" not in html  # another app's screens stay out
+
+
+def test_the_coordinator_role_never_sees_the_system_section(role_client):
+    coordinator = role_client("Coordinator")
+    assert "System" not in nav(coordinator.get("/admin/").content.decode())
+    assert coordinator.get("/admin/section/system/").status_code == 404
+    assert "Attendance (records)" in section_screens(coordinator, "run")
+    assert "Waitlist status history" in section_screens(coordinator, "course")
+
+
+def test_the_facilitator_role_never_sees_the_system_section(role_client):
+    facilitator = role_client("Facilitator")
+    assert "System" not in nav(facilitator.get("/admin/").content.decode())
+    assert facilitator.get("/admin/section/system/").status_code == 404
+
+
+def test_finance_sees_only_the_stripe_events_under_system(role_client):
+    assert section_screens(role_client("Finance"), "system") == ["Stripe events received"]
+
+
+def test_a_coordinator_editing_a_course_is_not_offered_the_orders_they_may_not_open(role_client):
+    from tests.cohorts.factories import CohortFactory
+
+    cohort = CohortFactory()
+    html = role_client("Coordinator").get(f"/admin/cohorts/cohort/{cohort.pk}/change/").content.decode()
+    assert "Orders for course seats" not in html
+    assert "Orders for course seats" in role_client("Administrator").get(f"/admin/cohorts/cohort/{cohort.pk}/change/").content.decode()
