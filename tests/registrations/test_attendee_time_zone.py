@@ -134,3 +134,11 @@ def test_a_seat_given_to_someone_else_forgets_the_previous_attendees_zone(client
     assert seat.attendee_email == "dana@lincoln.example"
     assert seat.time_zone == ""
 
+
+
+def test_the_hour_the_join_link_opens_is_also_given_in_the_attendees_time(client, ana, workshop):
+    choose(client, ana, "America/New_York")
+    html = client.get(f"/seats/{ana.token}/").content.decode()
+    opens = first_session(workshop).starts_at - timedelta(minutes=workshop.session_link_lead_minutes)
+    eastern = opens.astimezone(zoneinfo.ZoneInfo("America/New_York"))
+    assert f'<span data-own-link-time>({eastern:%-I:%M %p} {eastern.tzname()} your time)</span>' in html
