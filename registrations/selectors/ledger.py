@@ -33,8 +33,8 @@ def owned_by(order_id, *, prefix: str = "") -> Q:
     )
 
 
-# Refund parts (at `prefix`) whose money went back; a pending return (Stripe has not taken it yet) is not among them.
 def made(prefix: str = "") -> Q:
+    """Refund parts (at `prefix`) whose money went back; a pending return (Stripe has not taken it yet) is not one."""
     return Q(**{f"{prefix}refund__made_at__isnull": False})
 
 

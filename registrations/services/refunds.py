@@ -268,13 +268,19 @@ def _pending_return_cents(payment: Payment) -> int:
 
 
 def _close_refused_order(*, order_id: int, why: str) -> None:
-    """An order whose payment could not stand becomes refunded once all its money is back; the buyer is told."""
+    """An order whose payment could not stand becomes refunded once all its money is back; the buyer is told.
+
+    A payment under review (a Payment Link naming the order) is not part of it: it is not returned automatically,
+    the order stays flagged for staff, and it must not keep the order "refund due" for ever."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != Order.Status.NEEDS_REFUND:
             return
         made = Q(refund_parts__refund__made_at__isnull=False)
-        payments = list(Payment.objects.filter(order=order).annotate(back=Sum("refund_parts__amount_cents", filter=made)))
+        payments = list(
+            Payment.objects.filter(order=order).exclude(status=Payment.Status.REVIEW)
+            .annotate(back=Sum("refund_parts__amount_cents", filter=made))
+        )
         if any(p.amount_cents > (p.back or 0) for p in payments):
             return
         order.status = Order.Status.REFUNDED

@@ -1,6 +1,7 @@
 """Money owed back (an overpayment returned because it was not owed) is reserved from the moment it is owed: while Stripe
 refuses the return and the worker retries, seat refunds never take from it, the retry returns all of it, and the
-ledger, receipt and finance CSV show it as pending, not as money already refunded."""
+ledger, receipt and finance CSV show it as pending, not as money already refunded. And a payment returned in full
+closes its order even when another payment, under review, names the same order."""
 
 import csv
 import io
@@ -15,7 +16,7 @@ from django.utils import timezone
 from registrations.models import Order
 from registrations.selectors.ledger import order_money
 from tests.factories import WorkshopFactory
-from tests.registrations.test_money_review import DATABASE_TASKS, overpaid_addition, receipt
+from tests.registrations.test_money_review import DATABASE_TASKS, add_seats, overpaid_addition, paid_team, receipt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -89,3 +90,19 @@ def test_a_return_made_by_hand_in_stripe_while_retried_is_counted_once(staff_cli
     money = order_money(order=team)
     assert (money.refunded_cents, money.net_cents, money.pending_return_cents) == (10000, 50000, 0)
     assert finance_cents(staff_client, workshop) == {"yes": 50000, "no": 0}
+
+
+def test_seats_that_could_not_join_are_refunded_even_with_a_payment_under_review(staff_client, client, stripe_double, post_webhook):
+    workshop = WorkshopFactory()
+    team = paid_team(client, stripe_double, post_webhook, workshop)
+    add_seats(client, team, 1)
+    addition = Order.objects.get(parent=team)
+    post_webhook("checkout.session.completed", {  # a Payment Link on the same account names the addition: review
+        "id": "cs_link_1", "object": "checkout.session", "client_reference_id": addition.reference, "payment_status": "paid",
+        "status": "complete", "amount_total": 1, "currency": "usd", "payment_intent": "pi_link_1",
+    })
+    refund_the_whole_order(staff_client, team)
+    post_webhook("checkout.session.completed", stripe_double.pay(addition.stripe_checkout_session_id))  # cannot join
+    addition.refresh_from_db()
+    assert (addition.status, addition.payment_needs_review) == (Order.Status.REFUNDED, True)
+    assert given_back_at_stripe(stripe_double) == 36000 + 12000  # the team's seats, and the added seat's payment
