@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
@@ -55,7 +55,11 @@ class PaymentInline(admin.TabularInline):
     verbose_name_plural = "payments (the ledger)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(refunded_cents=Sum("refund_parts__amount_cents", default=0))
+        made = Q(refund_parts__refund__made_at__isnull=False)
+        return super().get_queryset(request).annotate(
+            refunded_cents=Sum("refund_parts__amount_cents", default=0, filter=made),
+            pending_cents=Sum("refund_parts__amount_cents", default=0, filter=~made),
+        )
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -66,14 +70,22 @@ class PaymentInline(admin.TabularInline):
 
     @admin.display(description="Refunded from it")
     def refunded(self, obj):
-        return usd(getattr(obj, "refunded_cents", 0))
+        pending = getattr(obj, "pending_cents", 0)
+        return usd(getattr(obj, "refunded_cents", 0)) + (f" (+ {usd(pending)} owed back, waiting for Stripe)" if pending else "")
+
+
+def _made(refund: Refund) -> str:
+    """When the money went back, or that Stripe has not taken it yet (the worker is retrying)."""
+    if refund.made_at is None:
+        return "Pending at Stripe: owed back, not yet refunded (retried automatically)"
+    return f"{timezone.localtime(refund.made_at):%Y-%m-%d %H:%M}"
 
 
 class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "seat_count", "amount", "from_payments", "reason", "stripe_refund_id"]
+    fields = ["created_at", "made", "kind", "seat_count", "amount", "from_payments", "reason", "stripe_refund_id"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -86,6 +98,10 @@ class RefundInline(admin.TabularInline):
     def amount(self, obj):
         return usd(obj.amount_cents)
 
+    @admin.display(description="Made")
+    def made(self, obj):
+        return _made(obj)
+
     @admin.display(description="From payment")
     def from_payments(self, obj):
         """Which payment each part came out of: the order's own, or a batch of seats added later."""
@@ -97,12 +113,12 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["order", "kind", "seat_count", "amount", "reason", "stripe_refund_id", "created_at"]
+    list_display = ["order", "kind", "seat_count", "amount", "reason", "stripe_refund_id", "created_at", "made"]
     list_filter = ["kind"]
     list_select_related = ["order"]
     search_fields = ["order__reference", "stripe_refund_id", "parts__stripe_refund_id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["order", "kind", "seat_count", "amount_cents", "reason", "stripe_refund_id", "created_at"]
+    readonly_fields = ["order", "kind", "seat_count", "amount_cents", "reason", "stripe_refund_id", "created_at", "made_at"]
 
     def has_add_permission(self, request):
         return False
@@ -110,6 +126,10 @@ class RefundAdmin(admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
         return usd(obj.amount_cents)
+
+    @admin.display(description="Made", ordering="made_at")
+    def made(self, obj):
+        return _made(obj)
 
 
 @admin.register(Payment)

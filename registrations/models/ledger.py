@@ -1,6 +1,7 @@
 """The payment ledger: what the site asked Stripe for, every payment received, every refund and the payment it came out of."""
 
 from django.db import models
+from django.utils import timezone
 
 from .orders import Order
 
@@ -101,12 +102,22 @@ class Refund(models.Model):
     reason = models.CharField(max_length=200, blank=True)
     stripe_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    made_at = models.DateTimeField(
+        null=True, blank=True, default=timezone.now,
+        help_text="When the money went back. Empty while money owed back waits for Stripe to take the refund: it is "
+        "reserved (no other refund takes it) and not yet counted as refunded.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"Refund of {self.amount_cents} cents on {self.order.reference}"
+
+    @property
+    def is_pending(self) -> bool:
+        """Money owed back that Stripe has not taken yet (the worker is retrying)."""
+        return self.made_at is None
 
 
 class RefundPart(models.Model):

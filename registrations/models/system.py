@@ -15,10 +15,20 @@ class StripeEvent(models.Model):
     order = models.ForeignKey(Order, null=True, blank=True, on_delete=models.SET_NULL, related_name="stripe_events")
     outcome = models.CharField(max_length=200, blank=True)
     payload = models.JSONField()
+    stripe_payment_intent_id = models.CharField(
+        max_length=255, blank=True, help_text="The PaymentIntent the event's object names, if any (indexed)."
+    )
     received_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # Events about a payment that arrived before it are found by its PaymentIntent when it arrives.
+            models.Index(
+                fields=["stripe_payment_intent_id"], condition=~models.Q(stripe_payment_intent_id=""),
+                name="stripeevent_payment_intent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

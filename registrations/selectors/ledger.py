@@ -4,6 +4,9 @@ dashboard, which payment a refund comes out of, and what added seats cost.
 An order's money is the payments made for it plus, once seats added later have joined it, the payments made
 for those seats. Only accepted payments count toward what the order paid; a payment that was refused (a
 duplicate, or one that arrived after the seats were gone) or is waiting for staff review is listed, never counted.
+
+Money owed back that Stripe has not taken yet (a return the worker is retrying) is a pending refund: it is reserved
+(no seat refund takes it, so the return can always be made in full) but not counted as refunded until Stripe took it.
 """
 
 from dataclasses import dataclass, field
@@ -30,11 +33,16 @@ def owned_by(order_id, *, prefix: str = "") -> Q:
     )
 
 
+def made(prefix: str = "") -> Q:
+    """Refund parts (at `prefix`) whose money went back; a pending return (Stripe has not taken it yet) is not one."""
+    return Q(**{f"{prefix}refund__made_at__isnull": False})
+
+
 @dataclass(frozen=True)
 class OrderMoney:
     """What an order has paid and been refunded, from its payments and the refunds tied to them."""
 
-    payments: list[Payment] = field(default_factory=list)  # each with .refunded_cents
+    payments: list[Payment] = field(default_factory=list)  # each with .refunded_cents and .pending_cents
     refunds: list[Refund] = field(default_factory=list)
 
     @property
@@ -58,6 +66,16 @@ class OrderMoney:
         return self.paid_cents - self.refunded_cents
 
     @property
+    def pending_return_cents(self) -> int:
+        """Money owed back that Stripe has not taken yet: reserved, not counted as refunded."""
+        return sum(p.pending_cents for p in self.payments)
+
+    @property
+    def refundable_cents(self) -> int:
+        """What is left to refund of the money the order kept: its net, less what is reserved to be returned."""
+        return sum(_left(p) for p in self.accepted)
+
+    @property
     def returned_cents(self) -> int:
         """Refunded from payments that were not accepted (duplicates, late payments, payments under review)."""
         return sum(p.refunded_cents for p in self.not_accepted)
@@ -79,9 +97,10 @@ def order_money(*, order: Order) -> OrderMoney:
         Payment.objects.filter(owned_by(order.pk))
         .select_related("order")
         .annotate(
-            refunded_cents=Coalesce(Sum("refund_parts__amount_cents"), 0),
+            refunded_cents=Coalesce(Sum("refund_parts__amount_cents", filter=made("refund_parts__")), 0),
+            pending_cents=Coalesce(Sum("refund_parts__amount_cents", filter=~made("refund_parts__")), 0),
             overpaid_returned_cents=Coalesce(
-                Sum("refund_parts__amount_cents", filter=Q(refund_parts__refund__kind=Refund.Kind.RETURNED)), 0
+                Sum("refund_parts__amount_cents", filter=made("refund_parts__") & Q(refund_parts__refund__kind=Refund.Kind.RETURNED)), 0
             ),
         )
         .order_by("received_at", "pk")
@@ -102,7 +121,8 @@ def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
     return queryset.annotate(
         ledger_paid_cents=_sum_subquery(Payment.objects.filter(owned_by(OuterRef("pk")), status=accepted), "amount_cents"),
         ledger_refunded_cents=_sum_subquery(
-            RefundPart.objects.filter(owned_by(OuterRef("pk"), prefix="payment__"), payment__status=accepted), "amount_cents"
+            RefundPart.objects.filter(owned_by(OuterRef("pk"), prefix="payment__"), made(), payment__status=accepted),
+            "amount_cents",
         ),
         ledger_returned_cents=_sum_subquery(
             Payment.objects.filter(owned_by(OuterRef("pk"))).exclude(status=accepted), "amount_cents"
@@ -118,7 +138,7 @@ def workshop_revenue_annotations() -> dict:
             Payment.objects.filter(order__workshop=OuterRef("pk"), status=accepted), "amount_cents"
         ),
         "ledger_refunded_cents": _sum_subquery(
-            RefundPart.objects.filter(payment__order__workshop=OuterRef("pk"), payment__status=accepted), "amount_cents"
+            RefundPart.objects.filter(made(), payment__order__workshop=OuterRef("pk"), payment__status=accepted), "amount_cents"
         ),
     }
 
@@ -129,12 +149,12 @@ def refund_amount_cents(*, order: Order, seat_count: int, money: OrderMoney | No
     Shares are whole cents and add up exactly to the total, so a discounted order never
     refunds more per seat than it paid (without a discount a share is the unit price). A team
     that drops below the team-price seat count keeps its team price; nothing is re-charged.
-    Never more than is left of what the order paid.
+    Never more than is left of what the order paid, less money reserved to be returned (owed back, waiting for Stripe).
     """
     money = money or order_money(order=order)
     done = order.refunded_seat_count
     share = order.total_cents * (done + seat_count) // order.seat_count - order.total_cents * done // order.seat_count
-    return max(min(share, money.net_cents), 0)
+    return max(min(share, money.refundable_cents), 0)
 
 
 def refund_allocation(*, money: OrderMoney, amount_cents: int) -> list[tuple[Payment, int]]:
@@ -142,15 +162,21 @@ def refund_allocation(*, money: OrderMoney, amount_cents: int) -> list[tuple[Pay
 
     Seats added last are refunded from their own payment first, and no Stripe refund is ever
     larger than what is left of the charge it returns, whichever payment earlier refunds
-    (here or in Stripe's dashboard) came out of.
+    (here or in Stripe's dashboard) came out of. Money reserved to be returned from a payment (owed back,
+    waiting for Stripe) is never taken, so that return can still be made in full.
     """
     parts = []
     for payment in reversed(money.accepted):
-        take = min(max(payment.amount_cents - payment.refunded_cents, 0), amount_cents)
+        take = min(_left(payment), amount_cents)
         if take > 0:
             parts.append((payment, take))
             amount_cents -= take
     return parts
+
+
+def _left(payment: Payment) -> int:
+    """What is left of a payment (annotated by `order_money`) to refund: not refunded, not reserved to be returned."""
+    return max(payment.amount_cents - payment.refunded_cents - payment.pending_cents, 0)
 
 
 def payment_for_intent(payment_intent_id: str) -> Payment | None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from registrations.selectors.availability import seats_available
 from registrations.selectors.codes import voucher_seats_left
-from registrations.selectors.ledger import grown_order_price, order_money
+from registrations.selectors.ledger import grown_order_price, ledger_owner, order_money
 from workshops.models import Workshop
 
 from .. import emails
@@ -21,7 +21,7 @@ from ..models import (
 )
 from ..stripe import client as stripe_client
 from .payments import ReceivedPayment, check_payment, flag_for_review, hold_for_review, record_payment
-from .refunds import return_payment_task
+from .refunds import reserve_return, return_payment_task
 
 # An order in one of these has had its payment decided; a further payment for it is a duplicate.
 SETTLED = (Order.Status.PAID, Order.Status.NEEDS_REFUND, Order.Status.REFUNDED, Order.Status.MERGED)
@@ -117,6 +117,7 @@ def _refuse(*, order: Order, payment: ReceivedPayment, now: datetime, why: str, 
     row = record_payment(order=order, payment=payment, status=Payment.Status.REFUSED, now=now, note=note)
     _note(order, now, note)
     order.save(update_fields=["staff_note", "updated_at"])
+    reserve_return(order=ledger_owner(row), payment=row, up_to_cents=row.amount_cents)  # no refund may take it meanwhile
     return_payment_task.enqueue(row.pk, row.amount_cents, why)
     return row
 
@@ -242,6 +243,8 @@ def _merge_addition(*, addition: Order, payment: Payment | None, now: datetime) 
     addition.paid_at = now
     if excess > 0:
         _note(addition, now, f"priced again on joining order {parent.reference}; {excess} cents paid over the new price are returned.")
+        # Reserved now: seats refunded from this order before Stripe takes the return never take this money.
+        reserve_return(order=parent, payment=payment, up_to_cents=excess)
         return_payment_task.enqueue(payment.pk, excess, "")
     addition.save()
     emails.send_seats_added(addition_id=addition.pk, paid_cents=paid)
@@ -255,6 +258,8 @@ def _refuse_addition(*, addition: Order, payment: Payment | None, now: datetime,
     _note(addition, now, note)
     addition.save()
     if payment is not None:
-        Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.REFUSED, note=note[:500])
+        payment.status, payment.note = Payment.Status.REFUSED, note[:500]
+        payment.save(update_fields=["status", "note"])
+        reserve_return(order=addition, payment=payment, up_to_cents=payment.amount_cents)
         return_payment_task.enqueue(payment.pk, payment.amount_cents, "changed")
     return addition

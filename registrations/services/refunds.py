@@ -77,10 +77,12 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
     return refund
 
 
-def _record_refund(*, order: Order, kind: str, seat_count: int, parts: list, reason: str) -> Refund:
-    """A refund and the payments it comes out of, inside the caller's transaction."""
+def _record_refund(*, order: Order, kind: str, seat_count: int, parts: list, reason: str, pending: bool = False) -> Refund:
+    """A refund and the payments it comes out of, inside the caller's transaction; `pending` for money owed back that
+    Stripe has not taken yet (reserved, not yet counted as refunded)."""
     refund = Refund.objects.create(
-        order=order, kind=kind, seat_count=seat_count, amount_cents=sum(cents for _, cents in parts), reason=reason[:200]
+        order=order, kind=kind, seat_count=seat_count, amount_cents=sum(cents for _, cents in parts), reason=reason[:200],
+        made_at=None if pending else timezone.now(),
     )
     RefundPart.objects.bulk_create(RefundPart(refund=refund, payment=payment, amount_cents=cents) for payment, cents in parts)
     return refund
@@ -142,7 +144,9 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
 
     `amount_refunded_cents` is everything refunded from that one charge so far, so it is compared with what
     the ledger records from that payment: refunds started here are recorded before Stripe is asked, and
-    change nothing. Refunding everything an order paid refunds the order and frees its seats.
+    change nothing. Money owed back that was waiting for Stripe is settled first (Stripe made our refund and its
+    answer was lost, or staff returned it by hand). Refunding everything an order paid refunds the order and frees
+    its seats.
     """
     payment = payment_for_intent(payment_intent_id)
     if payment is None:
@@ -150,32 +154,82 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        recorded = payment.refund_parts.aggregate(n=Sum("amount_cents"))["n"] or 0
-        extra = min(amount_refunded_cents, payment.amount_cents) - recorded
+        made = payment.refund_parts.filter(refund__made_at__isnull=False).aggregate(n=Sum("amount_cents"))["n"] or 0
+        extra = min(amount_refunded_cents, payment.amount_cents) - made
         if extra <= 0:
             return None
-        refund = _record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
-        money = order_money(order=order)
-        if order.status == Order.Status.PAID and money.paid_cents and money.net_cents <= 0:
-            order.status = Order.Status.REFUNDED
-            order.refunded_seat_count = order.seat_count
-            order.seats.update(status=Seat.Status.REFUNDED)
-        elif payment.status == Payment.Status.ACCEPTED:
-            order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
-        order.save()
+        extra = _settle_pending_returns(order=order, payment=payment, cents=extra)
+        refund = None
+        if extra > 0:
+            refund = _record_stripe_refund(order=order, payment=payment, extra=extra)
     # A payment that could not stand, returned by hand before the automatic refund got to it.
     _close_refused_order(order_id=order.pk, why="")
-    if payment.status == Payment.Status.ACCEPTED:
+    if refund is not None and payment.status == Payment.Status.ACCEPTED:
         emails.send_refund_made(refund_id=refund.pk)
     return order
+
+
+def _record_stripe_refund(*, order: Order, payment: Payment, extra: int) -> Refund:
+    """A refund made in Stripe's dashboard that the ledger did not know, inside the caller's transaction."""
+    refund = _record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
+    money = order_money(order=order)
+    if order.status == Order.Status.PAID and money.paid_cents and money.refundable_cents <= 0:
+        order.status = Order.Status.REFUNDED
+        order.refunded_seat_count = order.seat_count
+        order.seats.update(status=Seat.Status.REFUNDED)
+    elif payment.status == Payment.Status.ACCEPTED:
+        order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
+    order.save()
+    return refund
+
+
+def _settle_pending_returns(*, order: Order, payment: Payment, cents: int) -> int:
+    """`cents` newly refunded at Stripe from a payment that has money owed back waiting for Stripe: that money went
+    back (our refund was made and its answer lost, or staff returned it by hand), so it is counted as made, once.
+    A part returned by hand is recorded as made and the rest stays pending. Returns what is left of `cents`."""
+    pending = RefundPart.objects.select_for_update().select_related("refund").filter(
+        payment=payment, refund__made_at__isnull=True
+    ).order_by("pk")
+    for part in pending:
+        if cents <= 0:
+            break
+        refund = part.refund
+        if cents >= part.amount_cents:
+            Refund.objects.filter(pk=refund.pk).update(made_at=timezone.now())
+        else:
+            RefundPart.objects.filter(pk=part.pk).update(amount_cents=part.amount_cents - cents)
+            Refund.objects.filter(pk=refund.pk).update(amount_cents=refund.amount_cents - cents)
+            _record_refund(order=order, kind=refund.kind, seat_count=0, parts=[(payment, cents)],
+                           reason=f"{refund.reason} (part returned in Stripe's dashboard)")
+        cents -= part.amount_cents
+    return max(cents, 0)
+
+
+def reserve_return(*, order: Order, payment: Payment, up_to_cents: int) -> Refund | None:
+    """Record money owed back from a payment (until `up_to_cents` of it has been returned) as a pending return,
+    inside the caller's transaction with `order` (the payment's ledger owner) locked; `return_payment` sends it.
+
+    From this moment it is reserved: seat refunds take only what is left of the payment beside it, so a return
+    Stripe refuses for a while is still returned in full by the retries. Not counted as refunded until Stripe
+    takes it. Returns None when nothing is owed back.
+    """
+    returned, left = _returned_and_left(payment)
+    amount = min(min(up_to_cents, payment.amount_cents) - returned, left)
+    if amount <= 0:
+        return None
+    return _record_refund(
+        order=order, kind=Refund.Kind.RETURNED, seat_count=0, parts=[(payment, amount)],
+        reason=(payment.note or "Payment returned")[:200], pending=True,
+    )
 
 
 def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refund | None:
     """Give back a payment, or the part of it that was not owed, until `up_to_cents` of it has been returned.
 
     For payments that could not stand (a duplicate, a payment after the seats were gone, seats that could not
-    join) and money paid over a price. Recorded before Stripe is asked, so its `charge.refunded` event finds
-    it; if Stripe refuses, the record is removed and the order keeps its "refund due" status for staff.
+    join) and money paid over a price. Sends the return reserved when the money became owed (or reserves it now),
+    so its `charge.refunded` event finds it; if Stripe refuses, it stays reserved and pending, the order keeps
+    its "refund due" status, and a retry sends the same refund with the same idempotency key.
     When an order's refused payments are all returned it becomes refunded and the buyer is emailed (`why`
     chooses the wording; "" sends nothing).
     Raises stripe_client.PaymentProviderError.
@@ -183,40 +237,50 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("order").get(pk=payment_id)
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
-        returned, left = _returned_and_left(payment)
-        amount = min(min(up_to_cents, payment.amount_cents) - returned, left)
-        if amount <= 0:
+        refund = Refund.objects.filter(parts__payment=payment, made_at__isnull=True).order_by("pk").first()
+        refund = refund or reserve_return(order=order, payment=payment, up_to_cents=up_to_cents)
+        if refund is None:
             return None
-        refund = _record_refund(
-            order=order, kind=Refund.Kind.RETURNED, seat_count=0, parts=[(payment, amount)],
-            reason=(payment.note or "Payment returned")[:200],
-        )
-    try:
-        _send_refund(refund=refund, idempotency_key=f"return-{payment.pk}-{returned}")
-    except stripe_client.PaymentProviderError:
-        refund.delete()
-        raise
+        # What was returned before this one (not counting it): the key is the same on every retry of it.
+        returned = payment.refund_parts.filter(refund__made_at__isnull=False).exclude(refund__kind=Refund.Kind.SEATS)
+        key = f"return-{payment.pk}-{returned.aggregate(n=Sum('amount_cents'))['n'] or 0}"
+    _send_refund(refund=refund, idempotency_key=key)
+    Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
+    refund.refresh_from_db()
     _close_refused_order(order_id=payment.order_id, why=why)
     return refund
 
 
 def _returned_and_left(payment: Payment) -> tuple[int, int]:
-    """How much of a payment has been given back as not owed (returned here, or by hand in Stripe's dashboard), and
-    how much of it is left to refund at all. Seats refunded by staff out of the same payment are not part of what
-    was owed back, so they never shrink a return; they only limit what is left of the charge."""
+    """How much of a payment has been given back or reserved as not owed (returned here, waiting for Stripe, or
+    returned by hand in Stripe's dashboard), and how much of it is left to refund at all. Seats refunded by staff
+    out of the same payment are not part of what was owed back, so they never shrink a return; they only limit what
+    is left of the charge (and they never take what is reserved)."""
     sums = payment.refund_parts.aggregate(
         returned=Sum("amount_cents", filter=~Q(refund__kind=Refund.Kind.SEATS)), all=Sum("amount_cents")
     )
     return sums["returned"] or 0, payment.amount_cents - (sums["all"] or 0)
 
 
+def _pending_return_cents(payment: Payment) -> int:
+    """Money owed back from a payment that Stripe has not taken yet."""
+    return payment.refund_parts.filter(refund__made_at__isnull=True).aggregate(n=Sum("amount_cents"))["n"] or 0
+
+
 def _close_refused_order(*, order_id: int, why: str) -> None:
-    """An order whose payment could not stand becomes refunded once all its money is back; the buyer is told."""
+    """An order whose payment could not stand becomes refunded once all its money is back; the buyer is told.
+
+    A payment under review (a Payment Link naming the order) is not part of it: it is not returned automatically,
+    the order stays flagged for staff, and it must not keep the order "refund due" for ever."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status != Order.Status.NEEDS_REFUND:
             return
-        payments = list(Payment.objects.filter(order=order).annotate(back=Sum("refund_parts__amount_cents")))
+        made = Q(refund_parts__refund__made_at__isnull=False)
+        payments = list(
+            Payment.objects.filter(order=order).exclude(status=Payment.Status.REVIEW)
+            .annotate(back=Sum("refund_parts__amount_cents", filter=made))
+        )
         if any(p.amount_cents > (p.back or 0) for p in payments):
             return
         order.status = Order.Status.REFUNDED
@@ -257,7 +321,7 @@ def return_payment_task(payment_id: int, up_to_cents: int, why: str = "", attemp
         logger.exception("Returning payment %s failed (attempt %s).", payment_id, attempt)
         again = attempt < RETURN_ATTEMPTS
         if attempt == 1 or not again:
-            _tell_staff_a_return_failed(payment_id=payment_id, up_to_cents=up_to_cents, error=str(exc), again=again)
+            _tell_staff_a_return_failed(payment_id=payment_id, error=str(exc), again=again)
         if not again:
             return "failed"
         return_payment_task.using(run_after=timezone.now() + retry_delay(attempt)).enqueue(
@@ -267,14 +331,13 @@ def return_payment_task(payment_id: int, up_to_cents: int, why: str = "", attemp
     return "nothing to return" if refund is None else f"returned {refund.amount_cents}"
 
 
-def _tell_staff_a_return_failed(*, payment_id: int, up_to_cents: int, error: str, again: bool) -> None:
+def _tell_staff_a_return_failed(*, payment_id: int, error: str, again: bool) -> None:
     """Money the site owes back could not be returned: flag the order it belongs to and email staff (once per payment,
     and once more if the retries give up), so it is never silently kept."""
     with transaction.atomic():
         payment = Payment.objects.select_related("order__parent").get(pk=payment_id)
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
-        returned, left = _returned_and_left(payment)
-        owed = min(min(up_to_cents, payment.amount_cents) - returned, left)
+        owed = _pending_return_cents(payment)
         if owed <= 0:
             return
         then = "It is tried again automatically; or" if again else "Automatic retries have stopped:"

@@ -71,16 +71,19 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
 
 def process_event(*, event_id: str, event_type: str, data_object: dict, payload: dict) -> str:
     # One transaction: if handling fails, the event row goes too and Stripe's retry runs it again.
+    payment_intent_id = _payment_intent_id(data_object) or _invoice_payment_intent_id(data_object)
     with transaction.atomic():
         try:
             with transaction.atomic():
-                record = StripeEvent.objects.create(event_id=event_id, type=event_type, payload=payload)
+                record = StripeEvent.objects.create(
+                    event_id=event_id, type=event_type, payload=payload, stripe_payment_intent_id=payment_intent_id
+                )
         except IntegrityError:
             # A repeat still gets a 2xx, or Stripe keeps retrying it for days.
             return "duplicate"
         order, outcome = _dispatch(event_type, data_object, event_id)
         if event_type in PAYMENT_EVENTS:
-            _catch_up_on_earlier_events(_payment_intent_id(data_object) or _invoice_payment_intent_id(data_object))
+            _catch_up_on_earlier_events(payment_intent_id)
         record.order = order
         record.outcome = outcome
         record.save(update_fields=["order", "outcome"])
@@ -98,8 +101,9 @@ def _catch_up_on_earlier_events(payment_intent_id: str) -> None:
     payment and changed nothing; now that the payment is there, act on it, in the same transaction."""
     if not payment_intent_id:
         return
+    # An index lookup (the PaymentIntent is stored in its own indexed column when the event is recorded).
     early = StripeEvent.objects.filter(
-        type__in=ABOUT_A_PAYMENT, order__isnull=True, payload__data__object__payment_intent=payment_intent_id
+        stripe_payment_intent_id=payment_intent_id, type__in=ABOUT_A_PAYMENT, order__isnull=True
     ).order_by("received_at", "pk")
     for event in early:
         order, outcome = _dispatch(event.type, event.payload["data"]["object"], event.event_id)

@@ -95,7 +95,8 @@ def test_days_chosen_select_payments_and_refunds_by_their_own_dates(staff_client
     january = datetime(2027, 1, 31, 23, 30, tzinfo=zone)  # late evening Pacific: already February in UTC
     order = OrderFactory(workshop=workshop, paid_at=january)
     refund = record_refund(order, 12000)
-    Refund.objects.filter(pk=refund.pk).update(created_at=datetime(2027, 3, 2, 9, 0, tzinfo=zone))
+    made = datetime(2027, 3, 2, 9, 0, tzinfo=zone)
+    Refund.objects.filter(pk=refund.pk).update(created_at=made, made_at=made)
     january_rows = table(staff_client.get(FINANCE, {"download": 1, "since": "2027-01-01", "until": "2027-01-31"}))
     march_rows = table(staff_client.get(FINANCE, {"download": 1, "since": "2027-03-01", "until": "2027-03-31"}))
     assert [r["Type"] for r in january_rows] == ["Payment"]
