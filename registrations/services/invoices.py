@@ -81,8 +81,7 @@ def place_invoice_order(*, billing: BillingDetails, now: datetime | None = None,
     with transaction.atomic():
         # One transaction with place_order's, so its workshop lock lasts until the longer hold is saved;
         # a refused request rolls the order back with it.
-        # Unpaid invoices have their own cap (check_invoice_hold), not the per-network cap on card checkouts.
-        order = place_order(now=now, **{**order_fields, "hold_source": ""})
+        order = place_order(now=now, **order_fields)
         check_invoice_hold(order=order, billing=billing, now=now)
         apply_billing(order, billing)
         order.hold_expires_at = now + invoice_hold_duration()
