@@ -14,6 +14,7 @@ from registrations.selectors.availability import (
     invoice_seats_held,
     price_for,
     seats_available,
+    seats_taken_and_held_from,
 )
 from registrations.selectors.codes import voucher_seats_left
 from workshops.models import Workshop
@@ -58,19 +59,13 @@ def hold_duration() -> timedelta:
     return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES + 1)
 
 
-def check_network_hold(
-    *, workshop_id: int, hold_source: str, seat_count: int, now: datetime, exclude_order_id: int | None = None,
-    renewing: bool = False,
-) -> None:
+def check_network_hold(*, held: int, seat_count: int, renewing: bool = False) -> None:
     """Unpaid card checkouts from one network may hold at most CHECKOUT_HOLD_SEATS_PER_NETWORK seats of a workshop
-    at once. Called with the workshop row locked, so two checkouts from that network cannot both fit.
-    Raises NetworkHoldLimitError.
+    at once. `held`: what that network's other live card holds hold, counted with the workshop row locked, so two
+    checkouts from it cannot both fit. Raises NetworkHoldLimitError.
     """
     allowance = settings.CHECKOUT_HOLD_SEATS_PER_NETWORK
-    if not hold_source or allowance <= 0:
-        return
-    held = card_seats_held_from(workshop_id=workshop_id, hold_source=hold_source, now=now, exclude_order_id=exclude_order_id)
-    if held + seat_count > allowance:
+    if allowance > 0 and held + seat_count > allowance:
         raise NetworkHoldLimitError(
             held=held, allowance=allowance, contact_email=settings.CONTACT_EMAIL, renewing=renewing
         )
@@ -129,7 +124,8 @@ def place_order(
         if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
         quote = price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
-        seats_left = seats_available(workshop=workshop, now=now)
+        taken, held_from_here = seats_taken_and_held_from(workshop_id=workshop.pk, hold_source=hold_source, now=now)
+        seats_left = max(workshop.capacity - taken, 0)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)
         voucher, discount, covered = None, 0, 0
@@ -137,8 +133,8 @@ def place_order(
             voucher = claim_voucher(code=voucher_code, workshop=workshop, now=now)
             discount, covered = code_discount(voucher=voucher, quote=quote, now=now)
         check_minimum_charge(total_cents=quote.total_cents - discount, voucher=voucher)
-        if quote.total_cents > discount:  # a free order is confirmed at once: no checkout holds its seats
-            check_network_hold(workshop_id=workshop.pk, hold_source=hold_source, seat_count=seat_count, now=now)
+        if hold_source and quote.total_cents > discount:  # a free order is confirmed at once: no checkout holds it
+            check_network_hold(held=held_from_here, seat_count=seat_count)
         order = Order.objects.create(
             workshop=workshop,
             buyer_name=buyer_name,
@@ -201,12 +197,12 @@ def renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None
         left = seats_available(workshop=locked_workshop, now=now, exclude_order_id=order.pk)
         if order.active_seat_count > left:
             raise NotEnoughSeatsError(left)
-        if not order.is_invoiced:
+        if order.hold_source and not order.is_invoiced:
             # Lapsed meanwhile, its seats stopped counting; the same network may have placed others since.
-            check_network_hold(
-                workshop_id=locked_workshop.pk, hold_source=order.hold_source, seat_count=order.active_seat_count,
-                now=now, exclude_order_id=order.pk, renewing=True,
+            held = card_seats_held_from(
+                workshop_id=locked_workshop.pk, hold_source=order.hold_source, now=now, exclude_order_id=order.pk
             )
+            check_network_hold(held=held, seat_count=order.active_seat_count, renewing=True)
         if order.is_invoiced and order.active_seat_count + invoice_seats_held(
             workshop_id=locked_workshop.pk, now=now, exclude_order_id=order.pk
         ) > invoice_seat_allowance(locked_workshop):
