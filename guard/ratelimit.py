@@ -77,6 +77,13 @@ def client_address(request) -> str:
     return str(ip)
 
 
+def address_key(request, *, purpose: str) -> str:
+    """A keyed hash (HMAC with SECRET_KEY) of the visitor's address as client_address sees it, for a record that
+    must recognise the same network later without keeping its address. Each purpose hashes differently, so
+    keys kept for one cannot be matched with another's or with the rate-limit counters."""
+    return salted_hmac(f"guard.address.{purpose}", client_address(request), algorithm="sha256").hexdigest()[:32]
+
+
 def normalise_email(email: str) -> str:
     """One inbox, one counter: case and a "+tag" do not make a new address."""
     local, _, domain = (email or "").strip().lower().rpartition("@")

@@ -28,6 +28,31 @@ class InvoiceHoldError(RegistrationError):
     """Paying by invoice is not possible for this request (the invoice share of seats, or one open request each)."""
 
 
+class NetworkHoldLimitError(RegistrationError):
+    """Unpaid card checkouts from the buyer's network already hold as many seats as one network may hold at once."""
+
+    def __init__(self, *, held: int, allowance: int, contact_email: str, renewing: bool = False):
+        self.held, self.allowance = held, allowance
+        room = max(allowance - held, 0)
+        if renewing:
+            first = (
+                f"Other unpaid card checkouts from your network hold {held} seat{'s' if held != 1 else ''} of this "
+                f"workshop just now, and we hold at most {allowance} for one network at a time, so these seats "
+                "cannot be held again yet."
+            )
+        else:
+            first = (
+                f"Unpaid card checkouts from your network already hold {held} seat{'s' if held != 1 else ''} of this "
+                f"workshop, and we hold at most {allowance} for one network at a time"
+                + (f", so you can choose up to {room} now." if room else ".")
+            )
+        super().__init__(
+            f"{first} To go on, finish paying for your open checkouts or cancel them (leaving Stripe's payment page "
+            "with “Back” releases the seats at once, and unpaid ones lapse after about 30 minutes), choose "
+            f"“Invoice my organisation”, or write to us at {contact_email} and we will help."
+        )
+
+
 class SeatChangeError(RegistrationError):
     """A seat change the lead asked for cannot be made; `field` names the form field it concerns."""
 

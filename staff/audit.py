@@ -26,9 +26,10 @@ from django.db.models import Model
 ERASED = "[erased]"
 
 # Model → options for auditlog.register. Fields left out are tokens (a private link in the trail would
-# be a way in) and bookkeeping timestamps.
+# be a way in), the hashed network a card checkout came from (kept only while its hold lasts) and bookkeeping
+# timestamps.
 AUDITED: dict[str, dict] = {
-    "registrations.Order": {"exclude_fields": ["token", "stripe_checkout_url", "updated_at"]},
+    "registrations.Order": {"exclude_fields": ["token", "stripe_checkout_url", "hold_source", "updated_at"]},
     "registrations.Seat": {"exclude_fields": ["token", "updated_at"]},
     "registrations.Payment": {},
     "registrations.Refund": {},

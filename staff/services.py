@@ -11,7 +11,7 @@ from django.db.models import Q
 from cohorts.models import WaitlistEntry
 from cohorts.services.privacy import erase_waitlist_entries
 from registrations.models import Order, Quote, Seat, SeatAlert
-from registrations.services.privacy import erase_registrations, purge_access_needs
+from registrations.services.privacy import erase_registrations, forget_hold_sources, purge_access_needs
 
 from . import audit
 from .models import Erasure
@@ -64,9 +64,11 @@ def erase_person(*, email: str, by=None, reason: str = "") -> Erasure:
 
 def purge_personal_data(*, now: datetime | None = None) -> int:
     """Delete access needs a set time after each workshop (ACCESS_NEEDS_RETENTION_DAYS), here and in the
-    audit trail. Returns how many seats lost their access needs. Safe to run again: a second run finds none.
+    audit trail, and the hashed network of card checkouts whose hold is over. Returns how many seats lost their
+    access needs. Safe to run again: a second run finds none.
     """
     with transaction.atomic(), disable_auditlog():
+        forget_hold_sources(now=now)
         seat_ids = purge_access_needs(days=settings.ACCESS_NEEDS_RETENTION_DAYS, now=now)
         audit.redact_entries([Seat(pk=pk) for pk in seat_ids], fields=audit.ACCESS_NEEDS_FIELDS)
     return len(seat_ids)

@@ -224,6 +224,9 @@ STAFF_ALERT_EMAIL = env("STAFF_ALERT_EMAIL", default=CONTACT_EMAIL)
 CHECKOUT_HOLD_MINUTES = 30
 # Renewing a card checkout's hold ("Continue to payment") never holds the seats past this long after the order was placed.
 CHECKOUT_MAX_HOLD_MINUTES = env.int("CHECKOUT_MAX_HOLD_MINUTES", default=120)
+# Seats that unpaid card checkouts from one network address (client_address, kept only as a keyed hash) may
+# hold in one workshop at once, so a script typing new emails cannot take a workshop off sale. 0: no cap.
+CHECKOUT_HOLD_SEATS_PER_NETWORK = env.int("CHECKOUT_HOLD_SEATS_PER_NETWORK", default=60)
 MAX_SEATS_PER_ORDER = env.int("MAX_SEATS_PER_ORDER", default=50)
 QUOTE_VALID_DAYS = env.int("QUOTE_VALID_DAYS", default=30)
 # Pay by invoice: seats held (and the invoice due) this many days; a reminder this many days before.

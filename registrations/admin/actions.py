@@ -30,6 +30,11 @@ from ..stripe import client as stripe_client
 REFUND_PERMISSION = "registrations.refund_order"
 MARK_PAID_PERMISSION = "registrations.mark_invoice_paid"
 ACCESS_NEEDS_FIELDS = ("needs_captions", "needs_interpreter", "access_note")
+# Every group's affinity choices (issue 16): coordinators. A facilitator sees their own groups' rooms in
+# "Breakout rooms", never the other groups' members on the seat screens.
+AFFINITY_PERMISSION = "registrations.view_breakout_plan"
+# A seat's relations that say which affinity group its attendee chose or was placed in.
+AFFINITY_RELATIONS = frozenset({"affinity_choice", "breakout_placements"})
 
 
 def can_see_access_needs(request) -> bool:
@@ -42,15 +47,24 @@ def require_permission(request, permission: str) -> None:
         raise PermissionDenied
 
 
+def can_see_affinity_choices(request) -> bool:
+    return request is not None and request.user.has_perm(AFFINITY_PERMISSION)
+
+
 def private_lookup(request, lookup: str) -> bool:
-    """A changelist filter this user may not use. Admin allows a lookup on any field of the model itself, so
-    ?access_note__icontains=… or ?token__startswith=… would read a hidden field back one guess at a time."""
-    name = lookup.split("__", 1)[0]
-    return name == "token" or (name in ACCESS_NEEDS_FIELDS and (request is None or not can_see_access_needs(request)))
+    """A changelist filter this user may not use. Admin allows a lookup on any field or single relation of the
+    model itself, so ?access_note__icontains=… or ?token__startswith=… would read a hidden field back one guess
+    at a time, and ?affinity_choice__isnull=False would list who has chosen a group."""
+    parts = lookup.split("__")
+    name = parts[0]
+    if name == "token" or (name in ACCESS_NEEDS_FIELDS and (request is None or not can_see_access_needs(request))):
+        return True
+    return bool(AFFINITY_RELATIONS & set(parts)) and not can_see_affinity_choices(request)
 
 
 class PrivateSeatLookups:
-    """For the seat screens: no filtering on private links, nor on access needs without the permission."""
+    """For the seat screens: no filtering on private links, nor on access needs or affinity choices without the
+    permission to see them."""
 
     def lookup_allowed(self, lookup, value, request=None):
         return not private_lookup(request, lookup) and super().lookup_allowed(lookup, value, request)

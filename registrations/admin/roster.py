@@ -32,6 +32,7 @@ from ..models import (
 )
 from .actions import (
     ACCESS_NEEDS_FIELDS,
+    AFFINITY_PERMISSION,
     MoneyActionPermissions,
     PrivateSeatLookups,
     _issue_certificates,
@@ -43,9 +44,6 @@ from .actions import (
 
 FULL_ROSTER_PERMISSION = "registrations.view_rosterseat"
 OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
-# Every group's affinity choices (issue 16): coordinators. A facilitator sees their own groups' rooms in
-# "Breakout rooms", never the other groups' members here.
-AFFINITY_PERMISSION = "registrations.view_breakout_plan"
 MAX_ID = 2**63 - 1
 
 

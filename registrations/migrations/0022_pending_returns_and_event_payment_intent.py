@@ -54,7 +54,7 @@ def forward(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("registrations", "0020_seat_time_zone_is_a_real_zone"),
+        ("registrations", "0021_order_hold_source"),
     ]
 
     operations = [

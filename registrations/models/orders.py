@@ -262,12 +262,25 @@ class Order(models.Model):
     priced_for_seat_count = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="For seats added later: the order's seat count their price was worked out for."
     )
+    hold_source = models.CharField(
+        max_length=32,
+        blank=True,
+        editable=False,
+        help_text="A card checkout placed from the registration form: a keyed hash of the network address it came "
+        "from (never the address), so that network's unpaid holds can be capped. The daily purge clears it once the hold is over.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # Seats one network's unpaid card checkouts hold (selectors.card_seats_held_from), under the same lock.
+            models.Index(
+                fields=["workshop", "hold_source", "hold_expires_at"],
+                condition=models.Q(status="pending") & ~models.Q(hold_source=""),
+                name="order_hold_source_idx",
+            ),
             # Seats taken per workshop (selectors.seats_taken, under the workshop lock at checkout):
             # the seat columns are in the index so PostgreSQL answers from it alone (index-only scan).
             models.Index(

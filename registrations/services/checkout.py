@@ -8,12 +8,20 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from registrations.selectors.availability import invoice_seat_allowance, invoice_seats_held, price_for, seats_available
+from registrations.selectors.availability import (
+    card_seats_held_from,
+    invoice_seat_allowance,
+    invoice_seats_held,
+    price_for,
+    seats_available,
+    seats_taken_and_held_from,
+)
 from registrations.selectors.codes import voucher_seats_left
 from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
 
 from ..errors import (
+    NetworkHoldLimitError,
     NotEnoughSeatsError,
     OrderNotPayableError,
     RegistrationClosedError,
@@ -51,6 +59,18 @@ def hold_duration() -> timedelta:
     return timedelta(minutes=settings.CHECKOUT_HOLD_MINUTES + 1)
 
 
+def check_network_hold(*, held: int, seat_count: int, renewing: bool = False) -> None:
+    """Unpaid card checkouts from one network may hold at most CHECKOUT_HOLD_SEATS_PER_NETWORK seats of a workshop
+    at once. `held`: what that network's other live card holds hold, counted with the workshop row locked, so two
+    checkouts from it cannot both fit. Raises NetworkHoldLimitError.
+    """
+    allowance = settings.CHECKOUT_HOLD_SEATS_PER_NETWORK
+    if allowance > 0 and held + seat_count > allowance:
+        raise NetworkHoldLimitError(
+            held=held, allowance=allowance, contact_email=settings.CONTACT_EMAIL, renewing=renewing
+        )
+
+
 def _create_seats(*, order: Order, attendees: list[AttendeeData]) -> None:
     """The order's seats: the attendees named so far first, then unnamed seats."""
     Seat.objects.bulk_create(
@@ -79,14 +99,16 @@ def place_order(
     attendees: list[AttendeeData],
     voucher_code: str = "",
     from_quote: Quote | None = None,
+    hold_source: str = "",
     now: datetime | None = None,
 ) -> Order:
     """Create an order and hold its seats, never beyond capacity.
 
     The workshop row is locked while paid seats and live holds are counted, so
     concurrent buyers queue here for a moment instead of overselling. A voucher's
-    row is locked the same way while its uses are counted.
-    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError, VoucherError.
+    row is locked the same way while its uses are counted. `hold_source` (a keyed hash of
+    the buyer's network address) caps that network's unpaid card holds (check_network_hold).
+    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError, VoucherError, NetworkHoldLimitError.
     """
     now = now or timezone.now()
     if not 1 <= seat_count <= settings.MAX_SEATS_PER_ORDER:
@@ -102,7 +124,8 @@ def place_order(
         if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
         quote = price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
-        seats_left = seats_available(workshop=workshop, now=now)
+        taken, held_from_here = seats_taken_and_held_from(workshop_id=workshop.pk, hold_source=hold_source, now=now)
+        seats_left = max(workshop.capacity - taken, 0)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)
         voucher, discount, covered = None, 0, 0
@@ -110,6 +133,8 @@ def place_order(
             voucher = claim_voucher(code=voucher_code, workshop=workshop, now=now)
             discount, covered = code_discount(voucher=voucher, quote=quote, now=now)
         check_minimum_charge(total_cents=quote.total_cents - discount, voucher=voucher)
+        if hold_source and quote.total_cents > discount:  # a free order is confirmed at once: no checkout holds it
+            check_network_hold(held=held_from_here, seat_count=seat_count)
         order = Order.objects.create(
             workshop=workshop,
             buyer_name=buyer_name,
@@ -128,6 +153,7 @@ def place_order(
             tier_min_seats=quote.tier_min_seats,
             hold_expires_at=now + hold_duration(),
             is_test_payment=stripe_client.is_test_payment_mode(),
+            hold_source=hold_source,
         )
         _create_seats(order=order, attendees=attendees)
     return order
@@ -149,8 +175,9 @@ def latest_hold_end(order: Order) -> datetime:
 
 
 def renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None) -> Order:
-    """Hold a pending order's seats again (seats, code and registration re-checked under the locks), never past
-    latest_hold_end. Raises OrderNotPayableError, NotEnoughSeatsError, VoucherError."""
+    """Hold a pending order's seats again (seats, code, registration and its network's card holds re-checked under
+    the locks), never past latest_hold_end. Raises OrderNotPayableError, NotEnoughSeatsError, VoucherError,
+    NetworkHoldLimitError."""
     with transaction.atomic():
         locked_workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)
         order = Order.objects.select_for_update().get(pk=order.pk)
@@ -170,6 +197,12 @@ def renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None
         left = seats_available(workshop=locked_workshop, now=now, exclude_order_id=order.pk)
         if order.active_seat_count > left:
             raise NotEnoughSeatsError(left)
+        if order.hold_source and not order.is_invoiced:
+            # Lapsed meanwhile, its seats stopped counting; the same network may have placed others since.
+            held = card_seats_held_from(
+                workshop_id=locked_workshop.pk, hold_source=order.hold_source, now=now, exclude_order_id=order.pk
+            )
+            check_network_hold(held=held, seat_count=order.active_seat_count, renewing=True)
         if order.is_invoiced and order.active_seat_count + invoice_seats_held(
             workshop_id=locked_workshop.pk, now=now, exclude_order_id=order.pk
         ) > invoice_seat_allowance(locked_workshop):

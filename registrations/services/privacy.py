@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Max, Model, Q
 from django.utils import timezone
 from django.utils.html import escape
@@ -76,9 +77,11 @@ def _erase_orders(email: str, erased: Erased, names: set[str]) -> None:
         if order.buyer_email.strip().lower() == email:
             order.buyer_name, order.buyer_email = ERASED, erased_address("order", order.pk)
             order.time_zone = ""
+            order.hold_source = ""
         if order.billing_email.strip().lower() == email:
             order.billing_name, order.billing_email = ERASED, erased_address("billing", order.pk)
-        order.save(update_fields=["buyer_name", "buyer_email", "billing_name", "billing_email", "time_zone", "updated_at"])
+        order.save(update_fields=["buyer_name", "buyer_email", "billing_name", "billing_email", "time_zone", "hold_source",
+                                 "updated_at"])
         erased.orders.append(order)
 
 
@@ -164,3 +167,13 @@ def purge_access_needs(*, days: int, now: datetime | None = None) -> list[int]:
         needs_captions=False, needs_interpreter=False, access_note="", updated_at=timezone.now()
     )
     return seat_ids
+
+
+def forget_hold_sources(*, now: datetime | None = None) -> int:
+    """Clear the keyed hash of the network a card checkout came from once its hold is over for good (paid, closed,
+    or past the longest a card hold can be renewed to): it is kept only to cap live holds. Returns the orders."""
+    now = now or timezone.now()
+    renewable = Q(status=Order.Status.PENDING) & (
+        Q(hold_expires_at__gt=now) | Q(created_at__gt=now - timedelta(minutes=settings.CHECKOUT_MAX_HOLD_MINUTES))
+    )
+    return Order.objects.exclude(hold_source="").exclude(renewable).update(hold_source="")

@@ -1,5 +1,6 @@
 """The registration form: one person or a team, price preview, quotes, and the sold-out seat alert."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -7,12 +8,7 @@ from django.views.decorators.http import require_POST
 
 from guard import ratelimit
 from guard.ratelimit import RateLimitedError
-from registrations.errors import (
-    InvoiceHoldError,
-    NotEnoughSeatsError,
-    RegistrationError,
-    VoucherError,
-)
+from registrations.errors import InvoiceHoldError, NetworkHoldLimitError, NotEnoughSeatsError, RegistrationError, VoucherError
 from registrations.selectors.availability import (
     catalog_with_availability,
     invoice_seat_allowance,
@@ -249,6 +245,7 @@ def _registration_page(
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
             "invoice_rules": invoice_rules(workshop),
+            "card_hold_seats_per_network": settings.CHECKOUT_HOLD_SEATS_PER_NETWORK,
             "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
             "seat_problem": seat_problem,
             **(extra or {}),
@@ -322,7 +319,8 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
             f"You named {len(attendees)} attendees but chose {data['seat_count']} seats. Add seats or remove a name.",
         )
         return None
-    place, extra = place_order, {}
+    # Card checkouts from one network may hold only so many seats at once: the network is kept as a keyed hash.
+    place, extra = place_order, {"hold_source": ratelimit.address_key(request, purpose="hold_source")}
     if payment_form.wants_invoice:
         # An invoice request creates a Stripe customer and invoice and emails the billing contact.
         billing = payment_form.billing_details()
@@ -352,6 +350,9 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
         return None
     except VoucherError as exc:
         form.add_error("voucher_code", str(exc))
+        return None
+    except NetworkHoldLimitError as exc:
+        form.add_error("seat_count", str(exc))
         return None
     except InvoiceHoldError as exc:
         payment_form.add_error("payment_method", str(exc))

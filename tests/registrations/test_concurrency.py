@@ -47,3 +47,41 @@ def test_fifty_buyers_race_for_the_last_ten_seats(stripe_double):
     assert Order.objects.filter(status=Order.Status.PENDING).count() == 10
     assert seats_taken(workshop_id=workshop.pk) == 30
     assert len(stripe_double.sessions) == 10
+
+
+def test_racing_checkouts_from_one_network_never_hold_more_than_its_cap(stripe_double, settings):
+    """Twenty browsers on one school network register at once; the cap is counted under the workshop lock."""
+    settings.CHECKOUT_HOLD_SEATS_PER_NETWORK = 10
+    workshop = WorkshopFactory(capacity=150)
+    start = threading.Barrier(20)
+    statuses: list[int] = []
+    refusals = []
+    lock = threading.Lock()
+
+    def buy(n: int) -> None:
+        client = Client(REMOTE_ADDR="203.0.113.5")
+        try:
+            start.wait()
+            response = client.post(
+                f"/workshops/{workshop.slug}/register/",
+                registration_data(seat_count=2, buyer_email=f"teacher{n}@school.example"),
+            )
+            with lock:
+                statuses.append(response.status_code)
+                if response.status_code == 400:
+                    refusals.append(response.content.decode())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=buy, args=(n,)) for n in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(statuses) == [302] * 5 + [400] * 15
+    assert all("we hold at most 10 for one network at a time" in page for page in refusals)
+    pending = Order.objects.filter(workshop=workshop, status=Order.Status.PENDING)
+    assert sum(pending.values_list("seat_count", flat=True)) == 10
+    assert len({order.hold_source for order in pending}) == 1
+    assert len(stripe_double.sessions) == 5

@@ -145,3 +145,11 @@ def test_erasing_forgets_the_persons_time_zones(role_client, ana_everywhere):
     order.refresh_from_db()
     seat.refresh_from_db()
     assert (order.time_zone, seat.time_zone) == ("", "")
+
+
+def test_erasing_forgets_the_hashed_network_of_the_persons_checkouts(role_client, ana_everywhere):
+    order = ana_everywhere["order"]
+    Order.objects.filter(pk=order.pk).update(hold_source="0123456789abcdef0123456789abcdef")
+    _erase(role_client("Administrator"))
+    order.refresh_from_db()
+    assert order.hold_source == ""

@@ -1,4 +1,5 @@
-"""Daily: delete access needs ACCESS_NEEDS_RETENTION_DAYS after each workshop's last session."""
+"""Daily: delete access needs ACCESS_NEEDS_RETENTION_DAYS after each workshop's last session, and the hashed
+network of card checkouts whose hold is over."""
 
 from django.core.management.base import BaseCommand
 
