@@ -162,8 +162,9 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
         refund = None
         if extra > 0:
             refund = _record_stripe_refund(order=order, payment=payment, extra=extra)
-    # A payment that could not stand, returned by hand before the automatic refund got to it.
-    _close_refused_order(order_id=order.pk, why="")
+    # A payment that could not stand, returned by hand before the automatic refund got to it (or after Stripe refused
+    # it): the buyer is told as when the worker returns it, and the worker's retry then finds nothing to return.
+    _close_refused_order(order_id=order.pk, why=_refused_why(order))
     if refund is not None and payment.status == Payment.Status.ACCEPTED:
         emails.send_refund_made(refund_id=refund.pk)
     return order
@@ -297,13 +298,19 @@ def _close_refused_order(*, order_id: int, why: str) -> None:
             )
 
 
+def _refused_why(order: Order) -> str:
+    """Why an order's payment could not stand, for the buyer's email: "late" (its hold lapsed and the seats or code
+    were gone), or "changed" (seats added to an order that changed before they were paid)."""
+    return "late" if order.kind == Order.Kind.PURCHASE else "changed"
+
+
 def return_refused_payments(*, order: Order) -> int:
     """Staff retry: return every payment of this order that was not accepted and is not fully back yet.
 
     Returns how many were returned. Raises stripe_client.PaymentProviderError.
     """
     count = 0
-    why = "late" if order.kind == Order.Kind.PURCHASE else "changed"
+    why = _refused_why(order)
     for payment in Payment.objects.filter(order=order, status=Payment.Status.REFUSED).order_by("pk"):
         count += return_payment(payment_id=payment.pk, up_to_cents=payment.amount_cents, why=why) is not None
     return count
