@@ -54,3 +54,61 @@ def test_a_late_payment_staff_return_in_stripes_dashboard_tells_the_buyer_once(c
     assert given_back_at_stripe(stripe_double, session["payment_intent"]) == 24000
     to_buyer = [m for m in mail.outbox if m.to == [late.buyer_email]]
     assert len(to_buyer) == 1 and "refunded" in to_buyer[0].subject and "$240.00" in to_buyer[0].body
+
+
+# --- the per-network cap on unpaid card holds, attacked ------------------------------------------------------------
+
+SCHOOL = "203.0.113.5"
+
+
+@pytest.fixture
+def cap(settings):
+    settings.CHECKOUT_HOLD_SEATS_PER_NETWORK = 6
+    return 6
+
+
+def register(client, workshop, seats, n, address=SCHOOL, **headers):
+    data = registration_data(seat_count=seats, buyer_email=f"buyer{n}@school.example")
+    return client.post(f"/workshops/{workshop.slug}/register/", data, REMOTE_ADDR=address, **headers)
+
+
+def test_with_no_proxy_trusted_forwarding_headers_do_not_make_a_new_network(client, cap, stripe_double):
+    workshop = WorkshopFactory(capacity=100)
+    assert register(client, workshop, 6, 0).status_code == 302
+    spoofs = [
+        {"HTTP_X_FORWARDED_FOR": "198.51.100.1"}, {"HTTP_X_REAL_IP": "198.51.100.2"},
+        {"HTTP_FORWARDED": "for=198.51.100.3"}, {"HTTP_X_FORWARDED_FOR": "198.51.100.4, 198.51.100.5"},
+    ]
+    for n, headers in enumerate(spoofs, start=1):
+        assert register(client, workshop, 1, n, **headers).status_code == 400
+    assert register(client, workshop, 1, 9, address=f"::ffff:{SCHOOL}").status_code == 400  # IPv4-mapped: the same
+    assert Order.objects.count() == 1
+
+
+def test_hopping_addresses_inside_one_ipv6_64_is_one_network(client, cap, stripe_double):
+    workshop = WorkshopFactory(capacity=100)
+    assert register(client, workshop, 6, 0, address="2001:db8:5:6::1").status_code == 302
+    for n, address in enumerate(["2001:db8:5:6::2", "2001:db8:5:6:ffff:1:2:3", "2001:DB8:5:6:0:0:0:9"], start=1):
+        assert register(client, workshop, 1, n, address=address).status_code == 400
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("forwarded", [
+    ("203.0.113.5:4711", "203.0.113.5:4712"),  # some proxies append the client's port
+    ("[2001:db8:5:6::1]:443", "[2001:db8:5:6::2]:444"),
+    ("[2001:db8:5:6::1]", "2001:db8:5:6::2"),
+])
+def test_behind_a_proxy_that_adds_ports_a_new_connection_is_not_a_new_network(client, cap, stripe_double, settings, forwarded):
+    settings.RATE_LIMIT_TRUSTED_PROXIES = 1
+    workshop = WorkshopFactory(capacity=100)
+    first, second = forwarded
+    assert register(client, workshop, 6, 0, address="10.0.0.2", HTTP_X_FORWARDED_FOR=first).status_code == 302
+    assert register(client, workshop, 1, 1, address="10.0.0.2", HTTP_X_FORWARDED_FOR=second).status_code == 400
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.parametrize("address", ["", "unix:", "fe80::1%eth0", "not an address", "999.1.1.1", "[::1]:80"])
+def test_an_odd_remote_address_still_registers(client, cap, stripe_double, address):
+    workshop = WorkshopFactory(capacity=100)
+    assert register(client, workshop, 2, 0, address=address).status_code == 302
+    assert Order.objects.get().hold_source
