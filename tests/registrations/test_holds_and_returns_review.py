@@ -112,3 +112,14 @@ def test_an_odd_remote_address_still_registers(client, cap, stripe_double, addre
     workshop = WorkshopFactory(capacity=100)
     assert register(client, workshop, 2, 0, address=address).status_code == 302
     assert Order.objects.get().hold_source
+
+
+def test_a_colleague_refused_by_the_cap_is_not_told_the_checkouts_are_theirs(client, cap, stripe_double):
+    """Teachers share a school's address: the one refused learns only how many seats others hold, and is not told to
+    pay for or cancel checkouts they never started."""
+    workshop = WorkshopFactory(capacity=100)
+    register(client, workshop, 6, 0)
+    html = register(client, workshop, 1, 1).content.decode()
+    assert "Unpaid card checkouts from your network already hold 6 seats" in html
+    assert "your open checkouts" not in html and "if some of them are yours" in html
+    assert "buyer0@school.example" not in html
