@@ -123,3 +123,20 @@ def test_a_colleague_refused_by_the_cap_is_not_told_the_checkouts_are_theirs(cli
     assert "Unpaid card checkouts from your network already hold 6 seats" in html
     assert "your open checkouts" not in html and "if some of them are yours" in html
     assert "buyer0@school.example" not in html
+
+
+def test_seats_added_to_a_paid_order_count_toward_the_networks_card_holds(client, cap, stripe_double, post_webhook):
+    """Otherwise one paid seat lets a network hold 49 more by card, again and again (cancel, add again), past the cap."""
+    workshop = WorkshopFactory(capacity=100)
+    register(client, workshop, 1, 0)
+    team = Order.objects.get()
+    post_webhook("checkout.session.completed", stripe_double.pay(team.stripe_checkout_session_id))
+    add = {"grow-extra_seats": "6", "grow-payment_method": "card"}
+    assert client.post(f"/orders/{team.token}/add-seats/", add, REMOTE_ADDR=SCHOOL).status_code == 302
+    assert register(client, workshop, 1, 1).status_code == 400  # the added seats are this network's card holds
+    client.post(f"/orders/{team.token}/add-seats/cancel/", REMOTE_ADDR=SCHOOL)
+    assert register(client, workshop, 4, 2).status_code == 302
+    response = client.post(f"/orders/{team.token}/add-seats/", {**add, "grow-extra_seats": "3"}, REMOTE_ADDR=SCHOOL)
+    assert response.status_code == 400
+    assert "already hold 4 seats" in response.content.decode() and "you can choose up to 2 now" in response.content.decode()
+    assert Order.objects.filter(parent=team, status=Order.Status.PENDING).count() == 0
