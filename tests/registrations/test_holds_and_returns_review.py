@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.core import mail
 from django.core.management import call_command
 from django.test import override_settings
@@ -140,3 +141,27 @@ def test_seats_added_to_a_paid_order_count_toward_the_networks_card_holds(client
     assert response.status_code == 400
     assert "already hold 4 seats" in response.content.decode() and "you can choose up to 2 now" in response.content.decode()
     assert Order.objects.filter(parent=team, status=Order.Status.PENDING).count() == 0
+
+
+# --- money owed back that Stripe cannot return ------------------------------------------------------------------------
+
+
+def test_a_cheque_that_came_too_late_is_left_to_staff_to_return_and_they_are_told(client, django_user_model, stripe_double):
+    """Staff mark a lapsed invoice paid by cheque after its seats were sold: the cheque cannot stand, and no refund
+    API can return it, so staff are told to send it back, beside the order."""
+    workshop = WorkshopFactory(capacity=2, invoice_hold_percent=100)
+    client.post(f"/workshops/{workshop.slug}/register/", registration_data(seat_count=2, **{
+        "payment_method": "invoice", "billing_name": "Dana Ruiz", "billing_email": "accounts@lincoln-usd.example",
+        "billing_line1": "100 Main Street", "billing_city": "Oakland", "billing_state": "CA", "billing_postal_code": "94612",
+    }))
+    late = Order.objects.get()
+    with time_machine.travel(timezone.now() + timedelta(days=15)):
+        OrderFactory(workshop=workshop, seat_count=2)
+        mail.outbox.clear()
+        client.force_login(django_user_model.objects.create_user("fin", "fin@example.org", "pw", is_staff=True, is_superuser=True))
+        client.post("/admin/registrations/order/", {"action": "mark_invoice_paid_out_of_band", "_selected_action": [late.pk]})
+    late.refresh_from_db()
+    assert late.status == Order.Status.REFUNDED and not stripe_double.requests_to("POST", "/v1/refunds")
+    assert late.payment_needs_review
+    alerts = [m for m in mail.outbox if m.to == [django_settings.STAFF_ALERT_EMAIL]]
+    assert alerts and "$240.00" in alerts[-1].body and "cheque" in alerts[-1].body
