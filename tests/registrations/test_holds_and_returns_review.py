@@ -2,6 +2,8 @@
 pending refund), tried as a hostile buyer, an unlucky one and a careless staff member would: each test is an attack
 through the public surface, kept because it found a problem or covers an edge the other tests do not."""
 
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -55,6 +57,35 @@ def test_a_late_payment_staff_return_in_stripes_dashboard_tells_the_buyer_once(c
     assert given_back_at_stripe(stripe_double, session["payment_intent"]) == 24000
     to_buyer = [m for m in mail.outbox if m.to == [late.buyer_email]]
     assert len(to_buyer) == 1 and "refunded" in to_buyer[0].subject and "$240.00" in to_buyer[0].body
+
+
+@override_settings(TASKS=DATABASE_TASKS)
+def test_part_returned_by_hand_then_the_rest_by_the_worker_gives_back_exactly_what_was_paid(
+    client, staff_client, stripe_double, post_webhook
+):
+    """Staff return $100 of a refused $240 by hand; Stripe's events arrive twice and out of order; the worker then
+    returns the other $140 (a new idempotency key: the amount changed). Stripe, ledger, receipt and CSV agree."""
+    late, session = late_payment_stripe_will_not_return(client, stripe_double, post_webhook)
+    intent = session["payment_intent"]
+    mail.outbox.clear()
+    first = stripe_double.refund_in_dashboard(intent, 10000)
+    post_webhook("charge.refunded", first)
+    assert order_money(order=late).pending_return_cents == 14000
+    with time_machine.travel(timezone.now() + timedelta(minutes=50)):
+        call_command("run_worker", "--batch")
+    post_webhook("charge.refunded", stripe_double.charge(intent))  # the worker's refund: cumulative $240
+    post_webhook("charge.refunded", {**first, "id": "ch_replayed"})  # an older cumulative figure, late
+    assert given_back_at_stripe(stripe_double, intent) == 24000
+    money = order_money(order=late)
+    assert (money.returned_cents, money.pending_return_cents, money.paid_cents, money.refunded_cents) == (24000, 0, 0, 0)
+    late.refresh_from_db()
+    assert late.status == Order.Status.REFUNDED
+    finance = staff_client.get("/admin/registrations/payment/finance/", {"workshop": late.workshop_id, "download": "1"})
+    rows = list(csv.DictReader(io.StringIO(finance.content.decode("utf-8-sig"))))
+    assert sorted((row["Amount"], row["Counts toward revenue"]) for row in rows if row["Order"] == late.reference) == [
+        ("-100.00", "no"), ("-140.00", "no"), ("240.00", "no")
+    ]
+    assert len([m for m in mail.outbox if m.to == [late.buyer_email] and "refunded" in m.subject]) == 1
 
 
 # --- the per-network cap on unpaid card holds, attacked ------------------------------------------------------------
