@@ -88,6 +88,23 @@ def test_part_returned_by_hand_then_the_rest_by_the_worker_gives_back_exactly_wh
     assert len([m for m in mail.outbox if m.to == [late.buyer_email] and "refunded" in m.subject]) == 1
 
 
+@override_settings(TASKS=DATABASE_TASKS)
+def test_when_the_worker_gives_up_the_money_stays_owed_back_and_staff_are_told_again(client, stripe_double, post_webhook):
+    late, session = late_payment_stripe_will_not_return(client, stripe_double, post_webhook)
+    stripe_double.fail_next(status=500, times=100, path_prefix="/v1/refunds")
+    later = timezone.now() + timedelta(minutes=45)
+    for _ in range(12):
+        later += timedelta(hours=2)
+        with time_machine.travel(later):
+            call_command("run_worker", "--batch")
+    assert len(stripe_double.requests_to("POST", "/v1/refunds")) == 12  # RETURN_ATTEMPTS, then no more
+    late.refresh_from_db()
+    assert late.status == Order.Status.NEEDS_REFUND and late.payment_needs_review
+    assert order_money(order=late).pending_return_cents == 24000
+    alerts = [m for m in mail.outbox if m.to == [django_settings.STAFF_ALERT_EMAIL]]
+    assert len(alerts) == 2 and "$240.00" in alerts[0].body and "Automatic retries have stopped" in alerts[1].body
+
+
 # --- the per-network cap on unpaid card holds, attacked ------------------------------------------------------------
 
 SCHOOL = "203.0.113.5"
