@@ -82,15 +82,7 @@ def place_addition(
         )
         if price.difference_cents < settings.STRIPE_MINIMUM_CHARGE_CENTS:
             raise SeatChangeError("Please reply to your confirmation email and we will add these seats for you.")
-        if billing is not None and extra_seats + invoice_seats_held(workshop_id=workshop.pk, now=now) > invoice_seat_allowance(workshop):
-            raise InvoiceHoldError(
-                "Unpaid invoices hold as many of this workshop's seats as we allow just now. Please pay by card, or contact us."
-            )
-        hold_source = "" if billing is not None else hold_source
-        if hold_source:
-            check_network_hold(
-                held=card_seats_held_from(workshop_id=workshop.pk, hold_source=hold_source, now=now), seat_count=extra_seats
-            )
+        hold_source = _check_hold(workshop=workshop, extra_seats=extra_seats, billing=billing, hold_source=hold_source, now=now)
         quote, difference = price.quote, price.difference_cents
         addition = Order(
             workshop=workshop,
@@ -115,6 +107,21 @@ def place_addition(
             apply_billing(addition, billing)
         addition.save()
     return addition
+
+
+def _check_hold(*, workshop: Workshop, extra_seats: int, billing: BillingDetails | None, hold_source: str, now: datetime) -> str:
+    """Added seats are held within the invoices' share of seats, or, by card, within the network's card holds (the
+    hold source the addition keeps, returned). With the workshop locked. Raises InvoiceHoldError, NetworkHoldLimitError."""
+    if billing is not None:
+        if extra_seats + invoice_seats_held(workshop_id=workshop.pk, now=now) > invoice_seat_allowance(workshop):
+            raise InvoiceHoldError(
+                "Unpaid invoices hold as many of this workshop's seats as we allow just now. Please pay by card, or contact us."
+            )
+        return ""
+    if hold_source:
+        held = card_seats_held_from(workshop_id=workshop.pk, hold_source=hold_source, now=now)
+        check_network_hold(held=held, seat_count=extra_seats)
+    return hold_source
 
 
 def cancel_addition(*, order: Order) -> bool:

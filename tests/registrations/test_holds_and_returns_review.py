@@ -206,7 +206,8 @@ def test_a_cheque_that_came_too_late_is_left_to_staff_to_return_and_they_are_tol
     with time_machine.travel(timezone.now() + timedelta(days=15)):
         OrderFactory(workshop=workshop, seat_count=2)
         mail.outbox.clear()
-        client.force_login(django_user_model.objects.create_user("fin", "fin@example.org", "pw", is_staff=True, is_superuser=True))
+        staff = django_user_model.objects.create_user("fin", "fin@example.org", "pw", is_staff=True, is_superuser=True)
+        client.force_login(staff)  # logged in now: a session from 15 days ago would have expired
         client.post("/admin/registrations/order/", {"action": "mark_invoice_paid_out_of_band", "_selected_action": [late.pk]})
     late.refresh_from_db()
     assert late.status == Order.Status.REFUNDED and not stripe_double.requests_to("POST", "/v1/refunds")
