@@ -59,7 +59,8 @@ def limit_for(scope: str) -> Limit:
 def client_address(request) -> str:
     """The visitor's address: REMOTE_ADDR, or the entry RATE_LIMIT_TRUSTED_PROXIES hops from the right of
     X-Forwarded-For when the site runs behind that many proxies. An IPv6 address counts as its /64,
-    the block one household or school is given, so hopping within it does not reset the count."""
+    the block one household or school is given, so hopping within it does not reset the count; a port some
+    proxies add ("203.0.113.5:4711", "[2001:db8::1]:443") is not part of it, or each connection would count anew."""
     address = request.META.get("REMOTE_ADDR", "")
     proxies = settings.RATE_LIMIT_TRUSTED_PROXIES
     if proxies:
@@ -67,7 +68,7 @@ def client_address(request) -> str:
         if len(forwarded) >= proxies:
             address = forwarded[-proxies]
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(_without_port(address))
     except ValueError:
         return address or "unknown"
     if ip.version == 6:
@@ -75,6 +76,17 @@ def client_address(request) -> str:
             return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
+
+
+def _without_port(address: str) -> str:
+    """The host of "host:port" or "[v6]:port" (and of "[v6]"); anything else as it is."""
+    address = address.strip()
+    if address.startswith("[") and "]" in address:
+        return address[1 : address.index("]")]
+    host, colon, port = address.rpartition(":")
+    if colon and "." in host and ":" not in host and port.isdigit():
+        return host
+    return address
 
 
 def address_key(request, *, purpose: str) -> str:

@@ -47,8 +47,8 @@ class NetworkHoldLimitError(RegistrationError):
                 + (f", so you can choose up to {room} now." if room else ".")
             )
         super().__init__(
-            f"{first} To go on, finish paying for your open checkouts or cancel them (leaving Stripe's payment page "
-            "with “Back” releases the seats at once, and unpaid ones lapse after about 30 minutes), choose "
+            f"{first} To go on: if some of them are yours, finish paying for them or cancel them (leaving Stripe's "
+            "payment page with “Back” releases the seats at once, and unpaid ones lapse after about 30 minutes), choose "
             f"“Invoice my organisation”, or write to us at {contact_email} and we will help."
         )
 

@@ -6,7 +6,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from registrations.selectors.availability import invoice_seat_allowance, invoice_seats_held, seats_available
+from registrations.selectors.availability import (
+    card_seats_held_from,
+    invoice_seat_allowance,
+    invoice_seats_held,
+    seats_available,
+)
 from registrations.selectors.ledger import (
     grown_order_price,
     order_money,
@@ -19,14 +24,15 @@ from ..models import (
     Order,
 )
 from ..stripe import client as stripe_client
-from .checkout import hold_duration
+from .checkout import check_network_hold, hold_duration
 from .fulfilment import close_order
 from .invoices import BillingDetails, apply_billing, invoice_hold_duration
 from .seats import ensure_seat_changes_open
 
 
 def place_addition(
-    *, order: Order, extra_seats: int, billing: BillingDetails | None = None, now: datetime | None = None
+    *, order: Order, extra_seats: int, billing: BillingDetails | None = None, hold_source: str = "",
+    now: datetime | None = None,
 ) -> Order:
     """Hold more seats for a paid order; the team pays only the difference to the new tier's total.
 
@@ -35,9 +41,10 @@ def place_addition(
     made free earn no credit. The seats are held like a new order's (31 minutes for Checkout,
     INVOICE_HOLD_DAYS with `billing`, within the invoices' share of seats), under the same
     workshop lock and capacity count as place_order, and join the order when paid (priced again
-    then if the order's seat count changed meanwhile).
+    then if the order's seat count changed meanwhile). Held by card, they are the network's (`hold_source`) card
+    holds like a new order's, within the same cap (check_network_hold).
     Raises SeatChangesClosedError, SeatChangeError, RegistrationClosedError, NotEnoughSeatsError,
-    InvoiceHoldError, NoPriceError.
+    InvoiceHoldError, NetworkHoldLimitError, NoPriceError.
     """
     now = now or timezone.now()
     if extra_seats < 1:
@@ -75,10 +82,7 @@ def place_addition(
         )
         if price.difference_cents < settings.STRIPE_MINIMUM_CHARGE_CENTS:
             raise SeatChangeError("Please reply to your confirmation email and we will add these seats for you.")
-        if billing is not None and extra_seats + invoice_seats_held(workshop_id=workshop.pk, now=now) > invoice_seat_allowance(workshop):
-            raise InvoiceHoldError(
-                "Unpaid invoices hold as many of this workshop's seats as we allow just now. Please pay by card, or contact us."
-            )
+        hold_source = _check_hold(workshop=workshop, extra_seats=extra_seats, billing=billing, hold_source=hold_source, now=now)
         quote, difference = price.quote, price.difference_cents
         addition = Order(
             workshop=workshop,
@@ -97,11 +101,27 @@ def place_addition(
             priced_for_seat_count=parent.seat_count,
             hold_expires_at=now + (invoice_hold_duration() if billing else hold_duration()),
             is_test_payment=stripe_client.is_test_payment_mode(),
+            hold_source=hold_source,
         )
         if billing is not None:
             apply_billing(addition, billing)
         addition.save()
     return addition
+
+
+def _check_hold(*, workshop: Workshop, extra_seats: int, billing: BillingDetails | None, hold_source: str, now: datetime) -> str:
+    """Added seats are held within the invoices' share of seats, or, by card, within the network's card holds (the
+    hold source the addition keeps, returned). With the workshop locked. Raises InvoiceHoldError, NetworkHoldLimitError."""
+    if billing is not None:
+        if extra_seats + invoice_seats_held(workshop_id=workshop.pk, now=now) > invoice_seat_allowance(workshop):
+            raise InvoiceHoldError(
+                "Unpaid invoices hold as many of this workshop's seats as we allow just now. Please pay by card, or contact us."
+            )
+        return ""
+    if hold_source:
+        held = card_seats_held_from(workshop_id=workshop.pk, hold_source=hold_source, now=now)
+        check_network_hold(held=held, seat_count=extra_seats)
+    return hold_source
 
 
 def cancel_addition(*, order: Order) -> bool:

@@ -115,8 +115,9 @@ def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> str:
     )
 
 
-def _send_refund(*, refund: Refund, idempotency_key: str) -> None:
-    """Send each part of a recorded refund back through its payment and store Stripe's refund ids.
+def _send_refund(*, refund: Refund, idempotency_key: str) -> int:
+    """Send each part of a recorded refund back through its payment and store Stripe's refund ids. Returns the cents
+    paid outside Stripe (a cheque), which staff return the same way.
 
     Raises stripe_client.PaymentProviderError (parts already sent keep their ids; a retry with the same
     keys gets the same refunds back from Stripe rather than new ones).
@@ -137,6 +138,7 @@ def _send_refund(*, refund: Refund, idempotency_key: str) -> None:
             f"({usd(outside)} was paid outside Stripe, e.g. by cheque: return it the same way.)"
         )[:200]
     refund.save(update_fields=["stripe_refund_id", "reason"])
+    return outside
 
 
 def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) -> Order | None:
@@ -162,8 +164,9 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
         refund = None
         if extra > 0:
             refund = _record_stripe_refund(order=order, payment=payment, extra=extra)
-    # A payment that could not stand, returned by hand before the automatic refund got to it.
-    _close_refused_order(order_id=order.pk, why="")
+    # A payment that could not stand, returned by hand before the automatic refund got to it (or after Stripe refused
+    # it): the buyer is told as when the worker returns it, and the worker's retry then finds nothing to return.
+    _close_refused_order(order_id=order.pk, why=_refused_why(order))
     if refund is not None and payment.status == Payment.Status.ACCEPTED:
         emails.send_refund_made(refund_id=refund.pk)
     return order
@@ -244,9 +247,16 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
         # What was returned before this one (not counting it): the key is the same on every retry of it.
         returned = payment.refund_parts.filter(refund__made_at__isnull=False).exclude(refund__kind=Refund.Kind.SEATS)
         key = f"return-{payment.pk}-{returned.aggregate(n=Sum('amount_cents'))['n'] or 0}"
-    _send_refund(refund=refund, idempotency_key=key)
+    outside = _send_refund(refund=refund, idempotency_key=key)
     Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
     refund.refresh_from_db()
+    if outside:
+        # No refund API returns a cheque: nobody acted, so staff are told to send it back.
+        flag_for_review(
+            order=ledger_owner(payment), key=f"payment_review:return_by_hand:{refund.pk}",
+            note=f"{usd(outside)} of payment {payment.reference or payment.pk} is owed back to the buyer and was paid "
+            "outside Stripe (a cheque or transfer): return it the same way. The ledger counts it as refunded.",
+        )
     _close_refused_order(order_id=payment.order_id, why=why)
     return refund
 
@@ -297,13 +307,19 @@ def _close_refused_order(*, order_id: int, why: str) -> None:
             )
 
 
+def _refused_why(order: Order) -> str:
+    """Why an order's payment could not stand, for the buyer's email: "late" (its hold lapsed and the seats or code
+    were gone), or "changed" (seats added to an order that changed before they were paid)."""
+    return "late" if order.kind == Order.Kind.PURCHASE else "changed"
+
+
 def return_refused_payments(*, order: Order) -> int:
     """Staff retry: return every payment of this order that was not accepted and is not fully back yet.
 
     Returns how many were returned. Raises stripe_client.PaymentProviderError.
     """
     count = 0
-    why = "late" if order.kind == Order.Kind.PURCHASE else "changed"
+    why = _refused_why(order)
     for payment in Payment.objects.filter(order=order, status=Payment.Status.REFUSED).order_by("pk"):
         count += return_payment(payment_id=payment.pk, up_to_cents=payment.amount_cents, why=why) is not None
     return count

@@ -9,6 +9,7 @@ from guard import ratelimit
 from guard.ratelimit import RateLimitedError
 from registrations.errors import (
     InvoiceHoldError,
+    NetworkHoldLimitError,
     NotEnoughSeatsError,
     RegistrationError,
     SeatChangeError,
@@ -135,8 +136,9 @@ def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
             order=order,
             extra_seats=form.cleaned_data["extra_seats"],
             billing=form.billing_details() if form.wants_invoice else None,
+            hold_source=ratelimit.address_key(request, purpose="hold_source"),
         )
-    except NotEnoughSeatsError as exc:
+    except (NotEnoughSeatsError, NetworkHoldLimitError) as exc:
         form.add_error("extra_seats", str(exc))
         return _render_order(request, order, grow_form=form, status=400)
     except InvoiceHoldError as exc:

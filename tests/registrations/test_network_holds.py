@@ -45,7 +45,7 @@ def test_past_the_cap_the_seat_field_says_how_to_go_on_and_keeps_what_was_typed(
     assert 'id="error_1_id_seat_count"' in html
     assert "Unpaid card checkouts from your network already hold 4 seats of this workshop" in html
     assert CAP_MESSAGE in html and "you can choose up to 2 now" in html
-    assert "finish paying for your open checkouts or cancel them" in html
+    assert "if some of them are yours, finish paying for them or cancel them" in html
     assert "Invoice my organisation" in html and "help@esl.example" in html
     assert 'value="Rosa Parks High"' in html and 'value="Roosevelt High"' in html
     assert 'value="teacher2@lincoln.example"' in html and 'value="3"' in html
