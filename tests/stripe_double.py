@@ -161,9 +161,11 @@ class StripeDouble:
 
     def state(self) -> dict:
         with self.lock:
+            if self.hang_until is not None and self.hang_until <= time.monotonic():
+                self.hang_until = None  # over, even if no request arrived while it lasted
             hang_left = None
             if self.hang_until is not None:
-                hang_left = "until ended" if self.hang_until == math.inf else max(self.hang_until - time.monotonic(), 0.0)
+                hang_left = "until ended" if self.hang_until == math.inf else self.hang_until - time.monotonic()
             return {"latency": self.latency, "hang_left": hang_left, "held": self.held, "requests": len(self.requests)}
 
     def _wait_like_the_network(self) -> None:
