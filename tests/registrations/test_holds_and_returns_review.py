@@ -214,3 +214,11 @@ def test_a_cheque_that_came_too_late_is_left_to_staff_to_return_and_they_are_tol
     assert late.payment_needs_review
     alerts = [m for m in mail.outbox if m.to == [django_settings.STAFF_ALERT_EMAIL]]
     assert alerts and "$240.00" in alerts[-1].body and "cheque" in alerts[-1].body
+
+
+@override_settings(TASKS=DATABASE_TASKS)
+def test_a_refused_payment_whose_return_stripe_has_not_taken_is_not_called_returned(client, stripe_double, post_webhook):
+    late, _ = late_payment_stripe_will_not_return(client, stripe_double, post_webhook)
+    html = client.get(f"/orders/{late.token}/").content.decode()
+    assert "<strong>not accepted: being returned</strong>" in html
+    assert "<strong>not accepted: returned</strong>" not in html
