@@ -132,7 +132,7 @@ def order_rows(orders: Iterable[Order]) -> Iterable[list]:
             "" if merged else dollars(order.total_cents),
             dollars(order.ledger_paid_cents),
             dollars(order.ledger_refunded_cents),
-            dollars(order.ledger_paid_cents - order.ledger_refunded_cents),
+            dollars(order.ledger_net_cents),
             dollars(order.ledger_returned_cents),
             _local(order.paid_at, zone),
             order.stripe_payment_intent_id,

@@ -11,7 +11,8 @@ from registrations.errors import (
     InvoiceError,
     RefundError,
 )
-from registrations.selectors.staff_reports import ORDER_QUEUES, order_money, orders_in_queue
+from registrations.selectors.ledger import with_money
+from registrations.selectors.staff_reports import ORDER_QUEUES, orders_in_queue
 from registrations.services.invoices import mark_invoice_paid_out_of_band
 from registrations.services.payments import clear_review
 from registrations.services.refunds import refund_seats, return_refused_payments
@@ -160,7 +161,7 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         first = Session.objects.filter(workshop=OuterRef("workshop")).order_by("starts_at").values("starts_at")[:1]
-        return order_money(super().get_queryset(request)).annotate(workshop_first_start=Subquery(first))
+        return with_money(super().get_queryset(request)).annotate(workshop_first_start=Subquery(first))
 
     @admin.display(description="Order", ordering="created_at")
     def order(self, obj):
@@ -189,17 +190,17 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
             return format_html("{}{}<br><small>{} refunded</small>", prefix, obj.seat_count, obj.refunded_seat_count)
         return f"{prefix}{obj.seat_count}"
 
-    @admin.display(description="Paid", ordering="money_paid_cents")
+    @admin.display(description="Paid", ordering="ledger_paid_cents")
     def paid(self, obj):
         if obj.status == Order.Status.MERGED:
             return format_html('<small>in {}</small>', obj.parent.reference)
-        return _money(obj.money_paid_cents)
+        return _money(obj.ledger_paid_cents)
 
-    @admin.display(description="Net", ordering="money_net_cents")
+    @admin.display(description="Net", ordering="ledger_net_cents")
     def net(self, obj):
         if obj.status == Order.Status.MERGED:
             return "–"
-        return _money(obj.money_net_cents)
+        return _money(obj.ledger_net_cents)
 
     @admin.display(description="Method", ordering="payment_method")
     def method(self, obj):
@@ -236,7 +237,7 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
             "Paid {} · refunded {} · net {}{}",
             usd(obj.ledger_paid_cents),
             usd(obj.ledger_refunded_cents),
-            usd(obj.ledger_paid_cents - obj.ledger_refunded_cents),
+            usd(obj.ledger_net_cents),
             format_html(" · payments not accepted {}", usd(obj.ledger_returned_cents)) if obj.ledger_returned_cents else "",
         )
 
@@ -246,9 +247,9 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
         done = sum(clear_review(order=order) for order in queryset)
         self.message_user(request, f"Cleared 'payment needs review' on {done} order(s).", messages.SUCCESS)
 
-    @admin.display(description="Refunded", ordering="money_refunded_cents")
+    @admin.display(description="Refunded", ordering="ledger_refunded_cents")
     def refunded(self, obj):
-        return _money(obj.money_refunded_cents)
+        return _money(obj.ledger_refunded_cents)
 
     @admin.action(description="Refund the whole order through Stripe", permissions=["refund"])
     def refund_whole_order(self, request, queryset):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from workshops.selectors import NoPriceError, PriceQuote, quote_for
@@ -116,7 +116,8 @@ def _sum_subquery(queryset, column: str) -> Coalesce:
 
 def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
     """Annotate each order's ledger sums in the same query: `ledger_paid_cents` (accepted payments),
-    `ledger_refunded_cents` (refunded from them) and `ledger_returned_cents` (payments not accepted)."""
+    `ledger_refunded_cents` (refunded from them), `ledger_net_cents` (the first less the second) and
+    `ledger_returned_cents` (payments not accepted)."""
     accepted = Payment.Status.ACCEPTED
     return queryset.annotate(
         ledger_paid_cents=_sum_subquery(Payment.objects.filter(owned_by(OuterRef("pk")), status=accepted), "amount_cents"),
@@ -127,20 +128,19 @@ def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
         ledger_returned_cents=_sum_subquery(
             Payment.objects.filter(owned_by(OuterRef("pk"))).exclude(status=accepted), "amount_cents"
         ),
-    )
+    ).annotate(ledger_net_cents=F("ledger_paid_cents") - F("ledger_refunded_cents"))
 
 
-def workshop_revenue_annotations() -> dict:
-    """Per workshop (as annotations): money accepted and refunded from it, summed over the ledger."""
+def with_workshop_money(workshops: QuerySet) -> QuerySet:
+    """Workshops with `paid_cents` (payments accepted), `refunded_cents` (refunded from them) and `net_cents`,
+    summed over the ledger in the same query."""
     accepted = Payment.Status.ACCEPTED
-    return {
-        "ledger_paid_cents": _sum_subquery(
-            Payment.objects.filter(order__workshop=OuterRef("pk"), status=accepted), "amount_cents"
-        ),
-        "ledger_refunded_cents": _sum_subquery(
+    return workshops.annotate(
+        paid_cents=_sum_subquery(Payment.objects.filter(order__workshop=OuterRef("pk"), status=accepted), "amount_cents"),
+        refunded_cents=_sum_subquery(
             RefundPart.objects.filter(made(), payment__order__workshop=OuterRef("pk"), payment__status=accepted), "amount_cents"
         ),
-    }
+    ).annotate(net_cents=F("paid_cents") - F("refunded_cents"))
 
 
 def refund_amount_cents(*, order: Order, seat_count: int, money: OrderMoney | None = None) -> int:

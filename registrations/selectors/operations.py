@@ -11,16 +11,16 @@ from django.utils import timezone
 from workshops.models import Session, Workshop
 
 from ..models import Order, SeatAlert
+from .ledger import with_workshop_money
 from .staff_reports import (
     roster,
     with_seat_counts,
-    workshop_money,
 )
 
 
 @dataclass
 class WorkshopOperations:
-    """One workshop's card on the admin home. Money comes from staff_reports.workshop_money."""
+    """One workshop's card on the admin home. Money comes from ledger.with_workshop_money."""
 
     workshop: Workshop
     sessions: list[Session]
@@ -72,7 +72,7 @@ def operations_overview(*, now: datetime | None = None, past: bool = False) -> l
     """Every upcoming (or past) workshop with its figures, in a fixed number of queries however many
     orders, seats and workshops there are (one row per attendee is read to count pre-work and needs)."""
     now = now or timezone.now()
-    workshops = list(workshop_money(with_seat_counts(_workshops(now=now, past=past), now=now)))
+    workshops = list(with_workshop_money(with_seat_counts(_workshops(now=now, past=past), now=now)))
     ids = [w.pk for w in workshops]
     if not ids:
         return []

@@ -30,34 +30,15 @@ from ..models import (
     RosterSeat,
     Seat,
 )
-from .ledger import owned_by, with_money, workshop_revenue_annotations
+from .ledger import owned_by, with_workshop_money
 from .progress import prework_minutes_done, prework_minutes_total
 
 
 # --- money ---------------------------------------------------------------------------------------------
 # Every money figure staff see (the orders list, the admin home, the dashboard, the CSV exports) is read
-# from the payment ledger through order_money and workshop_money: what was paid is the accepted payments,
-# what was refunded is the refunds taken out of them. Seats added to an order own no money once they have
-# joined it (their payment counts in that order), so the joined addition itself adds nothing.
-
-
-def order_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
-    """Orders with `money_paid_cents`, `money_refunded_cents` and `money_net_cents` (paid less refunded),
-    from the ledger, in the same query."""
-    return with_money(queryset).annotate(
-        money_paid_cents=F("ledger_paid_cents"),
-        money_refunded_cents=F("ledger_refunded_cents"),
-        money_net_cents=F("ledger_paid_cents") - F("ledger_refunded_cents"),
-    )
-
-
-def workshop_money(workshops: QuerySet[Workshop]) -> QuerySet[Workshop]:
-    """Workshops with `paid_cents`, `refunded_cents` and `net_cents` summed over the ledger, in the same query."""
-    return workshops.annotate(**workshop_revenue_annotations()).annotate(
-        paid_cents=F("ledger_paid_cents"),
-        refunded_cents=F("ledger_refunded_cents"),
-        net_cents=F("ledger_paid_cents") - F("ledger_refunded_cents"),
-    )
+# from the payment ledger (selectors/ledger.py: with_money per order, with_workshop_money per workshop):
+# what was paid is the accepted payments, what was refunded is the refunds taken out of them. Seats added to
+# an order own no money once they have joined it (their payment counts in that order).
 
 
 def took_money() -> Exists:
@@ -200,7 +181,7 @@ def workshop_dashboard(*, now: datetime | None = None, workshops: QuerySet[Works
     revenue net of refunds from the payment ledger, in one query however many orders there are."""
     now = now or timezone.now()
     workshops = workshops if workshops is not None else Workshop.objects.order_by("-created_at")
-    rows = workshop_money(with_seat_counts(workshops, now=now)).prefetch_related(
+    rows = with_workshop_money(with_seat_counts(workshops, now=now)).prefetch_related(
         Prefetch("sessions", queryset=Session.objects.order_by("starts_at"))
     )
     return [
