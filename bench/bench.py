@@ -47,7 +47,8 @@ HOST_PORT = urllib.parse.urlsplit(BASE).netloc
 assert HOST_PORT.startswith(("127.", "localhost")), "the bench only sends traffic to this machine"
 DURATION = int(os.environ.get("BENCH_DURATION", "5"))  # seconds per wrk run
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # per pass; two passes
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "4"))
+# Two kept-alive wrk connections per gunicorn worker (bench/README.md, "What it does").
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS") or 2 * runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
 WARMUP = 2
 RUSH_SLUG = "using-racial-affinity-groups-in-schools"
 CONTENDERS = 200
@@ -208,6 +209,49 @@ def worker_pids() -> list[int]:
     return sorted(children)
 
 
+def _proc_cpu_s(entry: Path) -> tuple[str, float, str]:
+    """(comm, user + system CPU seconds, cmdline) of one process from /proc."""
+    stat = (entry / "stat").read_text()
+    comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+    fields = stat.rsplit(")", 1)[1].split()
+    cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    return comm, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), cmdline
+
+
+def cpu_snapshot() -> dict[str, float]:
+    """CPU seconds used so far, by role: gunicorn workers, PostgreSQL, the Stripe double, this script
+    (the simulated buyers), wrk (finished runs: children of this script), and the whole machine."""
+    workers = set(worker_pids())
+    roles = {"gunicorn": 0.0, "postgres": 0.0, "stripe double": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm, seconds, cmdline = _proc_cpu_s(entry)
+        except (OSError, ValueError, IndexError):
+            continue
+        if int(entry.name) in workers:
+            roles["gunicorn"] += seconds
+        elif comm == "postgres":
+            roles["postgres"] += seconds
+        elif "tests.stripe_double" in cmdline:
+            roles["stripe double"] += seconds
+    times = os.times()
+    roles["buyers (bench.py)"] = times.user + times.system
+    roles["wrk"] = times.children_user + times.children_system
+    cpu = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    ticks = [int(v) for v in cpu]
+    roles["machine busy"] = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    roles["wall"] = time.monotonic()
+    return roles
+
+
+def cpu_rates(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Cores used by each role between two snapshots (CPU seconds per second of wall time)."""
+    wall = after["wall"] - before["wall"]
+    return {k: (after[k] - before[k]) / wall for k in before if k != "wall"}
+
+
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -321,6 +365,22 @@ def contention(register_path: str, cookie: str, token: str) -> dict:
     }
 
 
+# --- autovacuum's stand-in -------------------------------------------------------------
+def vacuum_orders() -> None:
+    """What autovacuum does on a production database: this machine's PostgreSQL runs with it off.
+
+    Autovacuum visits a table once about 1,000 of its rows changed (its thresholds: 50 dead or 1,000
+    inserted rows plus 20 % of the table); the passes and each scenario below change that many orders
+    or more (every checkout start inserts an order and updates it). Vacuumed, the seat count under
+    the workshop lock is an index-only scan (order_seats_taken_idx) instead of a read of every order.
+    Called before each scenario, not within one.
+    """
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) registrations_order, registrations_seat, registrations_paymentrequest")
+    connection.close()
+
+
 # --- Stripe far away, Stripe down ------------------------------------------------------
 def stripe_double(action: str, seconds: float | None = None) -> dict:
     """Steer the standalone Stripe test double (tests/stripe_double.py) through its control paths."""
@@ -399,14 +459,23 @@ def stripe_rush(workshop_path: str, register_path: str, cookie: str, token: str)
     connection.close()
     stripe_double("latency", RUSH_LATENCY_S)
     quiets, rushes, answers = [], [], []
+    cpu_quiet, cpu_rush = [], []  # cores used by each role in each window
+
+    def quiet_run(tag: str) -> None:
+        before = cpu_snapshot()
+        quiets.append(quiet(workshop_path, RUSH_WRK_S, tag))
+        cpu_quiet.append(cpu_rates(before, cpu_snapshot()))
+
     try:
-        quiets.append(quiet(workshop_path, RUSH_WRK_S, "rush-quiet-0"))
+        quiet_run("rush-quiet-0")
         for n in range(1, RUSH_ROUNDS + 1):
+            before = cpu_snapshot()
             reader = wrk_background(workshop_path, RUSH_WRK_S, f"rush-{n}")
             answers += buyers_arriving(register_path, cookie, token, count=RUSH_BUYERS, over=RUSH_OVER_S,
                                        tag=f"rush{int(time.time())}r{n}")
             rushes.append(wrk_result(reader))
-            quiets.append(quiet(workshop_path, RUSH_WRK_S, f"rush-quiet-{n}"))
+            cpu_rush.append(cpu_rates(before, cpu_snapshot()))
+            quiet_run(f"rush-quiet-{n}")
     finally:
         stripe_double("latency", 0)
     latencies = [a["s"] for a in answers]
@@ -425,6 +494,8 @@ def stripe_rush(workshop_path: str, register_path: str, cookie: str, token: str)
         "ratios": ratios,
         "keeps": statistics.median(ratios),
         "page_failures": sum(r.bad for r in rushes),
+        "cpu_quiet": {k: statistics.median(c[k] for c in cpu_quiet) for k in cpu_quiet[0]},
+        "cpu_rush": {k: statistics.median(c[k] for c in cpu_rush) for k in cpu_rush[0]},
     }
 
 
@@ -605,6 +676,23 @@ def server_line() -> str:
     )
 
 
+def cpu_section(rush: dict) -> list[str]:
+    """Where the 2 cores went while the page was read alone and during the rush (medians of the rounds)."""
+    quiet_cpu, rush_cpu = rush["cpu_quiet"], rush["cpu_rush"]
+    rows = [
+        f"| {role} | {quiet_cpu[role]:.2f} | {rush_cpu[role]:.2f} | {rush_cpu[role] - quiet_cpu[role]:+.2f} |"
+        for role in quiet_cpu
+    ]
+    return [
+        f"Where the machine's {os.cpu_count()} cores went (cores busy, from /proc: CPU seconds per second of each run; "
+        "medians of the rounds). wrk's share is counted once its run ends, so it is shown for both.",
+        "",
+        "| role | workshop page alone | during the rush | the rush's cost |",
+        "| --- | ---: | ---: | ---: |",
+        *rows,
+    ]
+
+
 def stripe_sections(rush: dict, hang: dict) -> list[str]:
     def rps(run: Run) -> str:
         return fmt(run.rps)
@@ -627,6 +715,8 @@ def stripe_sections(rush: dict, hang: dict) -> list[str]:
         "| quiet before / after | " + " | ".join(f"{fmt(a)} / {fmt(b)}" for a, b in zip(rush["quiet_rps"], rush["quiet_rps"][1:])) + " | |",
         "| during the rush | " + " | ".join(fmt(r) for r in rush["rush_rps"]) + " | |",
         "| kept | " + " | ".join(f"{r:.0%}" for r in rush["ratios"]) + f" | **{rush['keeps']:.0%}** |",
+        "",
+        *cpu_section(rush),
         "",
         "## Stripe down: it hangs for 15 s during a rush",
         "",
@@ -731,12 +821,16 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed, rush, 
     load = " / ".join(f"{x:.1f}" for x in LOAD_AT_START) + " at the start, " + " / ".join(
         f"{x:.1f}" for x in os.getloadavg()
     ) + " at the end"
-    busiest = max(LOAD_AT_START[0], os.getloadavg()[0])
+    # Other work on the machine, measured: CPU the whole machine used less what the bench's own processes used.
+    # (The load average cannot tell: 4 workers' threads and wrk load it by themselves.)
+    used = cpu_rates(CPU_AT_START, cpu_snapshot())
+    other = max(used["machine busy"] - sum(v for k, v in used.items() if k != "machine busy"), 0.0)
     busy = (
-        f" **The machine was busy: a load average of up to {busiest:.1f} on {os.cpu_count()} cores, so other work "
-        "shared them during the run; absolute figures are low and noisy, ratios less so.**"
-        if busiest > (os.cpu_count() or 1)
-        else ""
+        f" **Other work shared the machine: processes outside the bench used {other:.2f} of its {os.cpu_count()} cores "
+        "on average during the run; absolute figures are lower and noisier for it, ratios less so.**"
+        if other > 0.2
+        else f" Processes other than the bench's own (gunicorn, PostgreSQL, the Stripe double, wrk, bench.py) used "
+        f"{other:.2f} of the {os.cpu_count()} cores on average during the run (measured from /proc): a quiet machine."
     )
     out = [
         "# Benchmark results",
@@ -835,6 +929,7 @@ def report(endpoints, memory, race, static_notes, explain_lines, elapsed, rush, 
 
 
 LOAD_AT_START = os.getloadavg()
+CPU_AT_START = cpu_snapshot()
 README_START, README_END = "<!-- results: start (written by bench/bench.py) -->", "<!-- results: end -->"
 
 
@@ -868,6 +963,12 @@ def main() -> None:
     connection.close()
 
     cookie, token = csrf_pair(register_path)
+    if os.environ.get("BENCH_ONLY") == "rush":  # iterate on the 400 ms rush alone: print, write nothing
+        vacuum_orders()
+        rush = stripe_rush(f"/workshops/{workshop.slug}/", register_path, cookie, token)
+        print("\n".join(cpu_section(rush)))
+        print(json.dumps({k: v for k, v in rush.items() if not k.startswith("cpu")}, indent=1, default=str))
+        return
     endpoints = [
         Endpoint("healthz", "`/healthz/` (one query: the floor)", "/healthz/", target=None),
         Endpoint("home", "home `/`", "/"),
@@ -897,14 +998,17 @@ def main() -> None:
 
     workshop_path = f"/workshops/{workshop.slug}/"
     print(f"Stripe {RUSH_LATENCY_S * 1000:.0f} ms away: {RUSH_BUYERS} buyers over {RUSH_OVER_S:g} s while wrk reads the workshop page", flush=True)
+    vacuum_orders()
     rush = stripe_rush(workshop_path, register_path, cookie, token)
     print(f"  {rush['checkout']}/{rush['buyers']} to Checkout, p99 {rush['p99_s']:.2f} s, page kept {rush['keeps']:.0%}", flush=True)
     print(f"Stripe hangs {HANG_S:g} s: {HANG_BUYERS} buyers over {HANG_OVER_S:g} s for {HANG_SEATS_LEFT} seats", flush=True)
+    vacuum_orders()
     hang = stripe_hang(workshop_path, register_path, cookie, token)
     print(f"  checkout {hang['checkout']}, retry page {hang['retry_page']}, sold out {hang['sold_out']}, errors {hang['errors']}, "
           f"slowest {hang['max_s']:.2f} s, page kept {hang['keeps']:.0%}, retried {hang['retried_ok']}", flush=True)
 
     print(f"contention: {CONTENDERS} checkout starts at once for {SEATS_LEFT_FOR_CONTENTION} seats", flush=True)
+    vacuum_orders()
     race = contention(register_path, cookie, token)
     print("  " + json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in race.items()}), flush=True)
 

@@ -4,7 +4,7 @@
 
 Creates (and afterwards drops) its own database next to DATABASE_URL's, starts the Stripe
 test double and two gunicorn instances (production settings, `gunicorn -c gunicorn.conf.py`:
-2 workers x 32 threads each, a connection pool per worker) on different loopback ports, then
+4 workers x 16 threads each by default, a connection pool per worker) on different loopback ports, then
 fires the buyers from threads, alternating servers, while it samples pg_stat_activity for the
 database connections both servers hold. Exits non-zero unless exactly the available seats end
 up held. Traffic stays on 127.0.0.1.

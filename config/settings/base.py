@@ -212,7 +212,7 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=1.0)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=2.5)
 STRIPE_MAX_CONCURRENT_CALLS = env.int(
-    "STRIPE_MAX_CONCURRENT_CALLS", default=max(env.int("GUNICORN_THREADS", default=32) // 2, 1)
+    "STRIPE_MAX_CONCURRENT_CALLS", default=max(env.int("GUNICORN_THREADS", default=16) // 2, 1)
 )
 STRIPE_CURRENCY = "usd"
 # Stripe's smallest card charge in USD: a total below it after a discount is refused on the form.

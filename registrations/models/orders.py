@@ -3,6 +3,7 @@
 import secrets
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.urls import reverse
 
 from workshops.models import Workshop, validate_time_zone
@@ -287,7 +288,9 @@ class Order(models.Model):
                 fields=["workshop", "status", "hold_expires_at", "seat_count", "refunded_seat_count"],
                 name="order_seats_taken_idx",
             ),
-            models.Index(fields=["buyer_email"], name="order_buyer_email_idx"),
+            # Orders by email, whatever its case (`buyer_email__iexact` is UPPER(buyer_email) = UPPER(%s)): the
+            # already-registered check on every checkout start, lost links and erasure.
+            models.Index(Upper("buyer_email"), name="order_buyer_email_ci_idx"),
         ]
         # Money actions need their own permission, never just "change order" (staff/roles.py).
         permissions = [

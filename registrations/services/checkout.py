@@ -281,20 +281,21 @@ def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
     except stripe_client.PaymentProviderError:
         this_order.update(checkout_attempts=F("checkout_attempts") + 1)
         raise
-    # Kept for good: a payment is accepted only from a session the site created, for the amount it asked.
-    # (A retry within the hold gets the same session back: its row is there already.)
-    PaymentRequest.objects.bulk_create(
-        [PaymentRequest(order=order, kind=PaymentRequest.Kind.CHECKOUT, provider_id=session.id,
-                        amount_cents=order.total_cents, currency=settings.STRIPE_CURRENCY)],
-        ignore_conflicts=True,
-    )
-    this_order.update(
-        checkout_attempts=F("checkout_attempts") + 1,
-        stripe_checkout_session_id=session.id,
-        stripe_checkout_url=session.url,
-        is_test_payment=stripe_client.is_test_payment_mode(),
-        updated_at=now,
-    )
+    with transaction.atomic():  # one commit for both
+        # Kept for good: a payment is accepted only from a session the site created, for the amount it asked.
+        # (A retry within the hold gets the same session back: its row is there already.)
+        PaymentRequest.objects.bulk_create(
+            [PaymentRequest(order=order, kind=PaymentRequest.Kind.CHECKOUT, provider_id=session.id,
+                            amount_cents=order.total_cents, currency=settings.STRIPE_CURRENCY)],
+            ignore_conflicts=True,
+        )
+        this_order.update(
+            checkout_attempts=F("checkout_attempts") + 1,
+            stripe_checkout_session_id=session.id,
+            stripe_checkout_url=session.url,
+            is_test_payment=stripe_client.is_test_payment_mode(),
+            updated_at=now,
+        )
     return session.url
 
 

@@ -180,6 +180,44 @@ def test_checkout_start_costs_at_most_fifteen_queries(client, rush, stripe_doubl
 
 
 @pytest.mark.django_db(transaction=True)
+def test_checkout_start_commits_twice(client, rush, stripe_double):
+    """Each commit waits for the write-ahead log to reach the disk: one for the hold, one for the
+    Checkout Session (its payment request and its id on the order together)."""
+    workshop, _ = rush
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.post(f"/workshops/{workshop.slug}/register/", registration_data(seat_count=1))
+    assert response.status_code == 302
+    transactions, inside = 0, False
+    for query in ctx.captured_queries:
+        statement = query["sql"].strip().upper()
+        if statement == "BEGIN":
+            inside = True
+        elif statement == "COMMIT":
+            transactions, inside = transactions + 1, False
+        elif statement.startswith(("INSERT", "UPDATE", "DELETE")) and not inside:
+            transactions += 1  # a write on its own commits on its own
+    assert transactions == 2, sql(ctx)
+
+
+@pytest.mark.django_db
+def test_the_already_registered_check_can_use_the_email_index(rush, db_vendor):
+    """Every checkout start looks for an order the same email already has, whatever its case; PostgreSQL
+    can answer it from order_buyer_email_ci_idx instead of reading every order."""
+    if db_vendor != "postgresql":
+        pytest.skip("the plan is PostgreSQL's")
+    workshop, _ = rush
+    from registrations.selectors.order_pages import existing_order_for
+
+    with CaptureQueriesContext(connection) as ctx:
+        existing_order_for(workshop_id=workshop.pk, email="Maya@Lincoln.example")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + ctx.captured_queries[0]["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "order_buyer_email_ci_idx" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
 @override_settings(TASKS=DATABASE_TASKS)
 @pytest.mark.parametrize("seat_count", [1, 6])
 def test_completed_session_webhook_costs_at_most_eighteen_queries(client, rush, stripe_double, post_webhook, seat_count):
