@@ -210,12 +210,14 @@ def worker_pids() -> list[int]:
 
 
 def _proc_cpu_s(entry: Path) -> tuple[str, float, str]:
-    """(comm, user + system CPU seconds, cmdline) of one process from /proc."""
+    """(comm, CPU seconds, cmdline) of one process from /proc: user + system time, plus that of its children
+    that have exited and been waited for (PostgreSQL's postmaster reaps every backend a closed connection
+    leaves behind, so their CPU stays counted)."""
     stat = (entry / "stat").read_text()
     comm = stat[stat.index("(") + 1 : stat.rindex(")")]
     fields = stat.rsplit(")", 1)[1].split()
     cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-    return comm, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), cmdline
+    return comm, sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK"), cmdline
 
 
 def cpu_snapshot() -> dict[str, float]:

@@ -38,14 +38,15 @@ DATABASES = {"default": {**DATABASES["default"], "CONN_HEALTH_CHECKS": True}}  #
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DATABASE_POOL", default=True):
     # One pool per gunicorn worker, shared by its threads (gunicorn.conf.py). A request holds a
     # connection only while it uses the database: one waiting on Stripe gives it back (see
-    # registrations/stripe/limits.py). 2 servers x 2 workers x 8 = 32 connections at most, well
-    # within PostgreSQL's default max_connections of 100 (tests/config/test_server_config.py).
+    # registrations/stripe/limits.py). 2 servers x 4 workers x 6 = 48 connections at most, and 72
+    # while one of them reloads (its old and new workers overlap), within PostgreSQL's default
+    # max_connections of 100 with room for workers and commands (tests/config/test_server_config.py).
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django must not
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         "pool": {
             "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
-            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=8),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=6),
             # Waiting longer than this for a connection means the database is overloaded: fail the request.
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         },

@@ -15,6 +15,14 @@ def test_two_app_servers_at_full_concurrency_fit_in_postgres_default_max_connect
     assert two_servers + OTHER_CLIENTS <= POSTGRES_DEFAULT_MAX_CONNECTIONS - SUPERUSER_RESERVED_CONNECTIONS
 
 
+def test_one_server_reloading_beside_another_fits_in_postgres_default_max_connections():
+    """A graceful reload (SIGHUP) or a rolling deploy starts new workers before the old ones finish."""
+    workers = gunicorn_config()["workers"]
+    pool_size = production_settings()["pool"]["max_size"]
+    reloading, other = 2 * workers * pool_size, workers * pool_size
+    assert reloading + other + OTHER_CLIENTS <= POSTGRES_DEFAULT_MAX_CONNECTIONS - SUPERUSER_RESERVED_CONNECTIONS
+
+
 def test_threads_share_pooled_connections_instead_of_keeping_one_each():
     settings = production_settings()
     assert settings["conn_max_age"] == 0

@@ -15,7 +15,7 @@ import pytest
 from django.core.management import call_command
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # sqlmigrate of a non-atomic migration refuses to run inside one
 def test_the_email_index_swap_never_locks_the_orders_table(db_vendor):
     if db_vendor != "postgresql":
         pytest.skip("PostgreSQL's locks")

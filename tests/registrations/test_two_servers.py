@@ -34,5 +34,5 @@ def test_two_servers_racing_stay_within_their_connection_pools(race):
     peak = int(re.search(r"\| database connections, both servers, at the peak \(pg_stat_activity\) \| (\d+) \|", race.stdout).group(1))
     workers = int(os.environ.get("WEB_CONCURRENCY") or gunicorn_config()["workers"])
     pool_size = production_settings()["pool"]["max_size"]
-    # 200 buyers at once keep every thread of both servers busy (2 x workers x 32 threads).
+    # 200 buyers at once keep every thread of both servers busy (2 servers x workers x threads).
     assert 0 < peak <= 2 * workers * pool_size
