@@ -58,7 +58,7 @@ GET_TARGET = 0.80
 # and just after each scenario, with the same wrk settings and duration.
 STRIPE_API = os.environ["STRIPE_API_BASE"].rstrip("/")
 RUSH_BUYERS, RUSH_OVER_S, RUSH_LATENCY_S, RUSH_WRK_S = 100, 5.0, 0.4, 6
-RUSH_ROUNDS = int(os.environ.get("BENCH_RUSH_ROUNDS", "3"))
+RUSH_ROUNDS = int(os.environ.get("BENCH_RUSH_ROUNDS", "5"))
 RUSH_P99_TARGET_S = 1.5
 HANG_BUYERS, HANG_OVER_S, HANG_S, HANG_WRK_S, HANG_SEATS_LEFT = 50, 5.0, 15.0, 12, 40
 PAGE_KEEPS_TARGET = 0.70
