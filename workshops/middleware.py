@@ -8,7 +8,9 @@ old, and capacity is still enforced under a row lock when checkout starts.
 
 Pages with a form are cached with the CSRF token taken out; every visitor gets a fresh token (and
 cookie) of their own. Visitors with a session (staff, pending messages) and URLs with a query
-string always get a freshly rendered page.
+string always get a freshly rendered page, except for campaign tags alone (`?utm_source=…` and the
+like, which no page reads): the links in an announcement email carry them, and those are the
+visitors of a rush.
 """
 
 import re
@@ -25,6 +27,8 @@ MESSAGES_COOKIE = "messages"
 TOKEN = re.compile(rb"(?<![A-Za-z0-9])[A-Za-z0-9]{64}(?![A-Za-z0-9])")
 PLACEHOLDER = b"\x00csrf-token\x00"
 SKIPPED_HEADERS = frozenset({"content-length", "set-cookie"})
+# Added to links by mailing and ad tools; the pages never read them.
+TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "msclkid", "mc_cid", "mc_eid"})
 
 
 class PublicPageCacheMiddleware:
@@ -63,7 +67,7 @@ class PublicPageCacheMiddleware:
         match = request.resolver_match
         return (
             request.method == "GET"
-            and not request.META.get("QUERY_STRING")
+            and all(name.startswith("utm_") or name in TRACKING_PARAMETERS for name in request.GET)
             and match is not None
             and match.view_name in CACHED_VIEWS
             and settings.SESSION_COOKIE_NAME not in request.COOKIES

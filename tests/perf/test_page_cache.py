@@ -92,6 +92,22 @@ def test_query_string_gets_a_fresh_page(workshop, page_cache):
     assert queries > 0
 
 
+def test_a_link_with_campaign_tags_gets_the_cached_copy(workshop, page_cache):
+    """Links in an announcement email carry utm_* tags: the rush's visitors must not all miss the cache."""
+    url = f"/workshops/{workshop.slug}/register/"
+    get_counting(Client(), url)
+    response, queries = get_counting(Client(), url + "?utm_source=district-newsletter&utm_medium=email&mc_cid=42")
+    assert response.status_code == 200
+    assert queries == 0
+
+
+def test_a_prefill_link_with_campaign_tags_is_rendered_for_its_visitor(workshop, page_cache):
+    url = f"/workshops/{workshop.slug}/register/"
+    get_counting(Client(), url)
+    _, queries = get_counting(Client(), url + "?utm_source=district-newsletter&from=abc")
+    assert queries > 0
+
+
 def test_not_found_is_not_cached(page_cache, db):
     get_counting(Client(), "/workshops/no-such-workshop/")
     response, queries = get_counting(Client(), "/workshops/no-such-workshop/")
