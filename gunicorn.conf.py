@@ -12,8 +12,9 @@ A process runs one thread at a time (Python's GIL): with one process per core, a
 waited behind a checkout's few milliseconds of Python in the same process, and every thread
 hand-off (poller -> thread -> poller) waited for the GIL too. With two per core the kernel
 shares the cores between processes instead, and a page is rarely stuck behind a checkout:
-measured, the workshop page kept 76-83 % of its throughput during a 400 ms-Stripe rush with
-4 x 16, against 59-63 % with 2 x 32 and 64-76 % with 3 x 22 (README, "Stripe far away, or down").
+measured, the workshop page kept 63-83 % of its throughput during a 400 ms-Stripe rush with
+4 x 16 (median 74-76 % over eight runs), against 59-63 % with 2 x 32 and 64-76 % with 3 x 22
+(README, "Stripe far away, or down").
 Any command-line flag (e.g. --bind) overrides what is set here.
 """
 
@@ -34,4 +35,3 @@ backlog = 2048
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-

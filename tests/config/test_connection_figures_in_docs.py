@@ -1,8 +1,8 @@
-"""Review 18: the connection arithmetic the docs state must be the one the defaults give.
+"""The figures the docs give an operator are the ones the code and the last bench run give.
 
-a27b403 moved gunicorn to 4 workers x 16 threads; config/settings/production.py still says
-"2 servers x 2 workers x 8 = 32 connections at most" next to the pool it configures. An operator sizing
-PostgreSQL (or a PgBouncer) from that comment provisions half the connections the servers will open.
+Someone sizing PostgreSQL (or a PgBouncer) reads the connection arithmetic beside the pool settings
+and in the README; someone judging the site's speed reads the README's speed section. Both must say
+what the defaults and bench/RESULTS.md say.
 """
 
 import re
@@ -35,8 +35,7 @@ def test_readme_states_the_default_connection_ceiling():
 
 
 def test_readme_speed_section_describes_the_run_in_bench_results():
-    """README "Speed under a registration rush" calls run B "the last, bench/RESULTS.md" and says the
-    workshop page misses its 70 % share; bench/RESULTS.md (rewritten by a27b403) is a later run where all hold."""
+    """The README's speed section describes the run bench/RESULTS.md holds (make bench rewrites that file)."""
     results = (ROOT / "bench" / "RESULTS.md").read_text()
     last = re.search(r"Last run: \d{4}-\d\d-\d\d (\d\d:\d\d) UTC", results).group(1)
     readme = (ROOT / "README.md").read_text()

@@ -1,11 +1,10 @@
-"""Review 18: migration registrations/0023 on a live orders table.
+"""Migration registrations/0023 swaps an index on the orders table, which a live site reads and writes
+on every page and checkout.
 
-As committed it runs, in one transaction, DROP INDEX order_buyer_email_idx (ACCESS EXCLUSIVE on
-registrations_order until COMMIT) and a plain CREATE INDEX. Confirmed by hand: while it runs, even
-`SELECT count(*) FROM registrations_order` waits (lock_timeout fires), so the workshop page's seat count,
-checkout start and the webhook all queue behind the index build, and behind any long transaction the
-DROP INDEX itself queues for. An index swap on a live table belongs in a non-atomic migration with
-AddIndexConcurrently (first) and RemoveIndexConcurrently (after).
+A plain DROP INDEX holds an ACCESS EXCLUSIVE lock until COMMIT (even `SELECT count(*)` waits behind it,
+and it queues behind any long transaction first), and a plain CREATE INDEX blocks writes while it builds.
+So the new index is built CONCURRENTLY first and the old one dropped CONCURRENTLY after, outside a
+transaction.
 """
 
 import io
