@@ -1,3 +1,9 @@
+import threading
+
+from django.db import connection
+from django.test import Client
+
+
 def registration_data(seat_count=1, buyer_attends=True, attendees=(), **overrides):
     data = {
         "buyer_name": "Maya Johnson",
@@ -17,3 +23,25 @@ def registration_data(seat_count=1, buyer_attends=True, attendees=(), **override
         data[f"attendees-{i}-email"] = email
     data.update(overrides)
     return data
+
+
+def register_at_once(workshop, forms: list[dict], *, client=Client) -> list:
+    """POST each form to the workshop's registration page from a thread of its own, all released at once by a
+    barrier (a race for the workshop's row lock); the answers, in the order of `forms`. Each thread makes its
+    client with `client()` and closes its own database connection."""
+    start = threading.Barrier(len(forms))
+    answers: list = [None] * len(forms)
+
+    def post(n: int) -> None:
+        try:
+            start.wait()
+            answers[n] = client().post(f"/workshops/{workshop.slug}/register/", forms[n])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(len(forms))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers

@@ -1,13 +1,10 @@
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from registrations.models import Order
 from registrations.selectors.availability import seats_taken
 from tests.factories import OrderFactory, WorkshopFactory
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import register_at_once, registration_data
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -15,30 +12,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_fifty_buyers_race_for_the_last_ten_seats(stripe_double):
     workshop = WorkshopFactory(capacity=30)
     OrderFactory(workshop=workshop, seat_count=20, unit_price_cents=10000)
-    start = threading.Barrier(50)
-    statuses: list[int] = []
-    sold_out_pages = []
-    lock = threading.Lock()
-
-    def buy(n: int) -> None:
-        client = Client()
-        try:
-            start.wait()
-            response = client.post(
-                f"/workshops/{workshop.slug}/register/", registration_data(buyer_email=f"buyer{n}@race.example")
-            )
-            with lock:
-                statuses.append(response.status_code)
-                if response.status_code == 200:
-                    sold_out_pages.append(response.content.decode())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=buy, args=(n,)) for n in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = register_at_once(workshop, [registration_data(buyer_email=f"buyer{n}@race.example") for n in range(50)])
+    statuses = [a.status_code for a in answers]
+    sold_out_pages = [a.content.decode() for a in answers if a.status_code == 200]
 
     assert len(statuses) == 50
     assert statuses.count(302) == 10  # sent to Stripe Checkout
@@ -53,31 +29,13 @@ def test_racing_checkouts_from_one_network_never_hold_more_than_its_cap(stripe_d
     """Twenty browsers on one school network register at once; the cap is counted under the workshop lock."""
     settings.CHECKOUT_HOLD_SEATS_PER_NETWORK = 10
     workshop = WorkshopFactory(capacity=150)
-    start = threading.Barrier(20)
-    statuses: list[int] = []
-    refusals = []
-    lock = threading.Lock()
-
-    def buy(n: int) -> None:
-        client = Client(REMOTE_ADDR="203.0.113.5")
-        try:
-            start.wait()
-            response = client.post(
-                f"/workshops/{workshop.slug}/register/",
-                registration_data(seat_count=2, buyer_email=f"teacher{n}@school.example"),
-            )
-            with lock:
-                statuses.append(response.status_code)
-                if response.status_code == 400:
-                    refusals.append(response.content.decode())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=buy, args=(n,)) for n in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = register_at_once(
+        workshop,
+        [registration_data(seat_count=2, buyer_email=f"teacher{n}@school.example") for n in range(20)],
+        client=lambda: Client(REMOTE_ADDR="203.0.113.5"),
+    )
+    statuses = [a.status_code for a in answers]
+    refusals = [a.content.decode() for a in answers if a.status_code == 400]
 
     assert sorted(statuses) == [302] * 5 + [400] * 15
     assert all("we hold at most 10 for one network at a time" in page for page in refusals)

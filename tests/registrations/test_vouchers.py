@@ -1,15 +1,12 @@
-import threading
 from datetime import timedelta
 
 import pytest
 from django.core import mail
-from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from registrations.models import Order, Voucher
 from tests.factories import OrderFactory, WorkshopFactory
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import register_at_once, registration_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,27 +119,10 @@ def test_late_payment_after_the_code_was_used_up_is_refunded(client, post_webhoo
 def test_twenty_buyers_race_for_three_uses(stripe_double):
     workshop = WorkshopFactory(capacity=100)
     voucher(code="LAST3", max_seats=3)
-    start = threading.Barrier(20)
-    codes: list[int] = []
-    lock = threading.Lock()
-
-    def buy(n):
-        try:
-            start.wait()
-            response = Client().post(
-                f"/workshops/{workshop.slug}/register/",
-                registration_data(buyer_email=f"b{n}@race.example", voucher_code="LAST3"),
-            )
-            with lock:
-                codes.append(response.status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=buy, args=(n,)) for n in range(20)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = register_at_once(
+        workshop, [registration_data(buyer_email=f"b{n}@race.example", voucher_code="LAST3") for n in range(20)]
+    )
+    codes = [a.status_code for a in answers]
     assert sorted(codes) == [302] * 3 + [400] * 17
     assert Order.objects.filter(voucher__code="LAST3").count() == 3
 
