@@ -72,18 +72,19 @@ def invoice_seats_available(*, workshop: Workshop, now: datetime | None = None) 
     return max(min(invoice_seat_allowance(workshop) - held, workshop.seats_left), 0)
 
 
+def _card_holds_from(hold_source: str, now: datetime) -> Q:
+    """Unpaid card checkouts from one network (`hold_source`, a keyed hash) still holding their seats at `now`:
+    once paid, cancelled or lapsed they stop counting."""
+    return Q(
+        hold_source=hold_source, payment_method=Order.PaymentMethod.CARD, status=Order.Status.PENDING, hold_expires_at__gt=now
+    )
+
+
 def card_seats_held_from(
     *, workshop_id: int, hold_source: str, now: datetime | None = None, exclude_order_id: int | None = None
 ) -> int:
-    """Seats that unpaid card checkouts from one network (`hold_source`, a keyed hash) hold in this workshop just
-    now: once paid, cancelled or lapsed they stop counting."""
-    holds = Order.objects.filter(
-        workshop_id=workshop_id,
-        hold_source=hold_source,
-        payment_method=Order.PaymentMethod.CARD,
-        status=Order.Status.PENDING,
-        hold_expires_at__gt=now or timezone.now(),
-    )
+    """Seats that unpaid card checkouts from one network hold in this workshop just now (_card_holds_from)."""
+    holds = Order.objects.filter(_card_holds_from(hold_source, now or timezone.now()), workshop_id=workshop_id)
     if exclude_order_id is not None:
         holds = holds.exclude(pk=exclude_order_id)
     return holds.aggregate(n=Sum(F("seat_count") - F("refunded_seat_count")))["n"] or 0
@@ -96,11 +97,8 @@ def seats_taken_and_held_from(*, workshop_id: int, hold_source: str, now: dateti
         return seats_taken(workshop_id=workshop_id, now=now), 0
     now = now or timezone.now()
     seats = F("seat_count") - F("refunded_seat_count")
-    held_here = Q(
-        hold_source=hold_source, payment_method=Order.PaymentMethod.CARD, status=Order.Status.PENDING, hold_expires_at__gt=now
-    )
     totals = Order.objects.filter(seat_taking_orders(now=now), workshop_id=workshop_id).aggregate(
-        taken=Sum(seats), held=Sum(seats, filter=held_here)
+        taken=Sum(seats), held=Sum(seats, filter=_card_holds_from(hold_source, now))
     )
     return totals["taken"] or 0, totals["held"] or 0
 
