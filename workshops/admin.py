@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from . import schedule, services
-from .adminforms import RowLabelsMixin, StaffFormsMixin, zone_note
+from .adminforms import RowLabelsMixin, StaffFormsMixin, row_id, zone_note
 from .models import (
     DEFAULT_TIME_ZONE,
     AffinityFacilitator,
@@ -163,9 +163,10 @@ def chosen_zone(request, field: str, model=None):
     raw = (request.POST.get(field) or request.GET.get(field) or "").strip()
     if model is None:
         return zoneinfo.ZoneInfo(raw) if schedule.known_zone(raw) else None
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+    pk = row_id(raw)
+    if pk is None:
         return None
-    owner = model.objects.filter(pk=raw).first()
+    owner = model.objects.filter(pk=pk).first()
     return owner.tz if owner else None
 
 

@@ -11,6 +11,17 @@ from django.utils import timezone
 from . import schedule
 from .models import DEFAULT_TIME_ZONE
 
+MAX_ROW_ID = 2**63 - 1  # the largest id a database column can hold (PostgreSQL bigint, SQLite integer)
+
+
+def row_id(raw: str) -> int | None:
+    """An id typed into an admin address (?workshop=…), or None when it cannot be one: "²" passes isdigit(), and
+    a 20-digit number overflows SQLite."""
+    if raw.isascii() and raw.isdigit() and int(raw) <= MAX_ROW_ID:
+        return int(raw)
+    return None
+
+
 def zone_label(zone, when: datetime | None = None) -> str:
     """'Pacific Time (PDT)': the zone's readable name with its abbreviation at `when` (default now)."""
     return schedule.zone_label(str(zone), when or timezone.now())

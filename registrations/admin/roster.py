@@ -20,6 +20,7 @@ from registrations.services.learning import (
     revoke_certificate,
     set_attendance,
 )
+from workshops.adminforms import row_id
 from workshops.models import Session, Workshop
 
 from .. import exports
@@ -44,7 +45,6 @@ from .actions import (
 
 FULL_ROSTER_PERMISSION = "registrations.view_rosterseat"
 OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
-MAX_ID = 2**63 - 1
 
 
 @admin.register(Seat)
@@ -215,10 +215,9 @@ class RosterAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
     def _sessions(self, request) -> tuple[int, list]:
         """How many attendance columns, and the sessions themselves when one workshop is shown (cached per request)."""
         if not hasattr(request, "_roster_sessions"):
-            workshop_id = request.GET.get("order__workshop__id__exact", "")
+            workshop_id = row_id(request.GET.get("order__workshop__id__exact", ""))
             sessions = []
-            # Only an id a database can hold: "²" passes isdigit() and a 20-digit number overflows SQLite.
-            if workshop_id.isascii() and workshop_id.isdigit() and int(workshop_id) <= MAX_ID:
+            if workshop_id is not None:
                 sessions = list(Session.objects.filter(workshop_id=workshop_id).select_related("workshop").order_by("starts_at", "pk"))
             request._roster_sessions = (len(sessions), sessions) if sessions else (session_count_max(), [])
         return request._roster_sessions
