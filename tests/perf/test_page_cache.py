@@ -1,7 +1,7 @@
 """The public page cache: anonymous visitors of the rush pages cost no query while a copy is fresh."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -11,6 +11,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cohorts.models import Cohort
 from registrations.models import Order
 from tests.factories import OrderFactory, WorkshopFactory
 from tests.registrations.helpers import registration_data
@@ -99,6 +100,26 @@ def test_a_link_with_campaign_tags_gets_the_cached_copy(workshop, page_cache):
     response, queries = get_counting(Client(), url + "?utm_source=district-newsletter&utm_medium=email&mc_cid=42")
     assert response.status_code == 200
     assert queries == 0
+
+
+CAMPAIGN_TAGS = "?utm_source=district-newsletter&utm_medium=email&utm_campaign=spring&fbclid=a&gclid=b&msclkid=c&mc_cid=d&mc_eid=e"
+
+
+@pytest.mark.parametrize("page", ["home", "workshop", "register", "cohort"])
+def test_campaign_tags_change_nothing_on_the_pages_that_share_a_cached_copy(workshop, page):
+    """The cached copy of a page is served whatever campaign tags the link carries, so no page may render them
+    (rendered fresh here: the page cache is off in tests, and CSRF tokens differ per visitor anyway)."""
+    cohort = Cohort.objects.create(
+        title="The year-long cohort", slug="year-long-cohort", summary="Monthly on Zoom.", description="A year.",
+        start_month=date(timezone.now().year + 1, 8, 1), prerequisite_workshop=workshop, is_published=True,
+    )
+    url = {
+        "home": "/", "workshop": workshop.get_absolute_url(), "register": f"/workshops/{workshop.slug}/register/",
+        "cohort": f"/cohorts/{cohort.slug}/",
+    }[page]
+    plain, tagged = Client().get(url), Client().get(url + CAMPAIGN_TAGS)
+    assert plain.status_code == tagged.status_code == 200
+    assert TOKEN.sub("", plain.content.decode()) == TOKEN.sub("", tagged.content.decode())
 
 
 def test_a_prefill_link_with_campaign_tags_is_rendered_for_its_visitor(workshop, page_cache):
