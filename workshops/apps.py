@@ -6,3 +6,8 @@ from django.apps import AppConfig
 class WorkshopsConfig(AppConfig):
     name = "workshops"
     verbose_name = "Workshops"
+
+    def ready(self) -> None:
+        from . import signals
+
+        signals.connect()

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .schedule import schedule_summary
+from .versions import CatalogRowQuerySet, new_catalog_version
 
 # Where the organisation is; new workshops and cohorts, and admin pages without one, use it.
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
@@ -115,6 +116,8 @@ class Workshop(PublicPageText, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Anew whenever its sessions, price tiers or affinity groups change: what processes' copies of them are keyed on.
+    catalog_version = models.CharField(max_length=16, default=new_catalog_version, editable=False)
 
     objects = WorkshopQuerySet.as_manager()
 
@@ -244,6 +247,8 @@ class Session(models.Model):
     ends_at = models.DateTimeField()
     meeting_url = models.URLField(blank=True, help_text="Shown only to paid attendees, shortly before the session.")
 
+    objects = CatalogRowQuerySet.as_manager()
+
     class Meta:
         ordering = ["starts_at"]
         constraints = [
@@ -318,6 +323,8 @@ class PriceTier(models.Model):
     )
     unit_price_cents = models.PositiveIntegerField(help_text="Price per seat, in cents (12000 = $120.00).")
 
+    objects = CatalogRowQuerySet.as_manager()
+
     class Meta:
         ordering = ["min_seats"]
         constraints = [
@@ -355,6 +362,8 @@ class AffinityGroup(models.Model):
         max_length=300, blank=True, help_text="One or two sentences attendees read before choosing."
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the attendee's page (lowest first).")
+
+    objects = CatalogRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 
-from .models import PriceTier, Session, Workshop
+from .catalog import with_catalog
+from .models import PriceTier, Workshop
 
 
 class NoPriceError(Exception):
@@ -45,11 +46,9 @@ class PriceQuote:
 
 
 def workshops_for_catalog() -> QuerySet[Workshop]:
-    """Published workshops with everything their public pages show (sessions, prices), in a fixed number of queries."""
-    return Workshop.objects.listed().prefetch_related(
-        Prefetch("sessions", queryset=Session.objects.order_by("starts_at")),
-        Prefetch("price_tiers", queryset=PriceTier.objects.order_by("min_seats")),
-    )
+    """Published workshops with everything their public pages show (sessions, prices, affinity groups): the
+    workshop rows in one query, the rest from the process's copy of them (catalog.py), else three more."""
+    return with_catalog(Workshop.objects.listed())
 
 
 def quote_for(*, tiers: list[PriceTier], seat_count: int) -> PriceQuote:

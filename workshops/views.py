@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 # Availability (paid seats plus live holds) is registrations' knowledge; the catalog asks its selector.
-from registrations.selectors.availability import catalog_with_availability
+from registrations.selectors.availability import catalog_with_availability, with_seat_counts
+
+from .selectors import workshops_for_catalog
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -27,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def workshop_detail(request: HttpRequest, slug: str) -> HttpResponse:
     from cohorts.selectors import featured_cohort
 
-    workshop = get_object_or_404(catalog_with_availability(), slug=slug)
+    workshop = with_seat_counts(get_object_or_404(workshops_for_catalog(), slug=slug))
     cohort = featured_cohort()
     # The course this workshop opens the way to, said plainly on the page.
     requiring = cohort if cohort is not None and cohort.prerequisite_workshop_id == workshop.pk else None

@@ -1,7 +1,9 @@
 """Seats taken and left: paid seats plus live holds, counted, never stored; and the price of a seat count."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -90,17 +92,55 @@ def card_seats_held_from(
     return holds.aggregate(n=Sum(F("seat_count") - F("refunded_seat_count")))["n"] or 0
 
 
+@dataclass(frozen=True)
+class SeatCounts:
+    taken: int  # seats_taken: paid seats and live holds
+    held_from_network: int  # card_seats_held_from the network asked about (0 when none was)
+    invoice_held: int  # invoice_seats_held: seats on unpaid invoices' live holds
+
+
+def seat_counts(*, workshop_id: int, hold_source: str = "", now: datetime | None = None) -> SeatCounts:
+    """The workshop's seat counts in one query: the registration form reads them on every request, and checkout
+    start under the workshop lock.
+
+    Written in SQL, the same rules as seat_taking_orders, _card_holds_from and unpaid_invoice_holds
+    (tests/registrations/test_hot_path_sql.py holds them to the ORM's answers for any mix of orders): built with
+    the ORM, this one statement cost more CPU than the rest of the seat count together.
+    """
+    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    pending, seats = Order.Status.PENDING.value, "seat_count - refunded_seat_count"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT COALESCE(SUM({seats}), 0),
+                   COALESCE(SUM(CASE WHEN hold_source = %s AND payment_method = %s AND status = %s
+                                     AND hold_expires_at > %s THEN {seats} END), 0),
+                   COALESCE(SUM(CASE WHEN payment_method = %s AND status = %s AND hold_expires_at > %s
+                                     THEN {seats} END), 0)
+            FROM {Order._meta.db_table}
+            WHERE workshop_id = %s AND (status IN (%s, %s) OR (status = %s AND hold_expires_at > %s))
+            """,
+            [hold_source, Order.PaymentMethod.CARD.value, pending, at,
+             Order.PaymentMethod.INVOICE.value, pending, at,
+             workshop_id, *(status.value for status in SEAT_TAKING_STATUSES), pending, at],
+        )
+        taken, held, invoiced = cursor.fetchone()
+    return SeatCounts(taken=taken, held_from_network=held if hold_source else 0, invoice_held=invoiced)
+
+
+def with_seat_counts(workshop: Workshop, *, now: datetime | None = None) -> Workshop:
+    """The workshop with `seats_taken` (what with_seats_taken annotates) and `invoice_seats_held` set, in one
+    query cheaper than the annotations (seat_counts)."""
+    counts = seat_counts(workshop_id=workshop.pk, now=now)
+    workshop.seats_taken, workshop.invoice_seats_held = counts.taken, counts.invoice_held
+    return workshop
+
+
 def seats_taken_and_held_from(*, workshop_id: int, hold_source: str, now: datetime | None = None) -> tuple[int, int]:
     """seats_taken, and card_seats_held_from for `hold_source`, in one query (a registration counts both under the
     workshop lock; a network's live card holds are among the seats taken)."""
-    if not hold_source:
-        return seats_taken(workshop_id=workshop_id, now=now), 0
-    now = now or timezone.now()
-    seats = F("seat_count") - F("refunded_seat_count")
-    totals = Order.objects.filter(seat_taking_orders(now=now), workshop_id=workshop_id).aggregate(
-        taken=Sum(seats), held=Sum(seats, filter=_card_holds_from(hold_source, now))
-    )
-    return totals["taken"] or 0, totals["held"] or 0
+    counts = seat_counts(workshop_id=workshop_id, hold_source=hold_source, now=now)
+    return counts.taken, counts.held_from_network
 
 
 def open_invoice_request(*, workshop_id: int, line1: str, postal_code: str, now: datetime | None = None) -> Order | None:
@@ -123,21 +163,6 @@ def with_seats_taken(queryset: QuerySet[Workshop], *, now: datetime | None = Non
         .values("n")
     )
     return queryset.annotate(seats_taken=Coalesce(Subquery(taken, output_field=IntegerField()), 0))
-
-
-def with_invoice_seats_held(queryset: QuerySet[Workshop], *, now: datetime | None = None) -> QuerySet[Workshop]:
-    """Annotate `invoice_seats_held` (seats on unpaid invoices' live holds) in the same query."""
-    held = (
-        Order.objects.filter(
-            workshop=OuterRef("pk"), payment_method=Order.PaymentMethod.INVOICE, status=Order.Status.PENDING,
-            hold_expires_at__gt=now or timezone.now(),
-        )
-        .order_by()
-        .values("workshop")
-        .annotate(n=Sum(F("seat_count") - F("refunded_seat_count")))
-        .values("n")
-    )
-    return queryset.annotate(invoice_seats_held=Coalesce(Subquery(held, output_field=IntegerField()), 0))
 
 
 def catalog_with_availability() -> QuerySet[Workshop]:

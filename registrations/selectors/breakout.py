@@ -23,7 +23,8 @@ ZOOM_MAX_ROWS = 1000
 
 
 def affinity_groups(*, workshop: Workshop) -> list[AffinityGroup]:
-    return list(AffinityGroup.objects.filter(workshop=workshop).order_by("position", "id"))
+    """In `position` order; from the workshop's attached copy when it came with_catalog(), else one query."""
+    return list(workshop.affinity_groups.all())
 
 
 def affinity_choice_open(*, workshop: Workshop, now: datetime | None = None) -> bool:

@@ -4,9 +4,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import (
     Prefetch,
-    Q,
     QuerySet,
     Sum,
 )
@@ -146,11 +146,22 @@ def seat_for_token(token: str) -> Seat:
 
 
 def existing_order_for(*, workshop_id: int, email: str, now: datetime | None = None) -> Order | None:
-    """The newest order this email already bought (paid, processing, or on a live hold) for this workshop."""
-    now = now or timezone.now()
-    return (
-        Order.objects.filter(workshop_id=workshop_id, buyer_email__iexact=email.strip(), kind=Order.Kind.PURCHASE)
-        .filter(Q(status__in=(Order.Status.PAID, Order.Status.PROCESSING)) | Q(status=Order.Status.PENDING, hold_expires_at__gt=now))
-        .order_by("-created_at")
-        .first()
+    """The newest order this email already bought (paid, processing, or on a live hold) for this workshop.
+
+    In SQL (order_buyer_email_ci_idx answers `UPPER(buyer_email) = UPPER(%s)`, what `buyer_email__iexact`
+    compiles to): every checkout start asks, almost always to hear "none", and building the question with
+    the ORM cost several times what asking it does (tests/registrations/test_hot_path_sql.py holds it to the
+    ORM's answer).
+    """
+    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    found = Order.objects.raw(
+        f"""
+        SELECT * FROM {Order._meta.db_table}
+        WHERE workshop_id = %s AND UPPER(buyer_email) = UPPER(%s) AND kind = %s
+          AND (status IN (%s, %s) OR (status = %s AND hold_expires_at > %s))
+        ORDER BY created_at DESC, id DESC LIMIT 1
+        """,
+        [workshop_id, email.strip(), Order.Kind.PURCHASE.value, Order.Status.PAID.value, Order.Status.PROCESSING.value,
+         Order.Status.PENDING.value, at],
     )
+    return next(iter(found), None)

@@ -15,7 +15,7 @@ from registrations.selectors.availability import (
     invoice_seats_available,
     price_for,
     seats_taken,
-    with_invoice_seats_held,
+    with_seat_counts,
 )
 from registrations.selectors.codes import valid_quote
 from registrations.selectors.order_pages import (
@@ -103,7 +103,7 @@ def _posted_rows(data) -> list[dict]:
 def register(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and "update" not in request.POST and "download_quote" not in request.POST:
         return _submit_registration(request, slug)
-    workshop = get_object_or_404(with_invoice_seats_held(catalog_with_availability()), slug=slug)
+    workshop = with_seat_counts(get_object_or_404(workshops_for_catalog(), slug=slug))
     seats_left = workshop.seats_left
     state = workshop.registration_state()
     if state != "open" or seats_left == 0:
