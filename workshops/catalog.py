@@ -69,6 +69,7 @@ def _attach(workshop: Workshop, rows: dict[str, tuple[tuple[str, ...], list[tupl
             instance = model.from_db(db, names, row)
             instance.workshop = workshop
             instances.append(instance)
+        cache.pop(name, None)  # read again (checkout start under the workshop lock)
         queryset = getattr(workshop, name).all()
         queryset._result_cache = instances
         queryset._prefetch_done = True

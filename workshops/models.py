@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .schedule import schedule_summary
-from .versions import CatalogRowQuerySet, new_catalog_version
+from .versions import CatalogRow, new_catalog_version
 
 # Where the organisation is; new workshops and cohorts, and admin pages without one, use it.
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
@@ -136,6 +136,13 @@ class Workshop(PublicPageText, models.Model):
     def get_absolute_url(self) -> str:
         return reverse("workshops:workshop_detail", kwargs={"slug": self.slug})
 
+    def save(self, *args, **kwargs):
+        # Anew on every save: an instance read before a change must not write back the version it was read with.
+        self.catalog_version = new_catalog_version()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "catalog_version"}
+        super().save(*args, **kwargs)
+
     def clean(self):
         if (
             self.registration_opens_at
@@ -240,14 +247,12 @@ class Workshop(PublicPageText, models.Model):
         return anchor.starts_at - timedelta(hours=self.affinity_choice_close_hours)
 
 
-class Session(models.Model):
+class Session(CatalogRow):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="sessions")
     title = models.CharField(max_length=100, default="Live session")
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     meeting_url = models.URLField(blank=True, help_text="Shown only to paid attendees, shortly before the session.")
-
-    objects = CatalogRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["starts_at"]
@@ -316,14 +321,12 @@ class PreworkFile(models.Model):
         return f"{max(self.size // 1024, 1)} KB"
 
 
-class PriceTier(models.Model):
+class PriceTier(CatalogRow):
     workshop = models.ForeignKey(Workshop, on_delete=models.CASCADE, related_name="price_tiers")
     min_seats = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1)], help_text="This price applies to orders of at least this many seats."
     )
     unit_price_cents = models.PositiveIntegerField(help_text="Price per seat, in cents (12000 = $120.00).")
-
-    objects = CatalogRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["min_seats"]
@@ -345,7 +348,7 @@ def validate_not_formula(value: str) -> None:
         raise ValidationError("Start with a letter or digit, not = + - or @ (spreadsheets would read it as a formula).")
 
 
-class AffinityGroup(models.Model):
+class AffinityGroup(CatalogRow):
     """One racial affinity group a workshop offers, in staff's own words, shown to attendees in `position` order.
 
     Its label names its breakout rooms ("<label> 1", "<label> 2", ...), in the plan and in Zoom.
@@ -362,8 +365,6 @@ class AffinityGroup(models.Model):
         max_length=300, blank=True, help_text="One or two sentences attendees read before choosing."
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the attendee's page (lowest first).")
-
-    objects = CatalogRowQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

@@ -96,42 +96,45 @@ def card_seats_held_from(
 class SeatCounts:
     taken: int  # seats_taken: paid seats and live holds
     held_from_network: int  # card_seats_held_from the network asked about (0 when none was)
-    invoice_held: int  # invoice_seats_held: seats on unpaid invoices' live holds
+    invoice_held: int  # invoice_seats_held: seats on unpaid invoices' live holds (0 unless asked for)
 
 
-def seat_counts(*, workshop_id: int, hold_source: str = "", now: datetime | None = None) -> SeatCounts:
-    """The workshop's seat counts in one query: the registration form reads them on every request, and checkout
-    start under the workshop lock.
+def seat_counts(
+    *, workshop_id: int, hold_source: str = "", invoice_holds: bool = False, now: datetime | None = None
+) -> SeatCounts:
+    """The workshop's seat counts in one round trip: the registration form reads them on every request, and
+    checkout start under the workshop lock. The network's card holds only when `hold_source` is given, the
+    invoice holds only when asked for (0 otherwise).
 
     Written in SQL, the same rules as seat_taking_orders, _card_holds_from and unpaid_invoice_holds
     (tests/registrations/test_hot_path_sql.py holds them to the ORM's answers for any mix of orders): built with
-    the ORM, this one statement cost more CPU than the rest of the seat count together.
+    the ORM, the statement cost more CPU than the rest of the seat count together. One scalar subquery per count,
+    so each can use its index (the seats taken come from order_seats_taken_idx alone).
     """
     at = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    pending, seats = Order.Status.PENDING.value, "seat_count - refunded_seat_count"
+    table, seats, pending = Order._meta.db_table, "seat_count - refunded_seat_count", Order.Status.PENDING.value
+    total = f"SELECT COALESCE(SUM({seats}), 0) FROM {table} WHERE workshop_id = %s AND "
+    counts = [f"({total}(status IN (%s, %s) OR (status = %s AND hold_expires_at > %s)))"]
+    params = [workshop_id, *(status.value for status in SEAT_TAKING_STATUSES), pending, at]
+    if hold_source:
+        counts.append(f"({total}hold_source = %s AND payment_method = %s AND status = %s AND hold_expires_at > %s)")
+        params += [workshop_id, hold_source, Order.PaymentMethod.CARD.value, pending, at]
+    if invoice_holds:
+        counts.append(f"({total}payment_method = %s AND status = %s AND hold_expires_at > %s)")
+        params += [workshop_id, Order.PaymentMethod.INVOICE.value, pending, at]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT COALESCE(SUM({seats}), 0),
-                   COALESCE(SUM(CASE WHEN hold_source = %s AND payment_method = %s AND status = %s
-                                     AND hold_expires_at > %s THEN {seats} END), 0),
-                   COALESCE(SUM(CASE WHEN payment_method = %s AND status = %s AND hold_expires_at > %s
-                                     THEN {seats} END), 0)
-            FROM {Order._meta.db_table}
-            WHERE workshop_id = %s AND (status IN (%s, %s) OR (status = %s AND hold_expires_at > %s))
-            """,
-            [hold_source, Order.PaymentMethod.CARD.value, pending, at,
-             Order.PaymentMethod.INVOICE.value, pending, at,
-             workshop_id, *(status.value for status in SEAT_TAKING_STATUSES), pending, at],
-        )
-        taken, held, invoiced = cursor.fetchone()
-    return SeatCounts(taken=taken, held_from_network=held if hold_source else 0, invoice_held=invoiced)
+        cursor.execute(f"SELECT {', '.join(counts)}", params)
+        row = list(cursor.fetchone())
+    taken = row.pop(0)
+    return SeatCounts(
+        taken=taken, held_from_network=row.pop(0) if hold_source else 0, invoice_held=row.pop(0) if invoice_holds else 0
+    )
 
 
 def with_seat_counts(workshop: Workshop, *, now: datetime | None = None) -> Workshop:
     """The workshop with `seats_taken` (what with_seats_taken annotates) and `invoice_seats_held` set, in one
     query cheaper than the annotations (seat_counts)."""
-    counts = seat_counts(workshop_id=workshop.pk, now=now)
+    counts = seat_counts(workshop_id=workshop.pk, invoice_holds=True, now=now)
     workshop.seats_taken, workshop.invoice_seats_held = counts.taken, counts.invoice_held
     return workshop
 

@@ -17,6 +17,7 @@ from registrations.selectors.availability import (
     seats_taken_and_held_from,
 )
 from registrations.selectors.codes import voucher_seats_left
+from workshops import catalog
 from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
 
@@ -117,10 +118,15 @@ def place_order(
         raise RegistrationError("More attendees named than seats chosen.")
     with transaction.atomic():
         # The lock, and the capacity as it stands under it. Dates, sessions and prices are the
-        # caller's copy of the workshop, read a moment ago in the same request.
-        workshop.capacity, workshop.is_published = (
-            Workshop.objects.select_for_update().filter(pk=workshop.pk).values_list("capacity", "is_published").get()
+        # caller's copy of the workshop, read a moment ago in the same request, unless staff have changed them
+        # since: every such change renews catalog_version on this row, so it is seen here, and priced from.
+        workshop.capacity, workshop.is_published, version = (
+            Workshop.objects.select_for_update().filter(pk=workshop.pk)
+            .values_list("capacity", "is_published", "catalog_version").get()
         )
+        if version != workshop.catalog_version:
+            workshop.catalog_version = version
+            catalog.attach([workshop])
         if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
         quote = price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
