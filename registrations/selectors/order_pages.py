@@ -154,14 +154,16 @@ def existing_order_for(*, workshop_id: int, email: str, now: datetime | None = N
     ORM's answer).
     """
     at = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    found = Order.objects.raw(
-        f"""
-        SELECT * FROM {Order._meta.db_table}
-        WHERE workshop_id = %s AND UPPER(buyer_email) = UPPER(%s) AND kind = %s
-          AND (status IN (%s, %s) OR (status = %s AND hold_expires_at > %s))
-        ORDER BY created_at DESC, id DESC LIMIT 1
-        """,
-        [workshop_id, email.strip(), Order.Kind.PURCHASE.value, Order.Status.PAID.value, Order.Status.PROCESSING.value,
-         Order.Status.PENDING.value, at],
-    )
-    return next(iter(found), None)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT id FROM {Order._meta.db_table}
+            WHERE workshop_id = %s AND UPPER(buyer_email) = UPPER(%s) AND kind = %s
+              AND (status IN (%s, %s) OR (status = %s AND hold_expires_at > %s))
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """,
+            [workshop_id, email.strip(), Order.Kind.PURCHASE.value, Order.Status.PAID.value,
+             Order.Status.PROCESSING.value, Order.Status.PENDING.value, at],
+        )
+        found = cursor.fetchone()
+    return Order.objects.get(pk=found[0]) if found else None
