@@ -3,8 +3,12 @@
 Threaded workers (gthread). A buyer starting checkout waits on Stripe for hundreds of
 milliseconds, up to the Stripe time budget (7.5 s) when Stripe hangs. With sync workers that
 wait holds a whole process and every page queues behind it; here it holds one thread while
-the process's other threads keep serving. At most half the threads may wait on Stripe at once
-(STRIPE_MAX_CONCURRENT_CALLS, config/settings/base.py), so pages always have the other half.
+the process's other threads keep serving. At most three quarters of the threads may wait on Stripe at
+once (STRIPE_MAX_CONCURRENT_CALLS, config/settings/base.py), so pages always have the other quarter
+(pages are CPU work, a few milliseconds each: four threads per process keep the cores busy). Half was
+too tight in a rush: buyers do not spread evenly over the processes (a process whose threads wait on
+Stripe is idle and accepts the next connections first), and one process reached 9 waiting buyers while
+20 a second came in with Stripe 400 ms away (make bench, fourth session: 2 of 500 sent to the retry page).
 
 Sized for 2 cores: two processes per core (WEB_CONCURRENCY=4), 16 threads each (GUNICORN_THREADS).
 Threads waiting on Stripe cost no CPU and, with the connection pool, no database connection.

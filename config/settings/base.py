@@ -206,13 +206,13 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # connect and STRIPE_TIMEOUT_SECONDS for the answer, and is retried STRIPE_MAX_NETWORK_RETRIES times
 # (same idempotency key): 2 x (1 + 2.5) s + a 0.5 s pause = 7.5 s at most on the buyer's path
 # (registrations.stripe.limits.call_budget_seconds). At most STRIPE_MAX_CONCURRENT_CALLS requests per
-# process wait on Stripe at once; by default half of gunicorn's threads (gunicorn.conf.py), so the
-# other half always serve pages, even while Stripe hangs.
+# process wait on Stripe at once; by default three quarters of gunicorn's threads (gunicorn.conf.py), so
+# the other quarter always serve pages, even while Stripe hangs.
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=1)
 STRIPE_CONNECT_TIMEOUT_SECONDS = env.float("STRIPE_CONNECT_TIMEOUT_SECONDS", default=1.0)
 STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=2.5)
 STRIPE_MAX_CONCURRENT_CALLS = env.int(
-    "STRIPE_MAX_CONCURRENT_CALLS", default=max(env.int("GUNICORN_THREADS", default=16) // 2, 1)
+    "STRIPE_MAX_CONCURRENT_CALLS", default=max(env.int("GUNICORN_THREADS", default=16) * 3 // 4, 1)
 )
 STRIPE_CURRENCY = "usd"
 # Stripe's smallest card charge in USD: a total below it after a discount is refused on the form.

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SLUG = "using-racial-affinity-groups-in-schools"
 BUDGET = 2.5
 BUYERS = 5
-CAP = 2  # half of the 4 threads
+CAP = 3  # three quarters of the 4 threads
 
 
 def free_port() -> int:

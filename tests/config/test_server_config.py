@@ -53,7 +53,7 @@ def test_worker_and_thread_counts_come_from_the_environment():
     assert (config["workers"], config["threads"]) == (3, 8)
 
 
-def test_by_default_two_processes_per_core_of_a_2_core_machine_with_half_their_threads_for_stripe():
+def test_by_default_two_processes_per_core_of_a_2_core_machine_with_three_quarters_of_their_threads_for_stripe():
     config = gunicorn_config()
     assert (config["workers"], config["threads"]) == (4, 16)
-    assert production_settings()["stripe_cap"] == 8
+    assert production_settings()["stripe_cap"] == 12
