@@ -52,7 +52,15 @@ class RegistrationForm(forms.Form):
         )
 
     def show_seats_left(self, seats_left: int | None) -> None:
-        """Limit the seat count to the seats left (None: not counted yet, so only the per-order limit)."""
+        """Limit the seat count to the seats left (None: not counted yet, so only the per-order limit).
+
+        Only fewer seats left than one order may hold change anything: with more, a count beyond them is beyond
+        the per-order limit too, and that is what the buyer is told. Forgetting the exact number then keeps the
+        blank form's rendering (cached per seats-left figure, views/registration.py) one copy instead of a new
+        one after every registration.
+        """
+        if seats_left is not None and seats_left >= settings.MAX_SEATS_PER_ORDER:
+            seats_left = None
         self.seats_left = seats_left
         limit = settings.MAX_SEATS_PER_ORDER if seats_left is None else min(settings.MAX_SEATS_PER_ORDER, seats_left)
         self.fields["seat_count"].max_value = limit

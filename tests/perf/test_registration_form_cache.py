@@ -42,6 +42,16 @@ def test_a_new_team_price_shows_on_the_next_blank_form(workshop):
     assert "$90.00 each for 5 or more seats." in html
 
 
+def test_registrations_leave_the_kept_blank_form_alone_while_plenty_of_seats_are_left(workshop):
+    """With more seats left than one order may hold, each registration used to key a new copy of the form."""
+    workshop.capacity = 500
+    workshop.save()
+    Client().get(url(workshop))
+    for _ in range(3):
+        OrderFactory(workshop=workshop, seat_count=2)
+        assert fields_rendered(Client().get(url(workshop))) == 0
+
+
 def test_few_seats_left_limit_the_seat_field_of_the_next_blank_form(workshop):
     assert 'max="40"' in Client().get(url(workshop)).content.decode()
     OrderFactory(workshop=workshop, seat_count=37)
