@@ -3,10 +3,10 @@
 The workshop page, the registration form and checkout start read them on every request (three
 queries, most of a checkout's ORM work), while staff change them a few times a year. Each process
 keeps the last copy it read of each workshop's rows, keyed on the workshop's `catalog_version`: a
-random token the workshop gets when it is created and anew whenever one of those rows changes, in the same
-transaction (versions.py). The workshop row itself, with its
-capacity, dates and publication, is always read fresh; a copy is used only beside the row whose
-version it was read with, so a change shows on the next request that reads the row, in every process.
+random token the workshop gets when it is created and anew whenever one of those rows changes, in the
+same transaction (versions.py). The workshop row itself, with its capacity, dates and publication, is
+always read fresh; a copy is used only beside the row whose version it was read with, so a change shows
+on the next request that reads the row, in every process.
 
 A random token rather than a counter: a test database rolled back, or a workshop deleted and another
 created with the same id, never brings back a version some process has a copy for.

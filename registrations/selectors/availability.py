@@ -114,7 +114,8 @@ def seat_counts(
     at = connection.ops.adapt_datetimefield_value(now or timezone.now())
     table, seats, pending = Order._meta.db_table, "seat_count - refunded_seat_count", Order.Status.PENDING.value
     total = f"SELECT COALESCE(SUM({seats}), 0) FROM {table} WHERE workshop_id = %s AND "
-    counts = [f"({total}(status IN (%s, %s) OR (status = %s AND hold_expires_at > %s)))"]
+    statuses = ", ".join(["%s"] * len(SEAT_TAKING_STATUSES))
+    counts = [f"({total}(status IN ({statuses}) OR (status = %s AND hold_expires_at > %s)))"]
     params = [workshop_id, *(status.value for status in SEAT_TAKING_STATUSES), pending, at]
     if hold_source:
         counts.append(f"({total}hold_source = %s AND payment_method = %s AND status = %s AND hold_expires_at > %s)")
