@@ -134,7 +134,8 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
         else:
             initial, rows = {}, []
-        blank = request.method == "GET" and not initial
+        # ?from= adds a note to the attendees part, even when the order it names is not found: not blank.
+        blank = request.method == "GET" and not initial and "from" not in request.GET
         seat_count = _posted_seat_count(initial) or 1
         buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
         initial["seat_count"] = seat_count
@@ -208,11 +209,17 @@ def _registration_page(
     request, workshop, seats_left: int, form, formset, payment_form, affinity_form=None, extra: dict | None = None, *, blank: bool = False
 ) -> HttpResponse:
     form.show_team_price(workshop.team_tier)
-    # A blank form's fields render the same for everyone with the same seat limit, seats left, price hint and
-    # invoice days: the template keeps that rendering (most of the page's cost) for a while.
+    # A blank form renders the same for every visitor of this workshop while its seat limit, seats left (when
+    # fewer than one order may hold), price hint and invoice rules stay the same: the template keeps that
+    # rendering (most of the page's cost) for a while, under a key naming each of them.
     seat_field = form.fields["seat_count"]
+    rules = invoice_rules(workshop)
     blank_form_key = (
-        f"{seat_field.max_value}|{form.seats_left}|{seat_field.help_text}|{invoice_hold_days()}" if blank else None
+        "|".join(str(part) for part in (
+            workshop.pk, workshop.capacity, seat_field.max_value, form.seats_left, seat_field.help_text,
+            rules["hold_days"], rules["allowance"], rules["available"], rules["percent"],
+        ))
+        if blank else None
     )
     data = form.data if form.is_bound else form.initial
     seat_count = _posted_seat_count(data) or 1
@@ -244,7 +251,7 @@ def _registration_page(
             "test_payment_mode": stripe_client.is_test_payment_mode(),
             "payment_form": payment_form,
             "invoice_hold_days": invoice_hold_days(),
-            "invoice_rules": invoice_rules(workshop),
+            "invoice_rules": rules,
             "card_hold_seats_per_network": settings.CHECKOUT_HOLD_SEATS_PER_NETWORK,
             "affinity_form": affinity_form if affinity_form is not None else registration_affinity_form(request, workshop),
             "seat_problem": seat_problem,
