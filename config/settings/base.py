@@ -202,6 +202,9 @@ PREWORK_FILE_MAX_BYTES = env.int("PREWORK_FILE_MAX_BYTES", default=10 * 1024 * 1
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# An outbound proxy for calls to Stripe, e.g. http://proxy.internal:3128 (the Stripe client does not read
+# HTTPS_PROXY from the environment, so that each call does not look it up; registrations/stripe/base.py).
+STRIPE_PROXY = env("STRIPE_PROXY", default="")
 # Stripe is far away and sometimes down. Each call waits at most STRIPE_CONNECT_TIMEOUT_SECONDS to
 # connect and STRIPE_TIMEOUT_SECONDS for the answer, and is retried STRIPE_MAX_NETWORK_RETRIES times
 # (same idempotency key): 2 x (1 + 2.5) s + a 0.5 s pause = 7.5 s at most on the buyer's path

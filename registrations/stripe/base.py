@@ -3,10 +3,12 @@
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
+import requests
 import stripe
 from django.conf import settings
 
@@ -35,14 +37,29 @@ def webhook_secret() -> str:
     return ""
 
 
+class _HTTPClient(stripe.RequestsClient):
+    """The SDK's requests client, with one session per thread (as the SDK keeps them) that does not read the
+    process environment on every call: requests would otherwise look up proxy variables and ~/.netrc for each
+    request (a fifth of the call's CPU). A proxy for Stripe is the STRIPE_PROXY setting, given to the SDK."""
+
+    def _request_internal(self, *args, **kwargs):
+        if getattr(self._thread_local, "session", None) is None:
+            session = requests.Session()
+            session.trust_env = False
+            self._thread_local.session = session
+        return super()._request_internal(*args, **kwargs)
+
+
 @lru_cache(maxsize=8)
-def _client(api_key: str, api_base: str, retries: int, connect_timeout: float, timeout: float) -> stripe.StripeClient:
+def _client(
+    api_key: str, api_base: str, retries: int, connect_timeout: float, timeout: float, proxy: str
+) -> stripe.StripeClient:
     return stripe.StripeClient(
         api_key,
         base_addresses={"api": api_base} if api_base else None,
         max_network_retries=retries,
         # (connect, read): at most this long to connect, then at most this long waiting for the answer.
-        http_client=stripe.RequestsClient(timeout=(connect_timeout, timeout)),
+        http_client=_HTTPClient(timeout=(connect_timeout, timeout), proxy=proxy or None),
     )
 
 
@@ -53,6 +70,7 @@ def client() -> stripe.StripeClient:
         settings.STRIPE_MAX_NETWORK_RETRIES,
         settings.STRIPE_CONNECT_TIMEOUT_SECONDS,
         settings.STRIPE_TIMEOUT_SECONDS,
+        settings.STRIPE_PROXY,
     )
 
 
