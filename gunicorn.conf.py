@@ -39,3 +39,10 @@ backlog = 2048
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def on_starting(server):
+    """Tell the workers how many threads they run (a --threads flag may differ from GUNICORN_THREADS): production
+    settings size the Stripe cap from it and refuse a cap that leaves no thread for pages."""
+    os.environ["GUNICORN_THREADS"] = str(server.cfg.threads)
+
