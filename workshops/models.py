@@ -254,7 +254,7 @@ class Session(CatalogRow):
     ends_at = models.DateTimeField()
     meeting_url = models.URLField(blank=True, help_text="Shown only to paid attendees, shortly before the session.")
 
-    class Meta:
+    class Meta(CatalogRow.Meta):
         ordering = ["starts_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="session_ends_after_start"),
@@ -328,7 +328,7 @@ class PriceTier(CatalogRow):
     )
     unit_price_cents = models.PositiveIntegerField(help_text="Price per seat, in cents (12000 = $120.00).")
 
-    class Meta:
+    class Meta(CatalogRow.Meta):
         ordering = ["min_seats"]
         constraints = [
             models.UniqueConstraint(fields=["workshop", "min_seats"], name="price_tier_unique_min_seats"),
@@ -366,7 +366,7 @@ class AffinityGroup(CatalogRow):
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order on the attendee's page (lowest first).")
 
-    class Meta:
+    class Meta(CatalogRow.Meta):
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(fields=["workshop", "label"], name="affinity_group_unique_label"),

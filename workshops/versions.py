@@ -3,7 +3,8 @@ which processes' copies of those rows are keyed on (catalog.py).
 
 Cache invalidation, not a business rule. Always renewed in the same transaction as the change, so a change is
 never committed without it: CatalogRow.save() renews it for the row's workshop (and the one it left, when staff
-move a row), CatalogRowQuerySet for update(), bulk_create() and bulk_update(), which send no signal per row, and
+move a row), CatalogRowQuerySet for update(), bulk_create() and bulk_update(), which send no signal per row (it is
+the base manager too, which a reverse foreign key's add() and set() write through), and
 signals.py for deletes (a queryset's delete() sends post_delete for each row, inside the deletion's transaction).
 Workshop.save() renews its own, so a workshop saved from an instance read before a change cannot write back
 the token an out-of-date copy is kept under.
@@ -31,7 +32,8 @@ class CatalogRowQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db):
             # The rows are locked first, so one added meanwhile is neither updated nor missed by the renewal.
             rows = list(self.select_for_update().values_list("pk", "workshop_id"))
-            changed = self.model._base_manager.using(self.db).filter(pk__in=[pk for pk, _ in rows]).update(**kwargs)
+            locked = self.model._base_manager.using(self.db).filter(pk__in=[pk for pk, _ in rows])
+            changed = super(CatalogRowQuerySet, locked).update(**kwargs)
             moved_to = kwargs.get("workshop_id", kwargs.get("workshop"))
             bump_catalog_version(self.model, {w for _, w in rows} | {getattr(moved_to, "pk", moved_to)}, using=self.db)
         return changed
@@ -59,6 +61,9 @@ class CatalogRow(models.Model):
 
     class Meta:
         abstract = True
+        # Django writes through the base manager too: a reverse foreign key's add() and set()
+        # (`workshop.price_tiers.add(tier)`) move rows with `_base_manager.filter(...).update(workshop=...)`.
+        base_manager_name = "objects"
 
     def save(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)

@@ -125,6 +125,7 @@ class CatalogEdits(RuleBasedStateMachine):
         super().__init__()
         self.workshop = WorkshopFactory(with_schedule=False)
         PriceTier.objects.create(workshop=self.workshop, min_seats=1, unit_price_cents=12000)
+        self.other = WorkshopFactory(with_schedule=False)  # rows move between the two with reverse managers
         self.first = self.workshop.pk
 
     def _edit(self, kind: str, seats: int, price: int) -> None:
@@ -150,6 +151,16 @@ class CatalogEdits(RuleBasedStateMachine):
                 Session(workshop=self.workshop, title=f"B{price}-{n}", starts_at=start + timedelta(days=n),
                         ends_at=start + timedelta(days=n, hours=2)) for n in range(2)
             )
+        elif kind == "take_session":  # moved in from the other workshop: workshop.sessions.add() is one UPDATE
+            start = datetime(2042, 3, seats, tzinfo=UTC) + timedelta(minutes=price)
+            moved = Session.objects.create(workshop=self.other, title=f"M{price}", starts_at=start, ends_at=start + timedelta(hours=2))
+            self.reads_match_the_database()  # both copies kept with the session where it was
+            self.workshop.sessions.add(moved)
+        elif kind == "give_tier":  # a tier moved to the other workshop with set(): add() for a non-nullable key
+            given = tiers.exclude(min_seats=1).first()
+            if given is not None:
+                self.other.price_tiers.filter(min_seats=given.min_seats).delete()
+                self.other.price_tiers.set([given, *self.other.price_tiers.all()])
         elif kind == "regroup":
             groups = list(AffinityGroup.objects.filter(workshop=self.workshop))
             for group in groups:
@@ -157,12 +168,13 @@ class CatalogEdits(RuleBasedStateMachine):
             AffinityGroup.objects.bulk_update(groups, ["position"])
 
     @rule(kind=st.sampled_from(["price", "delete", "session", "drop_sessions", "group", "drop_groups", "reprice_all",
-                                "sessions_at_once", "regroup"]),
+                                "sessions_at_once", "regroup", "take_session", "give_tier"]),
           seats=st.integers(min_value=1, max_value=8), price=PRICES)
     def staff_edit(self, kind, seats, price):
         self._edit(kind, seats, price)
 
-    @rule(kind=st.sampled_from(["price", "delete", "session", "group", "reprice_all", "sessions_at_once"]), seats=st.integers(min_value=2, max_value=8),
+    @rule(kind=st.sampled_from(["price", "delete", "session", "group", "reprice_all", "sessions_at_once", "take_session",
+                                "give_tier"]), seats=st.integers(min_value=2, max_value=8),
           price=PRICES, read_inside=st.booleans())
     def staff_edit_rolled_back(self, kind, seats, price, read_inside):
         try:
@@ -176,16 +188,17 @@ class CatalogEdits(RuleBasedStateMachine):
 
     @invariant()
     def reads_match_the_database(self):
-        read = with_catalog(Workshop.objects).get(pk=self.workshop.pk)
-        assert [(t.min_seats, t.unit_price_cents) for t in read.tier_list] == list(
-            PriceTier.objects.filter(workshop=self.workshop).order_by("min_seats").values_list("min_seats", "unit_price_cents")
-        )
-        assert [(s.title, s.starts_at) for s in read.session_list] == list(
-            Session.objects.filter(workshop=self.workshop).order_by("starts_at", "id").values_list("title", "starts_at")
-        )
-        assert [(g.label, g.position) for g in read.affinity_groups.all()] == list(
-            AffinityGroup.objects.filter(workshop=self.workshop).order_by("position", "id").values_list("label", "position")
-        )
+        for workshop in (self.workshop, self.other):
+            read = with_catalog(Workshop.objects).get(pk=workshop.pk)
+            assert [(t.min_seats, t.unit_price_cents) for t in read.tier_list] == list(
+                PriceTier.objects.filter(workshop=workshop).order_by("min_seats").values_list("min_seats", "unit_price_cents")
+            )
+            assert [(s.title, s.starts_at) for s in read.session_list] == list(
+                Session.objects.filter(workshop=workshop).order_by("starts_at", "id").values_list("title", "starts_at")
+            )
+            assert [(g.label, g.position) for g in read.affinity_groups.all()] == list(
+                AffinityGroup.objects.filter(workshop=workshop).order_by("position", "id").values_list("label", "position")
+            )
 
 
 def test_every_read_matches_the_database_whatever_staff_change_or_roll_back():
