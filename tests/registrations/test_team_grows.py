@@ -409,3 +409,23 @@ def test_leads_adding_seats_and_new_buyers_never_overfill_the_workshop(stripe_do
     held = Order.objects.filter(status=Order.Status.PENDING)
     assert sum(o.seat_count for o in held) == seats_taken(workshop_id=workshop.pk) - 15
     assert statuses.count(302) == held.count() == len(stripe_double.sessions)
+
+
+def refund_one_seat(staff_client, order, position: int):
+    seat = order.seats.get(position=position)
+    staff_client.post(
+        "/admin/registrations/seat/", {"action": "refund_selected_seats", "_selected_action": [seat.pk], "post": "yes"}
+    )
+
+
+def test_after_a_seat_is_refunded_the_page_offers_no_prices_it_would_refuse(staff_client, client, team, stripe_double):
+    refund_one_seat(staff_client, team, 3)
+    html = client.get(f"/orders/{team.token}/").content.decode()
+    assert "data-addition-prices" not in html and 'action="/orders/' + team.token + '/add-seats/"' not in html
+    assert "Money on this order was refunded, so we add seats to it for you" in html
+
+
+def test_the_order_summary_counts_the_seats_left_and_the_money_refunded(staff_client, client, team, stripe_double):
+    refund_one_seat(staff_client, team, 3)
+    html = client.get(f"/orders/{team.token}/").content.decode()
+    assert "data-order-summary>2 seats (1 refunded) · $360.00, $120.00 refunded</span>" in html
