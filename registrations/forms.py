@@ -24,7 +24,7 @@ class RegistrationForm(forms.Form):
         label="Number of seats",
         min_value=1,
         initial=1,
-        error_messages={"invalid": "Enter a whole number of seats, such as 1 or 5."},
+        error_messages={"invalid": "Enter a whole number of seats, such as 1 or 5.", "min_value": "Choose at least 1 seat."},
     )
     buyer_attends = forms.BooleanField(
         label="I will attend myself (one of the seats is mine)", required=False, initial=True
@@ -82,9 +82,14 @@ class RegistrationForm(forms.Form):
             return exc.messages[0]
         return ""
 
-    def flag_seat_count(self, count: int | None) -> str:
-        """On "Update total" (no JavaScript): show the seat count's problem beside the field, nothing else."""
-        problem = self.seat_count_problem(count)
+    def flag_seat_count(self, typed: str) -> str:
+        """On "Update total" (no JavaScript): show the problem with the seat count as typed beside the field, nothing
+        else."""
+        typed = str(typed or "").strip()
+        try:
+            problem = self.seat_count_problem(int(typed)) if typed else ""
+        except ValueError:
+            problem = self.fields["seat_count"].error_messages["invalid"]
         if problem:
             self._errors = forms.utils.ErrorDict({"seat_count": self.error_class([problem])})
         return problem
@@ -109,6 +114,8 @@ class RegistrationForm(forms.Form):
         return self.clean_seat_count_value(self.cleaned_data["seat_count"])
 
     def clean_seat_count_value(self, count: int) -> int:
+        if count < 1:
+            raise forms.ValidationError(self.fields["seat_count"].error_messages["min_value"])
         if self.seats_left is not None and count > self.seats_left:
             raise forms.ValidationError(
                 f"Only {self.seats_left} seat{'s' if self.seats_left != 1 else ''} left. "

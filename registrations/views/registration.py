@@ -53,12 +53,17 @@ def _attendee_rows(seat_count: int, buyer_attends: bool) -> int:
     return max(seat_count - (1 if buyer_attends else 0), 0)
 
 
-def _posted_seat_count(data) -> int | None:
+def _typed_seat_count(data) -> int | None:
+    """The seat count as typed, when it is a whole number (0 and below included: the form says what is wrong)."""
     try:
-        value = int(str(data.get("seat_count", "")).strip())
+        return int(str(data.get("seat_count", "")).strip())
     except ValueError:
         return None
-    return value if value >= 1 else None
+
+
+def _posted_seat_count(data) -> int | None:
+    value = _typed_seat_count(data)
+    return value if value is not None and value >= 1 else None
 
 
 def _initial_from_order(order: Order) -> dict:
@@ -138,13 +143,14 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
         blank = request.method == "GET" and not initial and "from" not in request.GET
         seat_count = _posted_seat_count(initial) or 1
         buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
-        initial["seat_count"] = seat_count
+        if request.method != "POST" or not str(initial.get("seat_count") or "").strip():
+            initial["seat_count"] = seat_count  # "Update total" keeps a count typed, flagged below when it is wrong
         initial["buyer_attends"] = buyer_attends
         wanted = _attendee_rows(min(seat_count, seats_left), buyer_attends)
         rows = (rows + [{}] * wanted)[:wanted]
         form = RegistrationForm(initial=initial, seats_left=seats_left)
         if request.method == "POST":
-            form.flag_seat_count(_posted_seat_count(request.POST))
+            form.flag_seat_count(request.POST.get("seat_count", ""))
         formset = AttendeeFormSet(initial=rows, prefix="attendees")
         payment_form = PaymentForm(initial={k: v for k, v in initial.items() if k in PaymentForm.base_fields and v})
         if blank:
@@ -222,10 +228,14 @@ def _registration_page(
         if blank else None
     )
     data = form.data if form.is_bound else form.initial
+    typed = _typed_seat_count(data)
     seat_count = _posted_seat_count(data) or 1
     tiers = workshop.tier_list
     from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
-    seat_problem = form.seat_count_problem(seat_count)
+    if typed is None and str(data.get("seat_count") or "").strip():  # "two", "1.5": no total for what is not a count
+        seat_problem = form.fields["seat_count"].error_messages["invalid"]
+    else:
+        seat_problem = form.seat_count_problem(seat_count if typed is None else typed)
     try:
         # No total for a seat count that cannot be bought: the message beside the field says why.
         quote = None if seat_problem else price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)

@@ -41,9 +41,14 @@
     var n = parseInt(seatInput.value, 10);
     return isNaN(n) || n < 1 ? null : n;
   }
-  // The same words the server uses (RegistrationForm.clean_seat_count_value).
+  function typed() {
+    var n = parseInt(seatInput.value, 10);
+    return isNaN(n) ? null : n;
+  }
+  // The same words the server uses (RegistrationForm.clean_seat_count_value), for the number typed.
   function problem(n) {
     if (n === null) { return ""; }
+    if (n < 1) { return "Choose at least 1 seat."; }
     if (seatsLeft !== null && n > seatsLeft) {
       return seatsLeft > 0 ? "Only " + seatsLeft + " seat" + (seatsLeft === 1 ? "" : "s") + " left. Please choose " + seatsLeft + " or fewer." : "Sorry, this workshop is sold out.";
     }
@@ -110,7 +115,7 @@
     noRows.hidden = count !== 0;
     buyerAccess.hidden = !attends.checked;
   }
-  seatInput.addEventListener("input", function () { renderSummary(seats()); syncRows(); });
+  seatInput.addEventListener("input", function () { renderSummary(typed()); syncRows(); });
   attends.addEventListener("change", syncRows);
   buyerAccess.hidden = !attends.checked;
 })();

@@ -57,8 +57,8 @@ def test_tampered_price_in_post_changes_nothing(client, workshop, stripe_double)
 @pytest.mark.parametrize(
     "value, message",
     [
-        ("0", "greater than or equal to 1"),
-        ("-3", "greater than or equal to 1"),
+        ("0", "Choose at least 1 seat."),
+        ("-3", "Choose at least 1 seat."),
         ("abc", "Enter a whole number of seats"),
         ("41", "Only 40 seats left"),
         ("", "This field is required"),
@@ -75,6 +75,22 @@ def test_bad_seat_count_gets_message_beside_field_and_keeps_input(client, worksh
     if value:
         assert f'value="{value}"' in html
     assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "abc"])
+def test_a_seat_count_that_is_not_one_or_more_shows_no_total(client, workshop, value):
+    html = client.post(register_url(workshop), registration_data(seat_count=value)).content.decode()
+    assert "data-total" not in html and "data-seat-count" not in html
+    assert "data-no-total>" in html
+
+
+@pytest.mark.parametrize(
+    "value, message", [("0", "Choose at least 1 seat."), ("-3", "Choose at least 1 seat."), ("abc", "Enter a whole number")]
+)
+def test_update_total_without_javascript_flags_a_seat_count_that_is_not_one_or_more(client, workshop, value, message):
+    html = client.post(register_url(workshop), {**registration_data(seat_count=value), "update": "1"}).content.decode()
+    assert 'id="error_1_id_seat_count"' in html and message in html
+    assert f'value="{value}"' in html and "data-total" not in html
 
 
 def test_seat_count_above_seats_left_is_refused(client, stripe_double):
