@@ -171,6 +171,7 @@ def _column(header: str, getter, **display):
 
 @admin.register(WaitlistEntry)
 class WaitlistEntryAdmin(admin.ModelAdmin):
+    view_on_site = False  # an entry's page is the person's private link; staff resend it by email
     # The CSV has one column per field (WAITLIST_COLUMNS); the list pairs some up to fit a laptop screen.
     list_display = [
         "joined",
@@ -212,7 +213,6 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         "team_size",
         "note",
         "prerequisite",
-        "status_page",
         "joined_at",
         "invited_at",
         "seat_confirmed_at",
@@ -221,7 +221,6 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
     ]
     readonly_fields = [
         "prerequisite",
-        "status_page",
         "joined_at",
         "invited_at",
         "seat_confirmed_at",
@@ -260,12 +259,6 @@ class WaitlistEntryAdmin(admin.ModelAdmin):
         if obj.pk is None:
             return None
         return obj.prerequisite_met
-
-    @admin.display(description="Their page")
-    def status_page(self, obj):
-        if obj.pk is None:
-            return "–"
-        return format_html('<a href="{}" target="_blank" rel="noopener">Waitlist page</a>', obj.get_absolute_url())
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

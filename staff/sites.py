@@ -4,6 +4,8 @@ import zoneinfo
 from functools import update_wrapper
 
 from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -42,8 +44,27 @@ class StaffAdminSite(admin.AdminSite):
         extra = None if app_label else {"run": [previews.navigation_entry()]}
         return sections_for(self._build_app_dict(request, app_label), extra)
 
+    # Models whose page on the site is someone's private link (their seat, their place on the waitlist): staff
+    # resend it by email and never open it (README, "Privacy: who sees what").
+    private_pages = ("registrations.Seat", "cohorts.WaitlistEntry")
+
+    def view_on_site(self, request, content_type_id, object_id):
+        """Admin's "View on site" (/admin/r/<type>/<id>/), which Django answers for any staff member and any object
+        with a page: here only for staff who may view that kind of object, and never for a private page."""
+        try:
+            model = ContentType.objects.get_for_id(content_type_id).model_class()
+        except ContentType.DoesNotExist:
+            raise Http404("No such kind of object.") from None
+        if model is None or model._meta.concrete_model._meta.label in self.private_pages:
+            raise Http404("This page is the person's own; staff resend its link by email.")
+        if not request.user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}"):
+            raise Http404("No such object.")
+        return shortcut(request, content_type_id, object_id)
+
     def get_urls(self):
         return [
+            # Before admin's own, which this replaces.
+            path("r/<int:content_type_id>/<path:object_id>/", self.admin_view(self.view_on_site), name="view_on_site"),
             path("section/<slug:section>/", self.admin_view(self.section_view), name="staff_section"),
             path("email-previews/", self.admin_view(self.previews_view), name="staff_email_previews"),
             path(

@@ -39,6 +39,7 @@ from .ledger import PaymentInline, RefundInline
 class SeatInline(RowLabelsMixin, admin.TabularInline):
     model = Seat
     extra = 0
+    view_on_site = False  # a seat's page is the attendee's private link
     can_delete = False
     fields = ["position", "attendee_name", "attendee_email", "needs_captions", "needs_interpreter", "access_note", "status"]
     readonly_fields = ["position", "attendee_name", "attendee_email", "status"]

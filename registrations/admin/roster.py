@@ -49,6 +49,7 @@ OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
 
 @admin.register(Seat)
 class SeatAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
+    view_on_site = False  # a seat's page is the attendee's private link
     list_display = ["attendee_name", "attendee_email", "order_reference", "organisation", "workshop", "status", "access_needs"]
     list_filter = ["status", "order__workshop", "order__status", "needs_captions", "needs_interpreter"]
     list_select_related = ["order__workshop"]
@@ -198,6 +199,7 @@ class RosterAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
     """
 
     change_list_template = "registrations/admin/roster_change_list.html"
+    view_on_site = False
     list_display = ["attendee", "organisation", "prework", "certificate_status"]
     list_display_links = None
     list_filter = ["order__workshop", PreworkFilter, NamedFilter]

@@ -70,3 +70,48 @@ def test_erasing_an_attendee_also_removes_them_from_the_leads_emails_in_the_outb
     for text in (to_lead.body, to_lead.html_body):
         assert "Ben Okafor" not in text and "ben@school.example" not in text.lower()
     assert "Maya Johnson" in to_lead.body  # the lead's own email otherwise stays as sent
+
+
+def _view_on_site(model, pk) -> str:
+    from django.contrib.contenttypes.models import ContentType
+
+    return f"/admin/r/{ContentType.objects.get_for_model(model, for_concrete_model=False).pk}/{pk}/"
+
+
+@pytest.mark.parametrize("role", ["Finance", "Coordinator", "Facilitator", "Administrator"])
+def test_no_role_is_sent_to_an_attendees_page_by_view_on_site(role_client, two_attendees, role):
+    """Before: the order screen's seat rows had "View on site", and /admin/r/<type>/<id>/ redirected any staff
+    member, for any seat id typed, to that attendee's private page."""
+    seat = two_attendees.seats.get(position=1)
+    response = role_client(role).get(_view_on_site(Seat, seat.pk))
+    assert response.status_code == 404 and seat.token not in response.get("Location", "")
+
+
+def test_the_roster_rows_do_not_lead_to_an_attendees_page_either(role_client, two_attendees):
+    from registrations.models import RosterSeat
+
+    seat = two_attendees.seats.get(position=1)
+    assert role_client("Coordinator").get(_view_on_site(RosterSeat, seat.pk)).status_code == 404
+
+
+def test_the_order_screen_shows_no_view_on_site_link_for_its_seats(role_client, two_attendees):
+    html = role_client("Finance").get(f"/admin/registrations/order/{two_attendees.pk}/change/").content.decode()
+    seat = two_attendees.seats.get(position=1)
+    assert _view_on_site(Seat, seat.pk) not in html and seat.token not in html
+
+
+def test_view_on_site_for_an_order_only_for_staff_who_may_see_orders(role_client, two_attendees):
+    url = _view_on_site(type(two_attendees), two_attendees.pk)
+    assert role_client("Finance").get(url)["Location"].endswith(f"/orders/{two_attendees.token}/")
+    assert role_client("Coordinator").get(url).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["Coordinator", "Administrator"])
+def test_the_waitlist_screens_never_show_or_open_a_persons_private_link(role_client, role):
+    from cohorts.models import WaitlistEntry
+    from tests.cohorts.factories import WaitlistEntryFactory
+
+    entry = WaitlistEntryFactory(name="Ana Diaz")
+    client = role_client(role)
+    assert entry.token not in client.get(f"/admin/cohorts/waitlistentry/{entry.pk}/change/").content.decode()
+    assert client.get(_view_on_site(WaitlistEntry, entry.pk)).status_code == 404
