@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.models import Order
-from registrations.selectors.progress import emails_meeting_prerequisite
+from registrations.selectors.progress import bought_seats_without_one, emails_meeting_prerequisite
 from workshops.models import (
     DEFAULT_TIME_ZONE,
     PublicPageText,
@@ -217,6 +217,15 @@ class WaitlistEntry(models.Model):
     @prerequisite_met.setter
     def prerequisite_met(self, value: bool) -> None:
         self._prerequisite_met = value
+
+    @property
+    def bought_seats_without_one(self) -> bool:
+        """Paid for seats of the prerequisite workshop under this email without taking one (for the person's own
+        pages, which say why the prerequisite is not met)."""
+        workshop_id = self.cohort.prerequisite_workshop_id
+        return workshop_id is not None and not self.prerequisite_met and bought_seats_without_one(
+            workshop_id=workshop_id, email=self.email
+        )
 
     @property
     def people_label(self) -> str:

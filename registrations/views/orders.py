@@ -39,7 +39,7 @@ from ..forms import (
 from ..models import Order, Seat
 from .common import _order_or_404
 from .payment import _go_to_checkout
-from .registration import _billing_initial
+from .prefill import billing_initial
 
 
 def _int_param(request: HttpRequest, name: str) -> int | None:
@@ -84,7 +84,7 @@ def _render_order(
             "list_form": list_form or SeatListForm(),
             "po_form": po_form or PONumberForm(initial={"po_number": order.po_number}),
             "grow_form": grow_form or AddSeatsForm(initial={
-                "payment_method": order.payment_method, "extra_seats": _int_param(request, "add") or 1, **_billing_initial(order)
+                "payment_method": order.payment_method, "extra_seats": _int_param(request, "add") or 1, **billing_initial(order)
             }),
             "invoice_hold_days": invoice_hold_days(),
             "addition_prices": (

@@ -47,62 +47,14 @@ from ..quotes import quote_document
 from ..stripe import client as stripe_client
 from .affinity import record_buyer_choice, registration_affinity_form
 from .payment import _go_to_checkout
-
-
-def _attendee_rows(seat_count: int, buyer_attends: bool) -> int:
-    return max(seat_count - (1 if buyer_attends else 0), 0)
-
-
-def _typed_seat_count(data) -> int | None:
-    """The seat count as typed, when it is a whole number (0 and below included: the form says what is wrong)."""
-    try:
-        return int(str(data.get("seat_count", "")).strip())
-    except ValueError:
-        return None
-
-
-def _posted_seat_count(data) -> int | None:
-    value = _typed_seat_count(data)
-    return value if value is not None and value >= 1 else None
-
-
-def _initial_from_order(order: Order) -> dict:
-    """The buyer's own details from an earlier order (`?from=<order token>`): never anyone else's.
-
-    Attendees' names, emails and access needs stay out: the link may have been forwarded, and a
-    seat may have passed to someone else since. The buyer's own access needs come along only while
-    the first seat is still theirs.
-    """
-    initial = {
-        "buyer_name": order.buyer_name,
-        "buyer_email": order.buyer_email,
-        "organisation": order.organisation,
-        "role": order.role,
-        "seat_count": order.seat_count,
-        "buyer_attends": order.buyer_attends,
-        **_billing_initial(order),
-        "voucher_code": order.voucher.code if order.voucher_id else "",
-        "quote_reference": order.quote.reference if order.quote_id else "",
-    }
-    own = order.seats.order_by("position").first() if order.buyer_attends else None
-    if own is not None and own.attendee_email.strip().lower() == order.buyer_email.strip().lower():
-        initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
-    return initial
-
-
-def _billing_initial(order: Order) -> dict:
-    fields = ("billing_name", "billing_email", "billing_line1", "billing_line2", "billing_city", "billing_state",
-              "billing_postal_code", "billing_country", "po_number")
-    return {"payment_method": order.payment_method, **{name: getattr(order, name) for name in fields}}
-
-
-def _posted_rows(data) -> list[dict]:
-    rows, i = [], 0
-    fields = ("name", "email", "needs_captions", "needs_interpreter", "access_note")
-    while f"attendees-{i}-name" in data or f"attendees-{i}-email" in data:
-        rows.append({f: data.get(f"attendees-{i}-{f}", "") for f in fields})
-        i += 1
-    return rows
+from .prefill import (
+    attendee_rows,
+    initial_from_order,
+    initial_from_quote,
+    posted_rows,
+    posted_seat_count,
+    typed_seat_count,
+)
 
 
 def register(request: HttpRequest, slug: str) -> HttpResponse:
@@ -125,7 +77,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 return response
     else:
         if request.method == "POST":  # "Update total" without JavaScript: show the new rows and price, no errors yet.
-            initial, rows = request.POST.dict(), _posted_rows(request.POST)
+            initial, rows = request.POST.dict(), posted_rows(request.POST)
             initial["buyer_attends"] = "buyer_attends" in request.POST
         elif request.GET.get("from"):
             token = request.GET["from"]
@@ -134,19 +86,19 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
                 if TOKEN_PATTERN.fullmatch(token)
                 else None
             )
-            initial, rows = (_initial_from_order(previous) if previous else {}), []
+            initial, rows = (initial_from_order(previous) if previous else {}), []
         elif request.GET.get("quote"):
-            initial, rows = _initial_from_quote(workshop, request.GET["quote"]), []
+            initial, rows = initial_from_quote(workshop, request.GET["quote"]), []
         else:
             initial, rows = {}, []
         # ?from= adds a note to the attendees part, even when the order it names is not found: not blank.
         blank = request.method == "GET" and not initial and "from" not in request.GET
-        seat_count = _posted_seat_count(initial) or 1
+        seat_count = posted_seat_count(initial) or 1
         buyer_attends = initial.get("buyer_attends", True) in (True, "on", "true", "True")
         if request.method != "POST" or not str(initial.get("seat_count") or "").strip():
             initial["seat_count"] = seat_count  # "Update total" keeps a count typed, flagged below when it is wrong
         initial["buyer_attends"] = buyer_attends
-        wanted = _attendee_rows(min(seat_count, seats_left), buyer_attends)
+        wanted = attendee_rows(min(seat_count, seats_left), buyer_attends)
         rows = (rows + [{}] * wanted)[:wanted]
         form = RegistrationForm(initial=initial, seats_left=seats_left)
         if request.method == "POST":
@@ -228,8 +180,8 @@ def _registration_page(
         if blank else None
     )
     data = form.data if form.is_bound else form.initial
-    typed = _typed_seat_count(data)
-    seat_count = _posted_seat_count(data) or 1
+    typed = typed_seat_count(data)
+    seat_count = posted_seat_count(data) or 1
     tiers = workshop.tier_list
     from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
     if typed is None and str(data.get("seat_count") or "").strip():  # "two", "1.5": no total for what is not a count
@@ -405,20 +357,6 @@ def _discount_preview(workshop, quote, code: str) -> dict | None:
     return {
         "code": voucher.code, "description": voucher.description, "cents": off, "total_cents": quote.total_cents - off,
         "covered_seats": covered if covered < quote.seat_count else None,
-    }
-
-
-def _initial_from_quote(workshop, reference: str) -> dict:
-    quote = valid_quote(workshop=workshop, reference=reference)
-    if quote is None:
-        return {}
-    return {
-        "buyer_name": quote.contact_name,
-        "buyer_email": quote.contact_email,
-        "organisation": quote.organisation,
-        "seat_count": quote.seat_count,
-        "voucher_code": quote.voucher.code if quote.voucher_id else "",
-        "quote_reference": quote.reference,
     }
 
 

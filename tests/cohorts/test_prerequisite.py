@@ -65,3 +65,20 @@ def test_filter_by_prerequisite_splits_the_waitlist(cohort):
     entries = WaitlistEntry.objects.all()
     assert list(filter_by_prerequisite(entries, met=True)) == [ana]
     assert list(filter_by_prerequisite(entries, met=False)) == [ben]
+
+
+def test_a_lead_who_bought_seats_for_the_team_is_told_why_the_workshop_is_not_taken(client, cohort):
+    """A lead who paid for the team's seats without taking one was told "we have no registration for it" (found
+    clicking through): they are told what they bought and how to name themselves on a seat."""
+    OrderFactory(workshop=cohort.prerequisite_workshop, buyer_email="Terry@District.example", seats=["Ana Diaz", "Ben Okafor"])
+    entry = WaitlistEntryFactory(cohort=cohort, email="terry@district.example")
+    html = client.get(entry.get_absolute_url()).content.decode()
+    assert NOT_MET in html and "we have no registration for it" not in html
+    assert "You bought seats for it with terry@district.example, but none of them is in your name" in html
+
+
+def test_a_lead_who_took_a_seat_in_their_own_order_meets_the_prerequisite(client, cohort):
+    order = OrderFactory(workshop=cohort.prerequisite_workshop, buyer_email="terry@district.example", seats=["Ana Diaz"])
+    order.seats.update(attendee_email="terry@district.example")
+    entry = WaitlistEntryFactory(cohort=cohort, email="terry@district.example")
+    assert MET in client.get(entry.get_absolute_url()).content.decode()

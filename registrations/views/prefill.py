@@ -1,0 +1,76 @@
+"""What the registration form starts with: a seat count as typed, an earlier order's or a quote's details, the
+attendee rows posted so far."""
+
+from registrations.selectors.codes import valid_quote
+
+from ..models import Order
+
+
+def attendee_rows(seat_count: int, buyer_attends: bool) -> int:
+    return max(seat_count - (1 if buyer_attends else 0), 0)
+
+
+def typed_seat_count(data) -> int | None:
+    """The seat count as typed, when it is a whole number (0 and below included: the form says what is wrong)."""
+    try:
+        return int(str(data.get("seat_count", "")).strip())
+    except ValueError:
+        return None
+
+
+def posted_seat_count(data) -> int | None:
+    value = typed_seat_count(data)
+    return value if value is not None and value >= 1 else None
+
+
+def initial_from_order(order: Order) -> dict:
+    """The buyer's own details from an earlier order (`?from=<order token>`): never anyone else's.
+
+    Attendees' names, emails and access needs stay out: the link may have been forwarded, and a
+    seat may have passed to someone else since. The buyer's own access needs come along only while
+    the first seat is still theirs.
+    """
+    initial = {
+        "buyer_name": order.buyer_name,
+        "buyer_email": order.buyer_email,
+        "organisation": order.organisation,
+        "role": order.role,
+        "seat_count": order.seat_count,
+        "buyer_attends": order.buyer_attends,
+        **billing_initial(order),
+        "voucher_code": order.voucher.code if order.voucher_id else "",
+        "quote_reference": order.quote.reference if order.quote_id else "",
+    }
+    own = order.seats.order_by("position").first() if order.buyer_attends else None
+    if own is not None and own.attendee_email.strip().lower() == order.buyer_email.strip().lower():
+        initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
+    return initial
+
+
+def billing_initial(order: Order) -> dict:
+    fields = ("billing_name", "billing_email", "billing_line1", "billing_line2", "billing_city", "billing_state",
+              "billing_postal_code", "billing_country", "po_number")
+    return {"payment_method": order.payment_method, **{name: getattr(order, name) for name in fields}}
+
+
+def posted_rows(data) -> list[dict]:
+    rows, i = [], 0
+    fields = ("name", "email", "needs_captions", "needs_interpreter", "access_note")
+    while f"attendees-{i}-name" in data or f"attendees-{i}-email" in data:
+        rows.append({f: data.get(f"attendees-{i}-{f}", "") for f in fields})
+        i += 1
+    return rows
+
+
+def initial_from_quote(workshop, reference: str) -> dict:
+    quote = valid_quote(workshop=workshop, reference=reference)
+    if quote is None:
+        return {}
+    return {
+        "buyer_name": quote.contact_name,
+        "buyer_email": quote.contact_email,
+        "organisation": quote.organisation,
+        "seat_count": quote.seat_count,
+        "voucher_code": quote.voucher.code if quote.voucher_id else "",
+        "quote_reference": quote.reference,
+    }
