@@ -141,6 +141,17 @@ def send_seat_released(*, seat: Seat, name: str, email: str, handed_over: bool) 
     )
 
 
+def send_seat_refunded(*, seat: Seat, order: Order) -> None:
+    """Tell an attendee that the seat they held was cancelled and refunded to whoever paid for it (no amounts)."""
+    _send(
+        to=seat.attendee_email,
+        subject=f"Your seat at {order.workshop.title} has been cancelled",
+        template="seat_refunded",
+        context={"name": seat.attendee_name, "order": order, "workshop": order.workshop},
+        key=f"seat_refunded:{seat.pk}",
+    )
+
+
 def send_oversold_refund_notice(*, order_id: int, amount_cents: int, why: str, paid_outside_stripe: bool = False) -> None:
     """The buyer's payment could not stand (`why`: "late", the seats or code were gone when it arrived after the
     hold; "changed", the order the seats were for changed meanwhile) and was refunded in full."""

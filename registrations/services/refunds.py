@@ -74,6 +74,9 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
             locked.save()
             refund.delete()
         raise
+    for seat in active:  # the buyer is told by the caller, with the money; each other attendee that their seat is gone
+        if seat.attendee_email and seat.attendee_email.strip().lower() != order.buyer_email.strip().lower():
+            emails.send_seat_refunded(seat=seat, order=order)
     return refund
 
 

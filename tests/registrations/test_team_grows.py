@@ -429,3 +429,15 @@ def test_the_order_summary_counts_the_seats_left_and_the_money_refunded(staff_cl
     refund_one_seat(staff_client, team, 3)
     html = client.get(f"/orders/{team.token}/").content.decode()
     assert "data-order-summary>2 seats (1 refunded) · $360.00, $120.00 refunded</span>" in html
+
+
+def test_an_attendee_whose_seat_is_refunded_is_told_their_link_stopped_working(staff_client, client, team, stripe_double):
+    """Only the buyer was emailed, and the attendee's link just answered 404 (found clicking through)."""
+    seat = team.seats.get(position=2)
+    seat.attendee_name, seat.attendee_email = "Bea Chen", "bea@lincoln.example"
+    seat.save()
+    refund_one_seat(staff_client, team, 2)
+    to_bea = [m for m in mail.outbox if m.to == ["bea@lincoln.example"]]
+    assert len(to_bea) == 1 and "Your seat at" in to_bea[0].subject and "has been cancelled" in to_bea[0].subject
+    assert "Your attendee page and its link no longer work" in to_bea[0].body and "$" not in to_bea[0].body
+    assert client.get(f"/seats/{seat.token}/").status_code == 404
