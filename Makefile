@@ -19,7 +19,7 @@ install: $(STAMP)
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
-	$(PY) manage.py demo_admin
+	LOCAL_SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py demo_admin
 	@echo "  Site: http://127.0.0.1:$(PORT)/   (no Stripe key set: payments are clearly marked test payments)"
 	@echo "  Emails are sent by the background worker and printed in this terminal."
 	@LOCAL_SITE_URL=http://127.0.0.1:$(PORT) $(PY) manage.py run_worker & worker=$$!; \

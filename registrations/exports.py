@@ -48,6 +48,7 @@ ROSTER_HEADER = [
     "Email",
     "Organisation",
     "Order",
+    "Seat",
     "Order status",
     "Pre-work minutes done",
     "Pre-work minutes total",
@@ -65,10 +66,11 @@ def roster_rows(seats: Iterable[Seat], *, session_count: int) -> Iterable[list]:
         order = seat.order
         yield [
             _text(order.workshop.title),
-            _text(seat.attendee_name),
+            _text(seat.attendee_name) or "(not named yet)",
             _text(seat.attendee_email),
             _text(order.organisation),
             order.reference,
+            seat.position,
             order.get_status_display(),
             seat.prework_minutes_done,
             seat.prework_minutes_total,

@@ -112,7 +112,8 @@ class Refund(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"Refund of {self.amount_cents} cents on {self.order.reference}"
+        dollars, cents = divmod(self.amount_cents, 100)
+        return f"Refund of ${dollars:,}.{cents:02d} on {self.order.reference}"
 
     @property
     def is_pending(self) -> bool:

@@ -11,7 +11,7 @@ class RosterSeat(Seat):
     class Meta:
         proxy = True
         verbose_name = "roster entry"
-        verbose_name_plural = "roster"
+        verbose_name_plural = "roster entries"
         # Facilitators: read-only, and only the workshops they are assigned to (Workshop.facilitators).
         permissions = [("view_own_roster", "Can view the roster of the workshops they facilitate")]
 

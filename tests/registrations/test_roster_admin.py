@@ -239,7 +239,7 @@ def test_roster_csv_quotes_commas_and_keeps_non_ascii_names(staff_client, worksh
     assert '"Escuela ""Nueva"", Distrito 5"' in text
     row = read_csv(response)[1]
     assert row[1:4] == ["Núñez, José Ñ.", "jose@escuela.example", 'Escuela "Nueva", Distrito 5']
-    assert row[6:10] == ["120", "120", "yes", "no"]
+    assert row[7:11] == ["120", "120", "yes", "no"]
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas(staff_client, workshop):
@@ -423,3 +423,12 @@ def test_dashboard_query_count_does_not_grow_with_orders(staff_client, workshop)
     OrderFactory.create_batch(10, workshop=workshop, seat_count=2)
     OrderFactory.create_batch(5, workshop=workshop, status=Order.Status.PENDING, paid_at=None)
     assert count() == baseline
+
+
+def test_roster_csv_numbers_each_seat_and_says_which_are_not_named_yet(staff_client, workshop):
+    """Unnamed seats were identical blank rows with no seat number (found clicking through)."""
+    order = OrderFactory(workshop=workshop, seat_count=3, seats=["Ana Diaz"])
+    rows = read_csv(act(staff_client, ROSTER, "export_csv", list(order.seats.order_by("position"))))
+    header, body = rows[0], rows[1:]
+    named = [dict(zip(header, r, strict=True)) for r in body]
+    assert sorted((r["Seat"], r["Attendee"]) for r in named) == [("1", "Ana Diaz"), ("2", "(not named yet)"), ("3", "(not named yet)")]

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--username", default="admin")
 
     def handle(self, *args, username, **options):
+
         password = secrets.token_urlsafe(12)
         user, _ = get_user_model().objects.get_or_create(
             username=username, defaults={"email": f"{username}@localhost", "is_staff": True, "is_superuser": True}
@@ -22,7 +24,7 @@ class Command(BaseCommand):
         user.save()
         self.stdout.write(
             self.style.SUCCESS(
-                f"\n  Staff admin: http://127.0.0.1:8000/admin/\n  username: {username}\n  password: {password}\n"
+                f"\n  Staff admin: {settings.LOCAL_SITE_URL}/admin/\n  username: {username}\n  password: {password}\n"
                 "  (a new password is generated every time you run `make run`)\n"
             )
         )
