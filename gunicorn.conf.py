@@ -23,6 +23,7 @@ Any command-line flag (e.g. --bind) overrides what is set here.
 """
 
 import os
+import sys
 
 wsgi_app = "config.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
@@ -45,4 +46,19 @@ def on_starting(server):
     """Tell the workers how many threads they run (a --threads flag may differ from GUNICORN_THREADS): production
     settings size the Stripe cap from it and refuse a cap that leaves no thread for pages."""
     os.environ["GUNICORN_THREADS"] = str(server.cfg.threads)
+
+
+def post_worker_init(worker):
+    """Refuse to serve with a Stripe cap that leaves no thread for pages, against the threads this worker really runs:
+    with --preload, production settings were read before on_starting could pass the thread count on."""
+    from django.conf import settings
+
+    threads, cap = worker.cfg.threads, settings.STRIPE_MAX_CONCURRENT_CALLS
+    if threads < 2 or not 1 <= cap < threads:
+        worker.log.error(
+            "GUNICORN_THREADS is %s with STRIPE_MAX_CONCURRENT_CALLS %s: production needs at least 2 threads per process "
+            "and a cap below them, so that pages are served while buyers wait on Stripe (with --preload, set "
+            "GUNICORN_THREADS rather than --threads).", threads, cap,
+        )
+        sys.exit(3)  # gunicorn's "worker failed to boot": the server stops instead of running without the cap
 

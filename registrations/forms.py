@@ -85,11 +85,12 @@ class RegistrationForm(forms.Form):
     def flag_seat_count(self, typed: str) -> str:
         """On "Update total" (no JavaScript): show the problem with the seat count as typed beside the field, nothing
         else."""
-        typed = str(typed or "").strip()
         try:
-            problem = self.seat_count_problem(int(typed)) if typed else ""
-        except ValueError:
-            problem = self.fields["seat_count"].error_messages["invalid"]
+            count = self.fields["seat_count"].to_python(typed)  # as a posted form reads it: "3.0" is 3
+        except forms.ValidationError as exc:
+            count, problem = None, exc.messages[0]
+        else:
+            problem = self.seat_count_problem(count)
         if problem:
             self._errors = forms.utils.ErrorDict({"seat_count": self.error_class([problem])})
         return problem

@@ -85,6 +85,12 @@ class OrderMoney:
         return sum(p.amount_cents for p in self.not_accepted)
 
     @property
+    def refunds_of_seats_cents(self) -> int:
+        """What was given back of what the order owed (seats refunded, refunds in Stripe's dashboard), leaving out
+        money returned because it was paid over a price (has_refunds)."""
+        return sum(max(p.refunded_cents - p.overpaid_returned_cents, 0) for p in self.accepted)
+
+    @property
     def has_refunds(self) -> bool:
         """Whether money the order owed was given back (seats refunded, a refund in Stripe's dashboard). Money
         returned because it was paid over a price (seats added later that were priced again) does not count."""

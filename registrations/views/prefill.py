@@ -1,6 +1,8 @@
 """What the registration form starts with: a seat count as typed, an earlier order's or a quote's details, the
 attendee rows posted so far."""
 
+from django import forms
+
 from registrations.selectors.codes import valid_quote
 
 from ..models import Order
@@ -11,11 +13,18 @@ def attendee_rows(seat_count: int, buyer_attends: bool) -> int:
 
 
 def typed_seat_count(data) -> int | None:
-    """The seat count as typed, when it is a whole number (0 and below included: the form says what is wrong)."""
+    """The seat count as typed, read as the form reads it ("3", " 3 ", "3.0"), when it is a whole number (0 and
+    below included: the form says what is wrong); None when nothing or something else was typed."""
     try:
-        return int(str(data.get("seat_count", "")).strip())
-    except ValueError:
+        return forms.IntegerField().to_python(data.get("seat_count", ""))
+    except forms.ValidationError:
         return None
+
+
+def filled_rows(rows: list[dict]) -> int:
+    """How many of the posted attendee rows to keep so that no name or email typed is lost."""
+    return max((n for n, row in enumerate(rows, start=1) if str(row.get("name") or "").strip()
+                or str(row.get("email") or "").strip()), default=0)
 
 
 def posted_seat_count(data) -> int | None:

@@ -49,6 +49,7 @@ from .affinity import record_buyer_choice, registration_affinity_form
 from .payment import _go_to_checkout
 from .prefill import (
     attendee_rows,
+    filled_rows,
     initial_from_order,
     initial_from_quote,
     posted_rows,
@@ -99,7 +100,7 @@ def register(request: HttpRequest, slug: str) -> HttpResponse:
             initial["seat_count"] = seat_count  # "Update total" keeps a count typed, flagged below when it is wrong
         initial["buyer_attends"] = buyer_attends
         wanted = attendee_rows(min(seat_count, seats_left), buyer_attends)
-        rows = (rows + [{}] * wanted)[:wanted]
+        rows = (rows + [{}] * wanted)[:max(wanted, filled_rows(rows))]  # never drop a name typed
         form = RegistrationForm(initial=initial, seats_left=seats_left)
         if request.method == "POST":
             form.flag_seat_count(request.POST.get("seat_count", ""))
@@ -184,7 +185,9 @@ def _registration_page(
     seat_count = posted_seat_count(data) or 1
     tiers = workshop.tier_list
     from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
-    if typed is None and str(data.get("seat_count") or "").strip():  # "two", "1.5": no total for what is not a count
+    if form.errors.get("seat_count"):  # refused beside the field (nothing typed, "two", 0): no total beside it
+        seat_problem = form.errors["seat_count"][0]
+    elif typed is None and str(data.get("seat_count") or "").strip():
         seat_problem = form.fields["seat_count"].error_messages["invalid"]
     else:
         seat_problem = form.seat_count_problem(seat_count if typed is None else typed)

@@ -38,16 +38,19 @@
     return found;
   }
   function seats() {
-    var n = parseInt(seatInput.value, 10);
-    return isNaN(n) || n < 1 ? null : n;
+    var n = typed();
+    return n === null || isNaN(n) || n < 1 ? null : n;
   }
+  // The count as the server reads it: a whole number ("3.0" too); NaN for anything else ("2.5", "1e3"); null for nothing.
   function typed() {
-    var n = parseInt(seatInput.value, 10);
-    return isNaN(n) ? null : n;
+    var text = seatInput.value.trim();
+    if (text === "") { return null; }
+    return /^[+-]?\d+(\.0*)?$/.test(text) ? parseInt(text, 10) : NaN;
   }
   // The same words the server uses (RegistrationForm.clean_seat_count_value), for the number typed.
   function problem(n) {
     if (n === null) { return ""; }
+    if (isNaN(n)) { return "Enter a whole number of seats, such as 1 or 5."; }
     if (n < 1) { return "Choose at least 1 seat."; }
     if (seatsLeft !== null && n > seatsLeft) {
       return seatsLeft > 0 ? "Only " + seatsLeft + " seat" + (seatsLeft === 1 ? "" : "s") + " left. Please choose " + seatsLeft + " or fewer." : "Sorry, this workshop is sold out.";

@@ -1,12 +1,11 @@
-"""Hostile review of 716a922: the refusal of a Stripe cap that leaves no thread for pages also holds when gunicorn
-preloads the app (`--preload`, or GUNICORN_CMD_ARGS), where settings are read before on_starting runs."""
+"""gunicorn refuses to serve with a Stripe cap that leaves no thread for pages, from the command line too, and when
+it preloads the app (`--preload`), where settings are read before on_starting runs. (A review found the preloaded
+case served.)"""
 
 import socket
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from tests.server_config import ROOT, clean_env
 
@@ -43,9 +42,6 @@ def test_one_thread_from_the_command_line_is_refused():
     assert code is not None and "GUNICORN_THREADS is 1" in stderr
 
 
-@pytest.mark.xfail(strict=True, reason="review2-s5: with --preload gunicorn loads the app (production settings) in "
-                   "Arbiter.setup, before on_starting tells it the thread count: '--threads 1' serves with the default "
-                   "16 assumed and a cap of 12, and nothing is refused")
 def test_one_thread_is_refused_when_gunicorn_preloads_the_app_too():
     code, stderr = _gunicorn("--preload", "--threads", "1")
     assert code is not None and "GUNICORN_THREADS is 1" in stderr

@@ -1,4 +1,5 @@
-"""Hostile review of the order page's summary after a refund (d8e4bd4), as a lead whose team grew."""
+"""The order page's summary counts as refunded only what was given back of what the order owed: money paid over a
+grown order's price and returned is not a refund of it. (An independent review found it counted.)"""
 
 import re
 from datetime import timedelta
@@ -14,9 +15,6 @@ from tests.registrations.test_money_review import add_again_and_pay, lapsed_then
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.xfail(strict=True, reason="review2-s5: the summary adds every refund from accepted payments, so $100 paid "
-                   "over the new price and returned reads '5 seats · $500.00, $100.00 refunded' on an order whose $500 "
-                   "was paid in full (net $500); has_refunds and place_addition rightly leave such returns out")
 def test_money_paid_over_the_price_and_returned_is_not_shown_as_refunded_from_the_total(client, stripe_double, post_webhook):
     workshop = WorkshopFactory()
     team, first = lapsed_then_overtaken(client, stripe_double, post_webhook, workshop, team_seats=3, extra=1)
