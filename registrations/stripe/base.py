@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import logging
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
