@@ -74,10 +74,15 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
             locked.save()
             refund.delete()
         raise
-    for seat in active:  # the buyer is told by the caller, with the money; each other attendee that their seat is gone
+    _tell_attendees(order=order, seats=active)  # the buyer is told by the caller, with the money
+    return refund
+
+
+def _tell_attendees(*, order: Order, seats: list[Seat]) -> None:
+    """Each attendee other than the buyer, that their seat was cancelled and refunded to whoever paid for it."""
+    for seat in seats:
         if seat.attendee_email and seat.attendee_email.strip().lower() != order.buyer_email.strip().lower():
             emails.send_seat_refunded(seat=seat, order=order)
-    return refund
 
 
 def _record_refund(*, order: Order, kind: str, seat_count: int, parts: list, reason: str, pending: bool = False) -> Refund:
@@ -182,7 +187,9 @@ def _record_stripe_refund(*, order: Order, payment: Payment, extra: int) -> Refu
     if order.status == Order.Status.PAID and money.paid_cents and money.refundable_cents <= 0:
         order.status = Order.Status.REFUNDED
         order.refunded_seat_count = order.seat_count
+        active = list(order.seats.filter(status=Seat.Status.ACTIVE))
         order.seats.update(status=Seat.Status.REFUNDED)
+        _tell_attendees(order=order, seats=active)  # queued in this transaction, so only if it commits
     elif payment.status == Payment.Status.ACCEPTED:
         order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
     order.save()

@@ -441,3 +441,15 @@ def test_an_attendee_whose_seat_is_refunded_is_told_their_link_stopped_working(s
     assert len(to_bea) == 1 and "Your seat at" in to_bea[0].subject and "has been cancelled" in to_bea[0].subject
     assert "Your attendee page and its link no longer work" in to_bea[0].body and "$" not in to_bea[0].body
     assert client.get(f"/seats/{seat.token}/").status_code == 404
+
+
+def test_attendees_are_told_when_a_refund_in_stripes_dashboard_cancels_the_order(client, team, post_webhook):
+    seat = team.seats.get(position=2)
+    seat.attendee_name, seat.attendee_email = "Bea Chen", "bea@lincoln.example"
+    seat.save()
+    charge_refunded(post_webhook, team.stripe_payment_intent_id, team.total_cents)  # the whole payment, by hand
+    charge_refunded(post_webhook, team.stripe_payment_intent_id, team.total_cents)  # and its event delivered again
+    team.refresh_from_db()
+    assert team.status == Order.Status.REFUNDED
+    to_bea = [m for m in mail.outbox if m.to == ["bea@lincoln.example"]]
+    assert len(to_bea) == 1 and "has been cancelled" in to_bea[0].subject
