@@ -1,12 +1,34 @@
-"""Usability at a 375px phone width, found by a tester: the registration form shows the affinity-group choice
-only to a buyer who attends."""
+"""Usability problems a tester found, most at a 375px phone width: the order page's folded sections show whether
+they are open; the registration form shows the affinity-group choice only to a buyer who attends."""
 
 import pytest
 
-from tests.e2e.helpers import expect, screenshot
-from tests.e2e.pages import SLUG
+from tests.e2e.helpers import expect, focus_indicator, screenshot
+from tests.e2e.pages import SLUG, paid_team_order
 
 pytestmark = pytest.mark.e2e
+
+
+def test_folded_sections_show_whether_they_are_open_and_where_focus_is(page):
+    page.goto(paid_team_order(po_number="PO-2027-0042").get_absolute_url())
+    summaries = page.locator("details > summary")
+    expect(summaries).to_have_count(3)  # several seats at once, receipt, change the PO number
+    for summary in summaries.all():
+        marker = summary.evaluate(
+            "s => { const b = getComputedStyle(s, '::before'); const m = getComputedStyle(s, '::marker');"
+            " return getComputedStyle(s).display === 'list-item' ? m.content : b.content + ' ' + b.borderRightWidth; }"
+        )
+        assert marker not in ("", "none", "normal") and not marker.startswith("none"), (summary.inner_text(), marker)
+    receipt = page.locator("#receipt")
+    turned = receipt.locator("> summary").evaluate("s => getComputedStyle(s, '::before').transform")
+    summary = receipt.locator("> summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(receipt).to_have_attribute("open", "")
+    assert summary.evaluate("s => getComputedStyle(s, '::before').transform") != turned  # the chevron turns
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")
+    assert focus_indicator(page)["visible"] and focus_indicator(page)["tag"] == "summary"
 
 
 def test_the_affinity_choice_shows_only_while_the_buyer_attends(phone_page):
