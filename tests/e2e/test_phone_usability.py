@@ -1,12 +1,25 @@
 """Usability problems a tester found, most at a 375px phone width: the order page's folded sections show whether
-they are open; the registration form shows the affinity-group choice only to a buyer who attends."""
+they are open; a team's seat rows show whole emails; the registration form shows the affinity-group choice only
+to a buyer who attends."""
 
 import pytest
 
-from tests.e2e.helpers import expect, focus_indicator, screenshot
+from tests.e2e.helpers import audit, expect, focus_indicator, phone_layout_problems, screenshot
 from tests.e2e.pages import SLUG, paid_team_order
 
 pytestmark = pytest.mark.e2e
+
+
+def team_with_long_emails():
+    order = paid_team_order(seat_count=6)
+    for seat, (name, email) in zip(
+        order.seats.order_by("position")[1:3],
+        [("Luis Ortega", "luis.ortega-hernandez@riverside-unified.example"), ("Bea Black", "bea.black@district.example")],
+        strict=True,
+    ):
+        seat.attendee_name, seat.attendee_email = name, email
+        seat.save()
+    return order
 
 
 def test_folded_sections_show_whether_they_are_open_and_where_focus_is(page):
@@ -29,6 +42,21 @@ def test_folded_sections_show_whether_they_are_open_and_where_focus_is(page):
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Tab")
     assert focus_indicator(page)["visible"] and focus_indicator(page)["tag"] == "summary"
+
+
+def test_team_seat_rows_show_whole_emails_and_progress_on_a_phone(phone_page, axe_source):
+    page = phone_page
+    page.goto(team_with_long_emails().get_absolute_url())
+    row = page.locator("#seat-2")
+    details = row.locator(".small")
+    expect(details).to_contain_text("luis.ortega-hernandez@riverside-unified.example · pre-work 0 of 120 min")
+    # Nothing cut off: the line is as wide as its text, and the whole row fits the screen.
+    assert details.evaluate("el => el.scrollWidth <= el.clientWidth")
+    assert details.evaluate("el => getComputedStyle(el).textOverflow") != "ellipsis"
+    assert phone_layout_problems(page) == []
+    row.scroll_into_view_if_needed()
+    screenshot(page, "team-seat-rows-phone")
+    audit(page, axe_source, "team seat rows, phone")
 
 
 def test_the_affinity_choice_shows_only_while_the_buyer_attends(phone_page):
