@@ -1,6 +1,8 @@
-"""Usability problems a tester found, most at a 375px phone width: the order page's folded sections show whether
-they are open; a team's seat rows show whole emails; the registration form shows the affinity-group choice only
-to a buyer who attends."""
+"""Usability problems a tester found, most at a 375px phone width: a form that comes back with errors opens at its
+error summary, with focus on it; the order page's folded sections show whether they are open; a team's seat rows
+show whole emails; the registration form shows the affinity-group choice only to a buyer who attends."""
+
+import re
 
 import pytest
 
@@ -20,6 +22,52 @@ def team_with_long_emails():
         seat.attendee_name, seat.attendee_email = name, email
         seat.save()
     return order
+
+
+def open_seat_form(page, position):
+    page.goto(f"{team_with_long_emails().get_absolute_url()}?edit={position}#seat-{position}")
+    row = page.locator(f"#seat-{position}")
+    row.get_by_label(re.compile(r"^\s*Attendee's name")).fill("Cara Cruz")
+    return row
+
+
+def test_a_refused_seat_on_a_phone_shows_the_problem_in_view(phone_page, axe_source):
+    page = phone_page
+    row = open_seat_form(page, 5)
+    row.get_by_label(re.compile(r"^\s*Attendee's email")).fill("cara at district")
+    row.get_by_role("button", name="Save seat 5").click()
+
+    summary = page.locator("#seat-5").get_by_role("alert")
+    expect(summary).to_have_text("Please check the highlighted fields for seat 5.")
+    expect(summary).to_be_in_viewport()
+    expect(summary).to_be_focused()
+    screenshot(page, "seat-refused-phone")
+    audit(page, axe_source, "seat form with errors, phone")
+
+
+def test_adding_seats_by_invoice_without_billing_details_shows_the_problem_in_view(phone_page):
+    page = phone_page
+    page.goto(paid_team_order().get_absolute_url())
+    grow = page.locator("#add-seats")
+    grow.get_by_label("Invoice my organisation").check()
+    grow.get_by_role("button", name="Add seats").click()
+
+    summary = page.locator("#add-seats").get_by_role("alert").first
+    expect(summary).to_have_text("Please check the highlighted fields.")
+    expect(summary).to_be_in_viewport()
+    expect(summary).to_be_focused()
+    screenshot(page, "add-seats-invoice-empty-phone")
+
+
+def test_add_seats_problem_without_javascript_is_pointed_to_from_the_top(nojs_page):
+    page = nojs_page
+    page.goto(paid_team_order().get_absolute_url())
+    page.locator("#add-seats").get_by_label("Invoice my organisation").check()
+    page.locator("#add-seats").get_by_role("button", name="Add seats").click()
+    pointer = page.get_by_role("link", name="See what to correct under “Grow your team”")
+    expect(pointer).to_be_in_viewport()
+    pointer.click()
+    expect(page.locator("#add-seats").get_by_role("alert").first).to_be_in_viewport()
 
 
 def test_folded_sections_show_whether_they_are_open_and_where_focus_is(page):
