@@ -1,6 +1,6 @@
-"""Usability problems a tester found, most at a 375px phone width: a form that comes back with errors opens at its
-error summary, with focus on it; the order page's folded sections show whether they are open; a team's seat rows
-show whole emails; the registration form shows the affinity-group choice only to a buyer who attends."""
+"""Usability problems a tester found, most at a 375px phone width: after a post the person sees what happened
+without scrolling, with focus on it; the order page's folded sections show whether they are open; a team's seat
+rows show whole emails; the registration form shows the affinity-group choice only to a buyer who attends."""
 
 import re
 
@@ -45,6 +45,22 @@ def test_a_refused_seat_on_a_phone_shows_the_problem_in_view(phone_page, axe_sou
     audit(page, axe_source, "seat form with errors, phone")
 
 
+def test_a_saved_seat_on_a_phone_shows_the_confirmation_in_view(phone_page, axe_source):
+    page = phone_page
+    row = open_seat_form(page, 5)
+    row.get_by_label(re.compile(r"^\s*Attendee's email")).fill("cara.cruz@district.example")
+    row.get_by_role("button", name="Save seat 5").click()
+
+    expect(page).to_have_url(re.compile(r"#seat-5$"))
+    saved = page.locator("#seat-5").get_by_role("status")
+    expect(saved).to_contain_text("Seat 5 saved. We have emailed Cara Cruz their own link.")
+    expect(saved).to_be_in_viewport()
+    expect(saved).to_be_focused()
+    expect(page.locator("#seat-5")).to_contain_text("cara.cruz@district.example")
+    screenshot(page, "seat-saved-phone")
+    audit(page, axe_source, "seat saved, phone")
+
+
 def test_adding_seats_by_invoice_without_billing_details_shows_the_problem_in_view(phone_page):
     page = phone_page
     page.goto(paid_team_order().get_absolute_url())
@@ -68,6 +84,24 @@ def test_add_seats_problem_without_javascript_is_pointed_to_from_the_top(nojs_pa
     expect(pointer).to_be_in_viewport()
     pointer.click()
     expect(page.locator("#add-seats").get_by_role("alert").first).to_be_in_viewport()
+
+
+def test_joining_the_waitlist_on_a_phone_shows_the_thanks_in_view(phone_page):
+    page = phone_page
+    page.goto("/")
+    page.get_by_role("link", name="Join the waitlist").first.click()
+    form = page.get_by_role("complementary", name="Join the waitlist")
+    form.get_by_label("Your full name").fill("Keisha Brown")
+    form.get_by_label("Your email").fill("kbrown@district.example")
+    form.get_by_label("Your role").select_option(label="District leader")
+    form.get_by_role("button", name="Join the waitlist").click()
+
+    expect(page).to_have_url(re.compile(r"#waitlist$"))
+    thanks = page.get_by_role("status")
+    expect(thanks).to_contain_text("Thank you. We have emailed the link to your waitlist page")
+    expect(thanks).to_be_in_viewport()
+    expect(thanks).to_be_focused()
+    screenshot(page, "cohort-joined-phone")
 
 
 def test_folded_sections_show_whether_they_are_open_and_where_focus_is(page):
