@@ -56,7 +56,8 @@ def cohort_detail(request: HttpRequest, slug: str) -> HttpResponse:
         except services.WaitlistError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, _joined_message(details.email))
+            # Shown in the waitlist card the redirect lands on, not at the top of the page above it.
+            messages.success(request, _joined_message(details.email), extra_tags="waitlist")
             return redirect(f"{cohort.get_absolute_url()}#waitlist")
     return render(
         request,

@@ -20,6 +20,7 @@ from registrations.services.affinity import (
 )
 
 from ..affinity_forms import AffinityChoiceForm
+from ..forms import RegistrationForm
 from ..models import AffinityChoice, Order
 from .attendees import render_seat_page, seat_affinity_form
 from .common import _seat_or_404
@@ -61,13 +62,17 @@ def _saved_message(choice: AffinityChoice | None) -> str:
 
 def registration_affinity_form(request: HttpRequest, workshop, *, validate: bool = False) -> AffinityChoiceForm | None:
     """The registration form's optional affinity section for a buyer attending themselves, or None when the
-    workshop offers no groups or choices have closed. Bound (checked) only when the order is being placed."""
+    workshop offers no groups or choices have closed. Bound (checked) only when the order is being placed, and
+    then only for a buyer who attends: one who does not has no seat to choose for, so whatever the section
+    still holds is neither checked nor kept."""
     if not affinity_choice_open(workshop=workshop):
         return None
     groups = affinity_groups(workshop=workshop)
     if not groups:
         return None
     if validate:
+        if not _buyer_attends(request):
+            return None
         return AffinityChoiceForm(request.POST, groups=groups, prefix=REGISTRATION_PREFIX)
     if request.method == "POST":  # "Update total" or a quote: show what they picked, check it when they register
         initial = {
@@ -77,6 +82,11 @@ def registration_affinity_form(request: HttpRequest, workshop, *, validate: bool
     else:
         initial = _initial_from_previous_order(workshop, request.GET.get("from", ""))
     return AffinityChoiceForm(initial=initial, groups=groups, prefix=REGISTRATION_PREFIX)
+
+
+def _buyer_attends(request: HttpRequest) -> bool:
+    """The registration form's "I will attend myself" box, read as the form reads it."""
+    return RegistrationForm.base_fields["buyer_attends"].widget.value_from_datadict(request.POST, {}, "buyer_attends")
 
 
 def _initial_from_previous_order(workshop, token: str) -> dict:
@@ -90,7 +100,7 @@ def _initial_from_previous_order(workshop, token: str) -> dict:
 
 
 def record_buyer_choice(order: Order, form: AffinityChoiceForm | None) -> None:
-    """After the order is placed: keep the buyer's own choice on their seat."""
-    if form is None or not form.is_valid():
+    """After the order is placed: keep the buyer's own choice on their seat (none when they do not attend)."""
+    if form is None or not order.buyer_attends or not form.is_valid():
         return
     record_registration_choice(order=order, group=form.chosen_group(), zoom_email=form.cleaned_data["zoom_email"])

@@ -120,7 +120,11 @@ def order_po_number(request: HttpRequest, token: str) -> HttpResponse:
     except RegistrationError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "Purchase-order number saved." if form.cleaned_data["po_number"] else "Purchase-order number removed.")
+        messages.success(
+            request,
+            "Purchase-order number saved." if form.cleaned_data["po_number"] else "Purchase-order number removed.",
+            extra_tags="po-number",
+        )
     return redirect(f"{order.get_absolute_url()}#po-number")
 
 
@@ -179,11 +183,12 @@ def _order_and_seat_or_404(token: str, position: int) -> tuple[Order, Seat]:
 def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpResponse:
     """The lead's per-seat form: name, correct, or hand the seat to a colleague."""
     order, seat = _order_and_seat_or_404(token, position)
-    back = f"{order.get_absolute_url()}#seat-{seat.position}"
+    place = f"seat-{seat.position}"  # the seat's row: the redirect lands there and its message shows there
+    back = f"{order.get_absolute_url()}#{place}"
     try:
         ensure_seat_changes_open(order=order)
     except SeatChangeError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, str(exc), extra_tags=place)
         return redirect(back)
     form = SeatChangeForm(request.POST, seat=seat)
     if not form.is_valid():
@@ -203,14 +208,16 @@ def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpRe
         )
     except SeatChangeError as exc:
         if exc.field is None:
-            messages.error(request, str(exc))
+            messages.error(request, str(exc), extra_tags=place)
             return redirect(back)
         form.add_error(exc.field, str(exc))
         return _render_order(request, order, bound=form, status=400)
     if changed.attendee_email.lower() != seat.attendee_email.lower():
-        messages.success(request, f"Seat {seat.position} saved. We have emailed {changed.attendee_name} their own link.")
+        messages.success(
+            request, f"Seat {seat.position} saved. We have emailed {changed.attendee_name} their own link.", extra_tags=place
+        )
     else:
-        messages.success(request, f"Seat {seat.position} saved.")
+        messages.success(request, f"Seat {seat.position} saved.", extra_tags=place)
     return redirect(back)
 
 
@@ -228,28 +235,32 @@ def order_name_seats(request: HttpRequest, token: str) -> HttpResponse:
         form.add_error(None, str(exc))
         return _render_order(request, order, list_form=form, status=400)
     except SeatChangeError as exc:
-        messages.error(request, str(exc))
-        return redirect(f"{order.get_absolute_url()}#seats-heading")
+        messages.error(request, str(exc), extra_tags="seats")
+        return redirect(f"{order.get_absolute_url()}#seats")
     messages.success(
         request,
         f"{len(named)} seat{'s' if len(named) != 1 else ''} named. Each attendee has been emailed their own link.",
+        extra_tags="seats",
     )
-    return redirect(f"{order.get_absolute_url()}#seats-heading")
+    return redirect(f"{order.get_absolute_url()}#seats")
 
 
 @require_POST
 def order_seat_resend(request: HttpRequest, token: str, position: int) -> HttpResponse:
     """The lead sends a named attendee their own link again, to the attendee's address: the lead never sees it."""
     order, seat = _order_and_seat_or_404(token, position)
-    back = f"{order.get_absolute_url()}#seat-{seat.position}"
+    place = f"seat-{seat.position}"
+    back = f"{order.get_absolute_url()}#{place}"
     if not (order.is_paid and seat.is_named):
-        messages.error(request, "Only a named seat of a paid order has a link to send.")
+        messages.error(request, "Only a named seat of a paid order has a link to send.", extra_tags=place)
         return redirect(back)
     try:
         ratelimit.check(request, scope="seat_link_resend", emails=[seat.attendee_email])
     except RateLimitedError as exc:
-        messages.error(request, str(exc))
+        messages.error(request, str(exc), extra_tags=place)
         return redirect(back)
     emails.send_seat_welcome(seat_id=seat.pk, resend=True)
-    messages.success(request, f"We have emailed {seat.attendee_name} their own link again, at {seat.attendee_email}.")
+    messages.success(
+        request, f"We have emailed {seat.attendee_name} their own link again, at {seat.attendee_email}.", extra_tags=place
+    )
     return redirect(back)

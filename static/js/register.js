@@ -12,6 +12,7 @@
   var seatInput = form.querySelector("[name=seat_count]");
   var attends = form.querySelector("[name=buyer_attends]");
   var buyerAccess = document.getElementById("buyer-access");
+  var buyerAffinity = document.getElementById("affinity"); // absent when the workshop offers no groups
   var rows = document.getElementById("attendee-rows");
   var template = document.getElementById("attendee-template");
   var totalForms = form.querySelector("[name=attendees-TOTAL_FORMS]");
@@ -116,9 +117,14 @@
     var count = rows.querySelectorAll("[data-attendee-row]").length;
     totalForms.value = String(count);
     noRows.hidden = count !== 0;
+    showBuyersOwn();
+  }
+  // The buyer's access needs and affinity group are for their own seat: shown only while they attend.
+  function showBuyersOwn() {
     buyerAccess.hidden = !attends.checked;
+    if (buyerAffinity) { buyerAffinity.hidden = !attends.checked; }
   }
   seatInput.addEventListener("input", function () { renderSummary(typed()); syncRows(); });
   attends.addEventListener("change", syncRows);
-  buyerAccess.hidden = !attends.checked;
+  showBuyersOwn();
 })();

@@ -29,6 +29,15 @@ def test_joining_creates_an_entry_and_sends_its_link_by_email_only(client, cohor
     assert "You are number 2 in line" in client.get(_status_url(entry)).content.decode()
 
 
+def test_the_thanks_for_joining_shows_in_the_waitlist_card_the_redirect_lands_on(client, cohort, join_data):
+    html = client.post(cohort.get_absolute_url(), join_data(), follow=True).content.decode()
+    card = html[html.index('id="waitlist"'):html.index("</aside>")]
+    thanks = "Thank you. We have emailed the link to your waitlist page"
+    assert card.index('id="waitlist-heading"') < card.index('class="placed-messages" role="status" tabindex="-1" data-focus-on-load')
+    assert card.index('data-focus-on-load') < card.index(thanks) < card.index("<form")
+    assert html.count(thanks) == 1 and "site-messages" not in html
+
+
 def test_joining_emails_a_link_to_the_status_page(client, cohort, join_data):
     client.post(cohort.get_absolute_url(), join_data())
     entry = WaitlistEntry.objects.get()

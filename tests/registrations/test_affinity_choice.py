@@ -230,6 +230,35 @@ def test_a_buyer_not_attending_has_no_choice_recorded(client, workshop, groups, 
     assert not AffinityChoice.objects.exists()
 
 
+def test_a_buyer_not_attending_is_not_held_up_by_what_the_hidden_affinity_section_still_holds(
+    client, workshop, groups, stripe_double
+):
+    # Unticking "I will attend myself" hides the section but keeps what was typed in it: none of it counts.
+    response = register(
+        client, workshop, seat_count=2, buyer_attends=False,
+        **{"affinity-group": str(groups["White"].pk), "affinity-zoom_email": "maya@"},
+    )
+    assert response.status_code == 302
+    assert Order.objects.get().buyer_attends is False
+    assert not AffinityChoice.objects.exists()
+
+
+def test_an_unknown_group_from_a_buyer_not_attending_is_ignored_too(client, workshop, groups, stripe_double):
+    other = add_groups(WorkshopFactory(), ["Elsewhere"])["Elsewhere"]
+    response = register(client, workshop, seat_count=2, buyer_attends=False, **{"affinity-group": str(other.pk)})
+    assert response.status_code == 302
+    assert not AffinityChoice.objects.exists()
+
+
+def test_the_affinity_section_is_hidden_while_the_buyer_does_not_attend(client, workshop, groups):
+    html = client.get(f"/workshops/{workshop.slug}/register/").content.decode()
+    assert '<fieldset class="mb-4" id="affinity" aria-describedby="affinity-help">' in html
+    # "Update total" without JavaScript, the box unticked: the section goes, as register.js hides it.
+    data = registration_data(seat_count=2, buyer_attends=False, update="1", **{"affinity-group": str(groups["White"].pk)})
+    html = client.post(f"/workshops/{workshop.slug}/register/", data).content.decode()
+    assert '<fieldset class="mb-4" id="affinity" aria-describedby="affinity-help" hidden>' in html
+
+
 def test_registration_without_a_choice_records_nothing(client, workshop, groups, stripe_double):
     assert register(client, workshop).status_code == 302
     assert not AffinityChoice.objects.exists()

@@ -169,3 +169,108 @@ def test_any_list_in_any_common_shape_reads_back_as_the_same_people(people, styl
 def test_any_text_pasted_or_uploaded_gives_lines_with_a_name_and_email_or_an_error(text):
     for line in parse_pasted(text) + parse_csv(text):
         assert line.error or (line.name and "@" in line.email)
+
+
+# --- after a post the page opens at its outcome (a phone shows a few rows of a long page) -------------------------
+
+
+def row(html, position):
+    """The markup of one seat's row."""
+    start = html.index(f'id="seat-{position}"')
+    return html[start:html.index("</li>", start)]
+
+
+def top_messages(html):
+    """The messages shown at the top of the page, above everything else."""
+    if 'class="container mt-3 site-messages"' not in html:
+        return ""
+    start = html.index('class="container mt-3 site-messages"')
+    return html[start:html.index("</div>\n      </div>", start)]
+
+
+def test_a_seat_form_with_errors_comes_back_at_its_row_with_its_summary_focused(client, team):
+    response = client.post(f"/orders/{team.token}/seats/5/", {"seat-5-name": "Chen Wei", "seat-5-email": "chen at school"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    # The form posts to its own row, so the page it gets back opens there, JavaScript or not.
+    assert f'action="/orders/{team.token}/seats/5/#seat-5"' in row(html, 5)
+    assert 'role="alert" tabindex="-1" data-focus-on-load><p class="mb-0">Please check the highlighted fields for seat 5.' in row(html, 5)
+
+
+def test_a_saved_seat_says_so_in_its_row_where_the_redirect_lands(client, team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/orders/{team.token}/seats/5/", {"seat-5-name": "Chen Wei", "seat-5-email": "chen@school.example"})
+    assert response["Location"] == f"/orders/{team.token}/#seat-5"
+    html = client.get(response["Location"]).content.decode()
+    assert "Seat 5 saved. We have emailed Chen Wei their own link." in row(html, 5)
+    assert 'class="placed-messages" role="status" tabindex="-1" data-focus-on-load' in row(html, 5)
+    assert "Seat 5 saved" not in top_messages(html) and "Seat 5 saved" not in row(html, 4)
+
+
+def test_a_refused_seat_change_says_why_in_its_row(client, team, workshop):
+    import time_machine
+
+    with time_machine.travel(workshop.sessions.order_by("starts_at").first().starts_at):
+        response = client.post(f"/orders/{team.token}/seats/5/", {"seat-5-name": "Chen Wei", "seat-5-email": "chen@school.example"})
+        html = client.get(response["Location"]).content.decode()
+    assert response["Location"] == f"/orders/{team.token}/#seat-5"
+    assert "Seat changes have closed for this workshop" in row(html, 5)
+
+
+def test_a_resent_link_is_confirmed_in_the_seats_row(client, team, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/orders/{team.token}/seats/2/resend/")
+    html = client.get(response["Location"]).content.decode()
+    assert response["Location"] == f"/orders/{team.token}/#seat-2"
+    assert "We have emailed Ana Diaz their own link again" in row(html, 2)
+    assert "their own link again" not in top_messages(html)
+
+
+def test_named_seats_are_confirmed_under_the_seats_heading(client, team, django_capture_on_commit_callbacks):
+    response = paste(client, team, "Dana Reyes, dana@school.example", django_capture_on_commit_callbacks)
+    assert response["Location"] == f"/orders/{team.token}/#seats"
+    html = client.get(response["Location"]).content.decode()
+    seats = html[html.index('id="seats"'):html.index('<ol class="list-unstyled seat-list')]
+    assert "1 seat named." in seats and "1 seat named." not in top_messages(html)
+
+
+def test_a_bad_list_comes_back_at_the_list_form_with_its_summary_focused(client, team, django_capture_on_commit_callbacks):
+    html = paste(client, team, "Eli Park, eli@", django_capture_on_commit_callbacks).content.decode()
+    assert f'action="/orders/{team.token}/seats/#name-many"' in html
+    assert 'id="seat-list-errors" tabindex="-1" data-focus-on-load' in html
+
+
+def test_a_saved_po_number_is_confirmed_beside_its_form_in_the_opened_receipt(client, team):
+    response = client.post(f"/orders/{team.token}/po-number/", {"po_number": "PO-77"})
+    assert response["Location"] == f"/orders/{team.token}/#po-number"
+    html = client.get(response["Location"]).content.decode()
+    section = html[html.index('<section id="po-number"'):]
+    assert section.index("Purchase-order number saved.") < section.index("</section>")
+    assert "Purchase-order number saved." not in top_messages(html)
+    assert '<details class="my-4 order-details" id="receipt" open>' in html  # a team's receipt is folded otherwise
+    assert '<details class="my-4 order-details" id="receipt" >' in page(client, team)
+
+
+def test_a_bad_po_number_comes_back_at_its_form_with_its_summary_focused(client, team):
+    response = client.post(f"/orders/{team.token}/po-number/", {"po_number": "X" * 101})
+    assert response.status_code == 400
+    html = response.content.decode()
+    section = html[html.index('<section id="po-number"'):]
+    assert f'action="/orders/{team.token}/po-number/#po-number"' in section
+    assert 'data-focus-on-load><p class="mb-0">Please check the purchase-order number below.' in section
+    assert '<details class="my-4 order-details" id="receipt" open>' in html
+
+
+def test_adding_seats_by_invoice_without_billing_details_focuses_the_summary_beside_the_form(client, team):
+    response = client.post(
+        f"/orders/{team.token}/add-seats/", {"grow-extra_seats": "1", "grow-payment_method": "invoice"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    form = html[html.index('id="add-seats"'):]
+    assert 'role="alert" tabindex="-1" data-focus-on-load><p class="mb-0">Please check the highlighted fields.' in form
+    # Without JavaScript nothing moves focus, and the page opens at the top: a pointer there leads to the form.
+    pointer = html[html.index("<noscript>"):html.index("</noscript>")]
+    assert "No seats were added." in pointer and 'href="#add-seats"' in pointer
+    assert html.index("</noscript>") < html.index('id="summary-heading"')
+    assert "<noscript>" not in page(client, team)
