@@ -83,8 +83,7 @@ class RegistrationForm(forms.Form):
         return ""
 
     def flag_seat_count(self, typed: str) -> str:
-        """On "Update total" (no JavaScript): show the problem with the seat count as typed beside the field, nothing
-        else."""
+        """On "Update total" (no JavaScript): the problem with the seat count as typed, beside the field, only."""
         try:
             count = self.fields["seat_count"].to_python(typed)  # as a posted form reads it: "3.0" is 3
         except forms.ValidationError as exc:

@@ -274,3 +274,8 @@ def test_adding_seats_by_invoice_without_billing_details_focuses_the_summary_bes
     assert "No seats were added." in pointer and 'href="#add-seats"' in pointer
     assert html.index("</noscript>") < html.index('id="summary-heading"')
     assert "<noscript>" not in page(client, team)
+
+
+def test_the_add_seats_form_comes_back_at_itself_without_javascript(client, team):
+    html = client.get(f"/orders/{team.token}/").content.decode()
+    assert f'action="/orders/{team.token}/add-seats/#add-seats"' in html
