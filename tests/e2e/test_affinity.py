@@ -104,6 +104,7 @@ def test_coordinator_goes_from_registrations_to_a_zoom_ready_csv(page, django_us
     expect(page.locator(".messagelist")).to_contain_text(f"{name} is now in: White 2.")
     expect(page.locator('[data-room="White 2"]')).to_contain_text(name)
 
+    page.wait_for_load_state("load")  # the plan's own scripts loaded: leaving it mid-load aborts them (a failed request)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the Zoom pre-assignment CSV").click()
     download = download_info.value
@@ -116,6 +117,7 @@ def test_coordinator_goes_from_registrations_to_a_zoom_ready_csv(page, django_us
     assert ["White 2", moved.attendee_email] in rows
     assert len({room for room, _ in rows[1:]}) <= 100
 
+    page.wait_for_load_state("load")
     page.goto(page.url.replace("/change/", "/print/"))
     expect(page.locator('[data-room="White 1"]')).to_be_visible()
     expect(page.get_by_text("Facilitator: Robin Facilitator")).to_be_visible()

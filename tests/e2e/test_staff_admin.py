@@ -205,8 +205,9 @@ def test_staff_member_exports_the_roster(page, django_user_model):
     with open(download.path(), encoding="utf-8-sig", newline="") as f:
         table = list(csv.DictReader(f))
     assert [row["Order"] for row in table] == [order.reference] * 5
-    by_name = {row["Attendee"]: row for row in table if row["Attendee"]}
+    by_name = {row["Attendee"]: row for row in table if row["Attendee"] != "(not named yet)"}
     assert sorted(by_name) == ["Denise Okafor", "Luis Ortega", "Priya Natarajan"]
+    assert sorted(row["Seat"] for row in table) == ["1", "2", "3", "4", "5"]
     assert {name: row["Attended session 1"] for name, row in by_name.items()} == {
         "Denise Okafor": "no", "Luis Ortega": "yes", "Priya Natarajan": "no"
     }
