@@ -232,11 +232,17 @@ def _registration_page(
 
 
 def invoice_rules(workshop) -> dict:
-    """What the form tells a district about paying by invoice (the rules are check_invoice_hold's)."""
+    """What the form tells a district about paying by invoice (the rules are check_invoice_hold's).
+
+    The seats an invoice can hold just now are named only when fewer than one order may hold: more change nothing
+    for any order, and the figure, which moves with every registration, would make a new kept copy of the blank
+    form each time (as the seats left would: RegistrationForm.show_seats_left).
+    """
+    allowance, available = invoice_seat_allowance(workshop), invoice_seats_available(workshop=workshop)
     return {
         "hold_days": invoice_hold_days(),
-        "allowance": invoice_seat_allowance(workshop),
-        "available": invoice_seats_available(workshop=workshop),
+        "allowance": allowance,
+        "available": available if available < min(allowance, settings.MAX_SEATS_PER_ORDER) else None,
         "percent": workshop.invoice_hold_percent,
     }
 
