@@ -53,12 +53,10 @@ def post_worker_init(worker):
     with --preload, production settings were read before on_starting could pass the thread count on."""
     from django.conf import settings
 
-    threads, cap = worker.cfg.threads, settings.STRIPE_MAX_CONCURRENT_CALLS
-    if threads < 2 or not 1 <= cap < threads:
-        worker.log.error(
-            "GUNICORN_THREADS is %s with STRIPE_MAX_CONCURRENT_CALLS %s: production needs at least 2 threads per process "
-            "and a cap below them, so that pages are served while buyers wait on Stripe (with --preload, set "
-            "GUNICORN_THREADS rather than --threads).", threads, cap,
-        )
+    from config.stripe_cap import stripe_cap_problem
+
+    problem = stripe_cap_problem(threads=worker.cfg.threads, cap=settings.STRIPE_MAX_CONCURRENT_CALLS)
+    if problem:
+        worker.log.error("%s (With --preload, set GUNICORN_THREADS rather than --threads.)", problem)
         sys.exit(3)  # gunicorn's "worker failed to boot": the server stops instead of running without the cap
 

@@ -47,3 +47,13 @@ def production_settings(**extra: str) -> dict:
         cwd=ROOT, env=clean_env(**extra), capture_output=True, text=True, timeout=60, check=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def stop(server: subprocess.Popen, timeout: float = 15) -> None:
+    """Stop a server the way a deploy does: SIGTERM, and SIGKILL if it is not gone within `timeout` seconds."""
+    server.terminate()
+    try:
+        server.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()

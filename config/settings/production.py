@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.stripe_cap import stripe_cap_problem
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -36,18 +38,9 @@ PUBLIC_PAGE_CACHE_SECONDS = env.int("PUBLIC_PAGE_CACHE_SECONDS", default=2)
 # The threads that are not waiting on Stripe serve the pages: a cap of as many as a process has threads (one
 # thread, or an override) would let a Stripe outage stop every page. gunicorn.conf.py passes the thread count
 # it runs with (a --threads flag included) to the workers as GUNICORN_THREADS.
-_threads = env.int("GUNICORN_THREADS", default=16)
-if _threads < 2:
-    raise ImproperlyConfigured(
-        f"GUNICORN_THREADS is {_threads}: production needs at least 2 threads per process, so that pages are served "
-        "while a buyer waits on Stripe."
-    )
-if not 1 <= STRIPE_MAX_CONCURRENT_CALLS < _threads:  # noqa: F405
-    raise ImproperlyConfigured(
-        f"STRIPE_MAX_CONCURRENT_CALLS is {STRIPE_MAX_CONCURRENT_CALLS} with {_threads} threads per process: "  # noqa: F405
-        f"set it between 1 and {_threads - 1}, so that some threads always serve pages (unset, it is three quarters "
-        "of the threads)."
-    )
+_cap_problem = stripe_cap_problem(threads=env.int("GUNICORN_THREADS", default=16), cap=STRIPE_MAX_CONCURRENT_CALLS)  # noqa: F405
+if _cap_problem:
+    raise ImproperlyConfigured(_cap_problem)
 
 # A copy of base's database settings: importing this module (a test does) must not change base's dict.
 DATABASES = {"default": {**DATABASES["default"], "CONN_HEALTH_CHECKS": True}}  # noqa: F405

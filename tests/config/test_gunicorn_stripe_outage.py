@@ -20,7 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.server_config import clean_env
+from tests.server_config import clean_env, stop
 from tests.stripe_double import StripeDouble
 
 pytestmark = pytest.mark.postgres
@@ -96,11 +96,7 @@ def outage():
     finally:
         double.end_hang()
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         double.stop()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

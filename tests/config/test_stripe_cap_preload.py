@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.server_config import ROOT, clean_env
+from tests.server_config import ROOT, clean_env, stop
 
 
 def _free_port() -> int:
@@ -28,12 +28,7 @@ def _gunicorn(*flags: str) -> tuple[int | None, str]:
         code = server.wait(timeout=20)
     except subprocess.TimeoutExpired:
         code = None
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
     return code, server.stderr.read()
 
 
