@@ -5,6 +5,7 @@ from django import forms
 
 from registrations.selectors.codes import valid_quote
 
+from ..forms import RegistrationForm
 from ..models import Order
 
 
@@ -16,7 +17,7 @@ def typed_seat_count(data) -> int | None:
     """The seat count as typed, read as the form reads it ("3", " 3 ", "3.0"), when it is a whole number (0 and
     below included: the form says what is wrong); None when nothing or something else was typed."""
     try:
-        return forms.IntegerField().to_python(data.get("seat_count", ""))
+        return RegistrationForm.base_fields["seat_count"].to_python(data.get("seat_count", ""))
     except forms.ValidationError:
         return None
 

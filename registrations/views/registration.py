@@ -54,7 +54,6 @@ from .prefill import (
     initial_from_quote,
     posted_rows,
     posted_seat_count,
-    typed_seat_count,
 )
 
 
@@ -181,16 +180,11 @@ def _registration_page(
         if blank else None
     )
     data = form.data if form.is_bound else form.initial
-    typed = typed_seat_count(data)
     seat_count = posted_seat_count(data) or 1
     tiers = workshop.tier_list
     from_quote = valid_quote(workshop=workshop, reference=str(data.get("quote_reference") or ""))
-    if form.errors.get("seat_count"):  # refused beside the field (nothing typed, "two", 0): no total beside it
-        seat_problem = form.errors["seat_count"][0]
-    elif typed is None and str(data.get("seat_count") or "").strip():
-        seat_problem = form.fields["seat_count"].error_messages["invalid"]
-    else:
-        seat_problem = form.seat_count_problem(seat_count if typed is None else typed)
+    # A count refused beside the field (nothing typed, "two", 0; "Update total" flags it too) gets no total beside it.
+    seat_problem = form.errors["seat_count"][0] if form.errors.get("seat_count") else form.seat_count_problem(seat_count)
     try:
         # No total for a seat count that cannot be bought: the message beside the field says why.
         quote = None if seat_problem else price_for(tiers=tiers, seat_count=seat_count, quote=from_quote)
