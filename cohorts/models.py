@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registrations.models import Order
-from registrations.selectors.progress import bought_seats_without_one, emails_meeting_prerequisite
+from registrations.selectors.progress import emails_meeting_prerequisite, paid_for_seats
 from workshops.models import (
     DEFAULT_TIME_ZONE,
     PublicPageText,
@@ -223,7 +223,7 @@ class WaitlistEntry(models.Model):
         """Paid for seats of the prerequisite workshop under this email without taking one (for the person's own
         pages, which say why the prerequisite is not met)."""
         workshop_id = self.cohort.prerequisite_workshop_id
-        return workshop_id is not None and not self.prerequisite_met and bought_seats_without_one(
+        return workshop_id is not None and not self.prerequisite_met and paid_for_seats(
             workshop_id=workshop_id, email=self.email
         )
 

@@ -93,20 +93,22 @@ class OrderOverview:
         return self.order.is_paid and self.changes_open
 
     @property
+    def _team_may_grow(self) -> bool:
+        return self.can_change_seats and self.order.kind == Order.Kind.PURCHASE and self.pending_addition is None
+
+    @property
+    def _money_refunded(self) -> bool:
+        return bool(self.order.refunded_seat_count or self.money.has_refunds)
+
+    @property
     def seats_added_by_us(self) -> bool:
         """Money on the order was refunded: the lead may grow the team only through us (place_addition refuses),
         so the page says so instead of offering prices it would not accept."""
-        return (
-            self.can_change_seats and self.order.kind == Order.Kind.PURCHASE and self.pending_addition is None
-            and bool(self.order.refunded_seat_count or self.money.has_refunds)
-        )
+        return self._team_may_grow and self._money_refunded
 
     @property
     def can_add_seats(self) -> bool:
-        return (
-            self.can_change_seats and self.order.kind == Order.Kind.PURCHASE and self.pending_addition is None
-            and not self.seats_added_by_us
-        )
+        return self._team_may_grow and not self._money_refunded
 
 
 def order_overview(*, order: Order, now: datetime | None = None) -> OrderOverview:

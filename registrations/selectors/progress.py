@@ -224,13 +224,12 @@ def emails_meeting_prerequisite(*, workshop_id: int, emails: list[str]) -> set[s
     return set(seats)
 
 
-def bought_seats_without_one(*, workshop_id: int, email: str) -> bool:
-    """Whether this email paid for seats of the workshop without holding one itself (a lead who bought for their
-    team): it does not meet the prerequisite (emails_meeting_prerequisite), and their own page says why."""
+def paid_for_seats(*, workshop_id: int, email: str) -> bool:
+    """Whether this email paid for seats of the workshop (as the buyer; the seats may be other people's)."""
     email = email.strip()
     return bool(email) and Order.objects.filter(
         workshop_id=workshop_id, kind=Order.Kind.PURCHASE, status=Order.Status.PAID, buyer_email__iexact=email
-    ).exists() and email.lower() not in emails_meeting_prerequisite(workshop_id=workshop_id, emails=[email])
+    ).exists()
 
 
 def attendee_seats() -> QuerySet[Seat]:
