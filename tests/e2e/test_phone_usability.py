@@ -3,11 +3,15 @@ without scrolling, with focus on it; the order page's folded sections show wheth
 rows show whole emails; the registration form shows the affinity-group choice only to a buyer who attends."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
+from registrations.models import Order
 from tests.e2e.helpers import audit, expect, focus_indicator, phone_layout_problems, screenshot
 from tests.e2e.pages import SLUG, paid_team_order
+from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -152,3 +156,41 @@ def test_the_affinity_choice_shows_only_while_the_buyer_attends(phone_page):
     screenshot(page, "register-not-attending-phone")
     attends.check()
     expect(section).to_be_visible()
+
+
+# Review: posts that redirect to a #fragment with their message left at the top, out of view at 375px.
+UNPLACED = "the message is added without extra_tags, so it shows at the top while the page opens at the #fragment"
+
+
+@pytest.mark.xfail(strict=True, reason=UNPLACED)
+def test_saving_an_affinity_choice_on_a_phone_shows_the_confirmation_in_view(phone_page):
+    page = phone_page
+    page.goto(paid_team_order().seats.get(position=2).get_absolute_url())
+    section = page.get_by_role("region", name="Your affinity group in the live sessions")
+    section.get_by_text("Latine/Hispanic", exact=True).click()
+    section.get_by_role("button", name="Save my choice").click()
+
+    expect(page).to_have_url(re.compile(r"#affinity$"))
+    page.wait_for_load_state("load")
+    expect(page.locator("#affinity")).to_be_in_viewport()  # the browser has scrolled to the fragment
+    saved = page.get_by_text("Saved: you chose “Latine/Hispanic”.")
+    expect(saved).to_be_in_viewport()
+    expect(page.get_by_role("status").filter(has=saved)).to_be_focused()
+
+
+@pytest.mark.xfail(strict=True, reason=UNPLACED)
+def test_cancelling_added_seats_on_a_phone_shows_the_outcome_in_view(phone_page):
+    order = paid_team_order()
+    OrderFactory(workshop=order.workshop, kind=Order.Kind.ADDITION, parent=order, seat_count=2, seats=[],
+                 status=Order.Status.PENDING, paid_at=None, stripe_payment_intent_id="", total_cents=20000,
+                 hold_expires_at=timezone.now() + timedelta(minutes=30))
+    page = phone_page
+    page.goto(order.get_absolute_url())
+    page.get_by_role("button", name="Cancel adding these seats").click()
+
+    expect(page).to_have_url(re.compile(r"#add-seats$"))
+    page.wait_for_load_state("load")
+    expect(page.locator("#add-seats")).to_be_in_viewport()  # the browser has scrolled to the fragment
+    released = page.get_by_text("The seats you were adding have been released")
+    expect(released).to_be_in_viewport()
+    expect(page.get_by_role("status").filter(has=released)).to_be_focused()
