@@ -11,6 +11,7 @@ from guard.ratelimit import RateLimitedError
 from registrations.errors import RegistrationError
 from registrations.stripe.client import PaymentProviderError
 from registrations.views.common import PAYMENT_DOWN_MESSAGE
+from workshops.placed_messages import placed_redirect
 
 from . import services
 from .forms import WaitlistForm
@@ -57,8 +58,7 @@ def cohort_detail(request: HttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             # Shown in the waitlist card the redirect lands on, not at the top of the page above it.
-            messages.success(request, _joined_message(details.email), extra_tags="waitlist")
-            return redirect(f"{cohort.get_absolute_url()}#waitlist")
+            return placed_redirect(request, messages.SUCCESS, _joined_message(details.email), f"{cohort.get_absolute_url()}#waitlist")
     return render(
         request,
         "cohorts/cohort_detail.html",

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
 from registrations.errors import AffinityChoiceError
@@ -18,6 +17,7 @@ from registrations.services.affinity import (
     save_affinity_choice,
     withdraw_affinity_choice,
 )
+from workshops.placed_messages import placed_redirect
 
 from ..affinity_forms import AffinityChoiceForm
 from ..forms import RegistrationForm
@@ -35,11 +35,11 @@ def seat_affinity(request: HttpRequest, token: str) -> HttpResponse:
     affinity = affinity_for_seat(seat=seat)
     if not affinity.offered:
         raise Http404("This workshop offers no affinity groups")
-    back = redirect(f"{seat.get_absolute_url()}#affinity")
+    back = f"{seat.get_absolute_url()}#affinity"
     if request.POST.get("action") == "withdraw":
         withdraw_affinity_choice(seat=seat)
-        messages.success(request, "Your affinity-group choice and Zoom email are withdrawn and deleted.")
-        return back
+        withdrawn = "Your affinity-group choice and Zoom email are withdrawn and deleted."
+        return placed_redirect(request, messages.SUCCESS, withdrawn, back)
     form = seat_affinity_form(affinity, request.POST)
     if form.is_valid():
         try:
@@ -49,8 +49,7 @@ def seat_affinity(request: HttpRequest, token: str) -> HttpResponse:
         except AffinityChoiceError as exc:
             form.add_error("group" if "group" in form.fields else None, str(exc))
         else:
-            messages.success(request, _saved_message(choice))
-            return back
+            return placed_redirect(request, messages.SUCCESS, _saved_message(choice), back)
     return render_seat_page(request, seat, affinity_form=form, status=400)
 
 

@@ -24,6 +24,7 @@ from registrations.selectors.progress import (
 from registrations.selectors.breakout import affinity_for_seat
 from registrations.services.learning import issue_certificate, set_prework_done
 from registrations.services.seats import set_seat_time_zone
+from workshops.placed_messages import placed_redirect
 from workshops.schedule import zone_name
 
 from .. import certificates, ics
@@ -82,8 +83,7 @@ def seat_time_zone(request: HttpRequest, token: str) -> HttpResponse:
         except SeatChangeError as exc:
             form.add_error("time_zone", str(exc))
         else:
-            messages.success(request, _time_zone_saved(seat))
-            return redirect(f"{seat.get_absolute_url()}#time-zone")
+            return placed_redirect(request, messages.SUCCESS, _time_zone_saved(seat), f"{seat.get_absolute_url()}#time-zone")
     return render_seat_page(request, seat, time_zone_form=form, status=400)
 
 
@@ -125,7 +125,7 @@ def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpRespon
     try:
         set_prework_done(seat=seat, module=module, done=form.cleaned_data["done"])
     except PreworkError as exc:
-        messages.error(request, str(exc))
+        return placed_redirect(request, messages.ERROR, str(exc), f"{seat.get_absolute_url()}#module-{module.pk}")
     return redirect(f"{seat.get_absolute_url()}#module-{module.pk}")
 
 
@@ -177,8 +177,7 @@ def seat_certificate(request: HttpRequest, token: str) -> HttpResponse:
     try:
         certificate = issue_certificate(seat=seat)
     except CertificateError as exc:
-        messages.error(request, str(exc))
-        return redirect(f"{seat.get_absolute_url()}#certificate")
+        return placed_redirect(request, messages.ERROR, str(exc), f"{seat.get_absolute_url()}#certificate")
     response = HttpResponse(certificates.certificate_pdf(certificate=certificate), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="certificate-{certificate.code}.pdf"'
     return response

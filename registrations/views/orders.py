@@ -27,6 +27,7 @@ from registrations.services.invoices import (
     set_po_number,
 )
 from registrations.services.seats import change_seat, ensure_seat_changes_open, name_seats
+from workshops.placed_messages import placed_redirect
 from workshops.selectors import NoPriceError
 
 from .. import emails
@@ -119,13 +120,9 @@ def order_po_number(request: HttpRequest, token: str) -> HttpResponse:
         set_po_number(order=order, po_number=form.cleaned_data["po_number"])
     except RegistrationError as exc:
         messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            "Purchase-order number saved." if form.cleaned_data["po_number"] else "Purchase-order number removed.",
-            extra_tags="po-number",
-        )
-    return redirect(f"{order.get_absolute_url()}#po-number")
+        return redirect(f"{order.get_absolute_url()}#po-number")
+    saved = "Purchase-order number saved." if form.cleaned_data["po_number"] else "Purchase-order number removed."
+    return placed_redirect(request, messages.SUCCESS, saved, f"{order.get_absolute_url()}#po-number")
 
 
 @require_POST
@@ -155,9 +152,8 @@ def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
         if getattr(exc, "field", None) == "extra_seats":
             form.add_error("extra_seats", str(exc))
             return _render_order(request, order, grow_form=form, status=400)
-        # Not about what was typed (unpaid, closed, an addition awaiting payment): say so at the top.
-        messages.error(request, str(exc))
-        return redirect(f"{order.get_absolute_url()}#add-seats")
+        # Not about what was typed (unpaid, closed, an addition awaiting payment): said where the section is.
+        return placed_redirect(request, messages.ERROR, str(exc), f"{order.get_absolute_url()}#add-seats")
     return _go_to_checkout(request, addition)
 
 
@@ -166,7 +162,8 @@ def order_cancel_addition(request: HttpRequest, token: str) -> HttpResponse:
     """The lead withdraws seats they added but have not paid for."""
     order = _order_or_404(token)
     if cancel_addition(order=order):
-        messages.info(request, "The seats you were adding have been released, and their payment cancelled.")
+        released = "The seats you were adding have been released, and their payment cancelled."
+        return placed_redirect(request, messages.INFO, released, f"{order.get_absolute_url()}#add-seats")
     return redirect(f"{order.get_absolute_url()}#add-seats")
 
 
@@ -183,13 +180,11 @@ def _order_and_seat_or_404(token: str, position: int) -> tuple[Order, Seat]:
 def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpResponse:
     """The lead's per-seat form: name, correct, or hand the seat to a colleague."""
     order, seat = _order_and_seat_or_404(token, position)
-    place = f"seat-{seat.position}"  # the seat's row: the redirect lands there and its message shows there
-    back = f"{order.get_absolute_url()}#{place}"
+    back = f"{order.get_absolute_url()}#seat-{seat.position}"  # the seat's row: the redirect and its message land there
     try:
         ensure_seat_changes_open(order=order)
     except SeatChangeError as exc:
-        messages.error(request, str(exc), extra_tags=place)
-        return redirect(back)
+        return placed_redirect(request, messages.ERROR, str(exc), back)
     form = SeatChangeForm(request.POST, seat=seat)
     if not form.is_valid():
         return _render_order(request, order, bound=form, status=400)
@@ -208,17 +203,13 @@ def order_seat_change(request: HttpRequest, token: str, position: int) -> HttpRe
         )
     except SeatChangeError as exc:
         if exc.field is None:
-            messages.error(request, str(exc), extra_tags=place)
-            return redirect(back)
+            return placed_redirect(request, messages.ERROR, str(exc), back)
         form.add_error(exc.field, str(exc))
         return _render_order(request, order, bound=form, status=400)
+    saved = f"Seat {seat.position} saved."
     if changed.attendee_email.lower() != seat.attendee_email.lower():
-        messages.success(
-            request, f"Seat {seat.position} saved. We have emailed {changed.attendee_name} their own link.", extra_tags=place
-        )
-    else:
-        messages.success(request, f"Seat {seat.position} saved.", extra_tags=place)
-    return redirect(back)
+        saved += f" We have emailed {changed.attendee_name} their own link."
+    return placed_redirect(request, messages.SUCCESS, saved, back)
 
 
 @require_POST
@@ -235,32 +226,22 @@ def order_name_seats(request: HttpRequest, token: str) -> HttpResponse:
         form.add_error(None, str(exc))
         return _render_order(request, order, list_form=form, status=400)
     except SeatChangeError as exc:
-        messages.error(request, str(exc), extra_tags="seats")
-        return redirect(f"{order.get_absolute_url()}#seats")
-    messages.success(
-        request,
-        f"{len(named)} seat{'s' if len(named) != 1 else ''} named. Each attendee has been emailed their own link.",
-        extra_tags="seats",
-    )
-    return redirect(f"{order.get_absolute_url()}#seats")
+        return placed_redirect(request, messages.ERROR, str(exc), f"{order.get_absolute_url()}#seats")
+    named_text = f"{len(named)} seat{'s' if len(named) != 1 else ''} named. Each attendee has been emailed their own link."
+    return placed_redirect(request, messages.SUCCESS, named_text, f"{order.get_absolute_url()}#seats")
 
 
 @require_POST
 def order_seat_resend(request: HttpRequest, token: str, position: int) -> HttpResponse:
     """The lead sends a named attendee their own link again, to the attendee's address: the lead never sees it."""
     order, seat = _order_and_seat_or_404(token, position)
-    place = f"seat-{seat.position}"
-    back = f"{order.get_absolute_url()}#{place}"
+    back = f"{order.get_absolute_url()}#seat-{seat.position}"
     if not (order.is_paid and seat.is_named):
-        messages.error(request, "Only a named seat of a paid order has a link to send.", extra_tags=place)
-        return redirect(back)
+        return placed_redirect(request, messages.ERROR, "Only a named seat of a paid order has a link to send.", back)
     try:
         ratelimit.check(request, scope="seat_link_resend", emails=[seat.attendee_email])
     except RateLimitedError as exc:
-        messages.error(request, str(exc), extra_tags=place)
-        return redirect(back)
+        return placed_redirect(request, messages.ERROR, str(exc), back)
     emails.send_seat_welcome(seat_id=seat.pk, resend=True)
-    messages.success(
-        request, f"We have emailed {seat.attendee_name} their own link again, at {seat.attendee_email}.", extra_tags=place
-    )
-    return redirect(back)
+    resent = f"We have emailed {seat.attendee_name} their own link again, at {seat.attendee_email}."
+    return placed_redirect(request, messages.SUCCESS, resent, back)

@@ -158,11 +158,7 @@ def test_the_affinity_choice_shows_only_while_the_buyer_attends(phone_page):
     expect(section).to_be_visible()
 
 
-# Review: posts that redirect to a #fragment with their message left at the top, out of view at 375px.
-UNPLACED = "the message is added without extra_tags, so it shows at the top while the page opens at the #fragment"
-
-
-@pytest.mark.xfail(strict=True, reason=UNPLACED)
+# Found by a review: posts that redirected to a #fragment left their message at the top, out of view at 375px.
 def test_saving_an_affinity_choice_on_a_phone_shows_the_confirmation_in_view(phone_page):
     page = phone_page
     page.goto(paid_team_order().seats.get(position=2).get_absolute_url())
@@ -178,7 +174,6 @@ def test_saving_an_affinity_choice_on_a_phone_shows_the_confirmation_in_view(pho
     expect(page.get_by_role("status").filter(has=saved)).to_be_focused()
 
 
-@pytest.mark.xfail(strict=True, reason=UNPLACED)
 def test_cancelling_added_seats_on_a_phone_shows_the_outcome_in_view(phone_page):
     order = paid_team_order()
     OrderFactory(workshop=order.workshop, kind=Order.Kind.ADDITION, parent=order, seat_count=2, seats=[],

@@ -1,7 +1,6 @@
-"""Review of the placed messages (templates/includes/_placed_messages.html): after a post the page opens at the
-outcome. Problems found, marked xfail until fixed: posts that redirect to a #fragment but leave their message at
-the top of the page, far above where the page opens; and a placed message read by another page, which that page
-shows in a row of its own with the same id, or drops without showing it."""
+"""After a post the page opens at the outcome (workshops/placed_messages.py): every post that redirects to a
+#fragment shows its message there, not at the top far above; a message placed on one page is not shown on another
+page with an element of the same id, and a page that reads it first keeps it for its own page (found by a review)."""
 
 from datetime import timedelta
 
@@ -13,9 +12,6 @@ from tests.factories import OrderFactory
 from tests.registrations.affinity_helpers import add_groups, attendees, choose
 
 pytestmark = pytest.mark.django_db
-
-UNPLACED = "the view redirects to a #fragment but adds its message without extra_tags: it shows at the top of the page"
-
 
 def pending_addition(order) -> Order:
     return OrderFactory(
@@ -54,7 +50,6 @@ def second_addition_refused(client, workshop):
     return client.post(f"/orders/{order.token}/add-seats/", {"grow-extra_seats": "1"}), "still awaiting payment"
 
 
-@pytest.mark.xfail(strict=True, reason=UNPLACED)
 @pytest.mark.parametrize(
     "post", [affinity_saved, affinity_withdrawn, time_zone_saved, addition_cancelled, second_addition_refused]
 )
@@ -81,7 +76,6 @@ def two_teams(workshop):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="a placed message is matched by element id only, so any page with a seat-5 row shows it")
 def test_a_seat_saved_on_one_order_is_not_confirmed_in_another_orders_row(client, two_teams, django_capture_on_commit_callbacks):
     first, second = two_teams
     with django_capture_on_commit_callbacks(execute=True):
@@ -93,7 +87,6 @@ def test_a_seat_saved_on_one_order_is_not_confirmed_in_another_orders_row(client
     assert "Seat 5 saved. We have emailed Chen Wei their own link." not in row
 
 
-@pytest.mark.xfail(strict=True, reason="base.html reads every message but shows only unplaced ones: a placed one is dropped")
 def test_a_placed_message_read_by_a_page_without_its_place_is_not_lost(client, two_teams, django_capture_on_commit_callbacks):
     first, _ = two_teams
     with django_capture_on_commit_callbacks(execute=True):
