@@ -165,6 +165,20 @@ def test_two_staff_refunding_the_whole_order_at_once_refund_it_once(client, stri
     assert_money_reconciles(stripe_double, order)
 
 
+def test_two_staff_refunding_different_seats_at_once_refund_both(client, stripe_double, post_webhook):
+    order = paid_team(client, stripe_double, post_webhook, WorkshopFactory(), seat_count=3)
+    a, b = staff("finance_a"), staff("finance_b")
+    stripe_double.set_latency(0.3)
+
+    at_once(lambda: refund_seats_post(a, [order.seats.get(position=2)]),
+            lambda: refund_seats_post(b, [order.seats.get(position=3)]))
+
+    assert sorted(r["params"]["amount"] for r in refunds_asked(stripe_double)) == ["12000", "12000"]
+    order.refresh_from_db()
+    assert (order.status, order.refunded_seat_count) == (Order.Status.PAID, 2)
+    assert_money_reconciles(stripe_double, order)
+
+
 def test_a_seat_refund_racing_a_whole_order_refund_refunds_each_seat_once(client, stripe_double, post_webhook):
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory(), seat_count=3)
     seat = order.seats.get(position=2)
