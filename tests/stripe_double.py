@@ -23,7 +23,6 @@ import re
 import secrets
 import threading
 import time
-from decimal import Decimal
 from dataclasses import dataclass, field
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -62,6 +61,7 @@ class Fault:
     times: int = 1
     path_prefix: str = ""
     delay: float = 0.0
+    lost_answer: bool = False  # do what was asked, then answer with the fault: the client never learns it was done
 
 
 @dataclass
@@ -191,9 +191,13 @@ class StripeDouble:
             with self.lock:
                 self.held -= 1
 
-    def fail_next(self, status: int = 500, times: int = 1, path_prefix: str = "", delay: float = 0.0) -> None:
+    def fail_next(
+        self, status: int = 500, times: int = 1, path_prefix: str = "", delay: float = 0.0, lost_answer: bool = False
+    ) -> None:
+        """The next `times` requests under `path_prefix` fail with `status` (0 drops the connection, -1 hangs past
+        the client's timeout); with `lost_answer`, each is carried out first, as when Stripe's answer is lost."""
         with self.lock:
-            self.faults.append(Fault(status=status, times=times, path_prefix=path_prefix, delay=delay))
+            self.faults.append(Fault(status=status, times=times, path_prefix=path_prefix, delay=delay, lost_answer=lost_answer))
 
     # Test-side actions that stand for what a buyer does on Stripe's page.
     def pay(self, session_id: str) -> dict:
@@ -288,18 +292,8 @@ class StripeDouble:
             )
         self._wait_like_the_network()
         fault = self._take_fault(path)
-        if fault is not None:
-            if fault.status == -1:
-                time.sleep(fault.delay or 30)
-                handler.close_connection = True
-                return
-            if fault.status == 0:
-                handler.close_connection = True
-                handler.connection.close()
-                return
-            if fault.delay:
-                time.sleep(fault.delay)
-            return self._send(handler, fault.status, _error_body(fault.status))
+        if fault is not None and not fault.lost_answer:
+            return self._answer_with(handler, fault)
         if not handler.headers.get("Authorization", "").startswith("Bearer sk_"):
             return self._send(handler, 401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key"}})
         if method == "POST" and key:
@@ -324,7 +318,22 @@ class StripeDouble:
                         self.idempotent[key] = ((path, body), status, payload)
                     else:
                         self.idempotent.pop(key, None)
+        if fault is not None:  # done, and the answer lost on its way back
+            return self._answer_with(handler, fault)
         self._send(handler, status, payload)
+
+    def _answer_with(self, handler: BaseHTTPRequestHandler, fault: Fault) -> None:
+        if fault.status == -1:
+            time.sleep(fault.delay or 30)
+            handler.close_connection = True
+            return
+        if fault.status == 0:
+            handler.close_connection = True
+            handler.connection.close()
+            return
+        if fault.delay:
+            time.sleep(fault.delay)
+        self._send(handler, fault.status, _error_body(fault.status))
 
     def _control(self, handler, method: str, path: str, params: dict) -> None:
         """Steer a standalone double (the bench): not Stripe's API, so never delayed or recorded."""

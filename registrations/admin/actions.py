@@ -16,7 +16,7 @@ from registrations.selectors.staff_reports import ACCESS_NEEDS_PERMISSION
 from registrations.services.learning import (
     issue_certificate,
 )
-from registrations.services.refunds import refund_seats
+from registrations.services.seat_refunds import RefundPendingError, refund_pending_message, refund_seats
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails
@@ -141,6 +141,8 @@ def refund_selected_seats(modeladmin, request, queryset):
             refund = refund_seats(order=order, seats=group, reason=f"{len(group)} seat(s) refunded by {request.user}")
         except RefundError as exc:
             modeladmin.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
+        except RefundPendingError as exc:
+            modeladmin.message_user(request, refund_pending_message(order, exc), messages.WARNING)
         except stripe_client.PaymentProviderError as exc:
             modeladmin.message_user(
                 request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR

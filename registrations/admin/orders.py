@@ -15,7 +15,8 @@ from registrations.selectors.ledger import with_money
 from registrations.selectors.staff_reports import ORDER_QUEUES, orders_in_queue
 from registrations.services.invoices import mark_invoice_paid_out_of_band
 from registrations.services.payments import clear_review
-from registrations.services.refunds import refund_seats, return_refused_payments
+from registrations.services.refunds import return_refused_payments
+from registrations.services.seat_refunds import RefundPendingError, refund_pending_message, refund_seats
 from workshops.admin import LocalTimeZoneMixin
 from workshops.adminforms import RowLabelsMixin
 from workshops.models import Session
@@ -264,6 +265,8 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
                 refund = refund_seats(order=order, seats=seats, reason=f"Refunded by {request.user}")
             except RefundError as exc:
                 self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
+            except RefundPendingError as exc:
+                self.message_user(request, refund_pending_message(order, exc), messages.WARNING)
             except stripe_client.PaymentProviderError as exc:
                 self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
             else:

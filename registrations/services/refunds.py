@@ -1,7 +1,7 @@
-"""Refunds, each tied to the payments it comes out of: seats refunded by staff, refunds made in Stripe's dashboard,
-and payments returned because they could not stand (duplicates, late payments, seats that could not join)."""
+"""Refunds, each tied to the payments it comes out of: refunds made in Stripe's dashboard, and payments returned
+because they could not stand (duplicates, late payments, seats that could not join). Seats refunded by staff are in
+seat_refunds.py, on the helpers here."""
 
-import hashlib
 import logging
 import secrets
 
@@ -14,13 +14,10 @@ from registrations.selectors.ledger import (
     ledger_owner,
     order_money,
     payment_for_intent,
-    refund_allocation,
-    refund_amount_cents,
 )
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails
-from ..errors import RefundError
 from ..models import (
     Order,
     Payment,
@@ -35,57 +32,22 @@ from .payments import flag_for_review
 logger = logging.getLogger(__name__)
 
 
-def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund:
-    """Refund some or all seats of a paid order through the payments it was paid with, at each seat's share.
-
-    The seats stop counting against capacity at once. If Stripe refuses, nothing changes.
-    Raises RefundError, stripe_client.PaymentProviderError.
-    """
-    if not seats:
-        raise RefundError("Choose at least one seat to refund.")
-    seat_ids = sorted(seat.pk for seat in seats)
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
-        if order.status != Order.Status.PAID:
-            raise RefundError(f"Order {order.reference} is {order.get_status_display().lower()}, not paid.")
-        active = list(order.seats.filter(pk__in=seat_ids, status=Seat.Status.ACTIVE))
-        if len(active) != len(seat_ids):
-            raise RefundError("Some of these seats are not active seats of this order.")
-        money = order_money(order=order)
-        amount = refund_amount_cents(order=order, seat_count=len(active), money=money)
-        parts = refund_allocation(money=money, amount_cents=amount)
-        order.seats.filter(pk__in=seat_ids).update(status=Seat.Status.REFUNDED, updated_at=timezone.now())
-        order.refunded_seat_count += len(active)
-        if order.refunded_seat_count >= order.seat_count:
-            order.status = Order.Status.REFUNDED
-        order.save()
-        refund = _record_refund(order=order, kind=Refund.Kind.SEATS, seat_count=len(active), parts=parts, reason=reason)
-    # Stripe keys are at most 255 characters: a digest names the seat set at any team size.
-    key = f"refund-{order.reference}-{hashlib.sha256('-'.join(map(str, seat_ids)).encode()).hexdigest()[:24]}"
-    try:
-        _send_refund(refund=refund, idempotency_key=key)
-    except stripe_client.PaymentProviderError:
-        # Put everything back so staff can retry; the money never moved.
-        with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=order.pk)
-            locked.seats.filter(pk__in=seat_ids).update(status=Seat.Status.ACTIVE)
-            locked.refunded_seat_count -= len(active)
-            locked.status = Order.Status.PAID
-            locked.save()
-            refund.delete()
-        raise
-    _tell_attendees(order=order, seats=active)  # the buyer is told by the caller, with the money
-    return refund
-
-
-def _tell_attendees(*, order: Order, seats: list[Seat]) -> None:
+def tell_attendees(*, order: Order, seats: list[Seat]) -> None:
     """Each attendee other than the buyer, that their seat was cancelled and refunded to whoever paid for it."""
     for seat in seats:
         if seat.attendee_email and seat.attendee_email.strip().lower() != order.buyer_email.strip().lower():
             emails.send_seat_refunded(seat=seat, order=order)
 
 
-def _record_refund(*, order: Order, kind: str, seat_count: int, parts: list, reason: str, pending: bool = False) -> Refund:
+def mark_made(refund: Refund) -> None:
+    """Count a pending refund as made, under the lock `charge.refunded` takes on the order, so an event processed at
+    the same moment either sees it made or settles it itself: never both (which would count the money twice)."""
+    with transaction.atomic():
+        Order.objects.select_for_update().filter(pk=refund.order_id).first()
+        Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
+
+
+def record_refund(*, order: Order, kind: str, seat_count: int, parts: list, reason: str, pending: bool = False) -> Refund:
     """A refund and the payments it comes out of, inside the caller's transaction; `pending` for money owed back that
     Stripe has not taken yet (reserved, not yet counted as refunded)."""
     refund = Refund.objects.create(
@@ -123,7 +85,7 @@ def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> str:
     )
 
 
-def _send_refund(*, refund: Refund, idempotency_key: str) -> int:
+def send_refund(*, refund: Refund, idempotency_key: str) -> int:
     """Send each part of a recorded refund back through its payment and store Stripe's refund ids. Returns the cents
     paid outside Stripe (a cheque), which staff return the same way.
 
@@ -182,14 +144,14 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
 
 def _record_stripe_refund(*, order: Order, payment: Payment, extra: int) -> Refund:
     """A refund made in Stripe's dashboard that the ledger did not know, inside the caller's transaction."""
-    refund = _record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
+    refund = record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
     money = order_money(order=order)
     if order.status == Order.Status.PAID and money.paid_cents and money.refundable_cents <= 0:
         order.status = Order.Status.REFUNDED
         order.refunded_seat_count = order.seat_count
         active = list(order.seats.filter(status=Seat.Status.ACTIVE))
         order.seats.update(status=Seat.Status.REFUNDED)
-        _tell_attendees(order=order, seats=active)  # queued in this transaction, so only if it commits
+        tell_attendees(order=order, seats=active)  # queued in this transaction, so only if it commits
     elif payment.status == Payment.Status.ACCEPTED:
         order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
     order.save()
@@ -209,10 +171,12 @@ def _settle_pending_returns(*, order: Order, payment: Payment, cents: int) -> in
         refund = part.refund
         if cents >= part.amount_cents:
             Refund.objects.filter(pk=refund.pk).update(made_at=timezone.now())
+        elif refund.kind == Refund.Kind.SEATS:
+            continue  # one refund request moves its whole amount at once: less than that is someone else's refund
         else:
             RefundPart.objects.filter(pk=part.pk).update(amount_cents=part.amount_cents - cents)
             Refund.objects.filter(pk=refund.pk).update(amount_cents=refund.amount_cents - cents)
-            _record_refund(order=order, kind=refund.kind, seat_count=0, parts=[(payment, cents)],
+            record_refund(order=order, kind=refund.kind, seat_count=0, parts=[(payment, cents)],
                            reason=f"{refund.reason} (part returned in Stripe's dashboard)")
         cents -= part.amount_cents
     return max(cents, 0)
@@ -230,7 +194,7 @@ def reserve_return(*, order: Order, payment: Payment, up_to_cents: int) -> Refun
     amount = min(min(up_to_cents, payment.amount_cents) - returned, left)
     if amount <= 0:
         return None
-    return _record_refund(
+    return record_refund(
         order=order, kind=Refund.Kind.RETURNED, seat_count=0, parts=[(payment, amount)],
         reason=(payment.note or "Payment returned")[:200], pending=True,
     )
@@ -257,8 +221,8 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
         # What was returned before this one (not counting it): the key is the same on every retry of it.
         returned = payment.refund_parts.filter(refund__made_at__isnull=False).exclude(refund__kind=Refund.Kind.SEATS)
         key = f"return-{payment.pk}-{returned.aggregate(n=Sum('amount_cents'))['n'] or 0}"
-    outside = _send_refund(refund=refund, idempotency_key=key)
-    Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
+    outside = send_refund(refund=refund, idempotency_key=key)
+    mark_made(refund)
     refund.refresh_from_db()
     if outside:
         # No refund API returns a cheque: nobody acted, so staff are told to send it back.

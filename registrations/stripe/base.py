@@ -19,7 +19,23 @@ logger = logging.getLogger(__name__)
 
 
 class PaymentProviderError(Exception):
-    """Stripe could not be reached or refused the request; safe to show the buyer a retry."""
+    """Stripe could not be reached or refused the request; safe to show the buyer a retry.
+
+    `outcome_unknown`: Stripe may have done what was asked (no answer in time, the connection dropped, Stripe's own
+    error): only a retry with the same idempotency key finds out. Otherwise Stripe answered that it did nothing, or the
+    request never left (the cap on requests waiting for Stripe).
+    """
+
+    def __init__(self, message: str = "", *, outcome_unknown: bool = False):
+        super().__init__(message)
+        self.outcome_unknown = outcome_unknown
+
+    @classmethod
+    def from_stripe(cls, exc: stripe.StripeError) -> "PaymentProviderError":
+        status = getattr(exc, "http_status", None) or 0
+        # 409: a request with the same idempotency key is still being processed at Stripe.
+        unknown = isinstance(exc, stripe.APIConnectionError) or status >= 500 or status == 409
+        return cls(str(exc), outcome_unknown=unknown)
 
 
 def is_test_payment_mode() -> bool:

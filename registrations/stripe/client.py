@@ -185,7 +185,7 @@ def create_refund(*, payment_intent_id: str, amount_cents: int, idempotency_key:
             )
     except stripe.StripeError as exc:
         logger.warning("Stripe refund failed for %s: %s", payment_intent_id, exc)
-        raise PaymentProviderError(str(exc)) from exc
+        raise PaymentProviderError.from_stripe(exc) from exc
     return refund.id
 
 

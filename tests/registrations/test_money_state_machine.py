@@ -3,12 +3,14 @@
 Random sequences of registering (card or invoice, with and without codes), Checkout completing, delayed bank debits
 succeeding or failing, sessions expiring (events duplicated, replayed out of order, some after the hold lapsed), a
 Payment Link paying into an order, invoices paid or voided, teams growing, staff refunding seats, refunds made in
-Stripe's dashboard, Stripe refusing a refund once (the worker retries it later), and time passing. After every step:
+Stripe's dashboard, Stripe refusing a refund once (the worker retries it later), Stripe making a refund and losing its
+answer, Stripe reporting `charge.refunded` at any time, and time passing. After every step:
 seats taken never exceed capacity; every paid order was paid exactly its price (worked out here from the tiers and the
 code, independently of the site) and its payments' net equals what it kept; nothing is refunded or reserved beyond
 what was paid; a code's seats are never over-used; every payment that could not stand was given back, or is reserved
 and being retried; and the receipt, the orders CSV, the finance CSV and the staff dashboard show exactly what the
-ledger holds (money owed back that Stripe has not taken yet is not counted as refunded).
+ledger holds (money owed back that Stripe has not taken yet is not counted as refunded); and per charge, Stripe's
+refunded total lies between what the ledger counts as refunded and that plus what it keeps pending.
 
 Profiles: `money-ci` (300 examples; CI sets CI=true) and `money-dev` (25, for a quick run); MONEY_PROFILE picks one.
 """
@@ -133,6 +135,9 @@ class MoneyMachine(RuleBasedStateMachine):
 
     def open_invoices(self):
         return [i for i in self.double.invoices.values() if i["status"] == "open"]
+
+    def refunded_charges(self):
+        return [c for c in (self.double.charge(pi) for pi in list(self.double.intents)) if c["amount_refunded"]]
 
     def refundable_charges(self):
         charges = [self.double.charge(pi) for pi in list(self.double.intents)]
@@ -259,6 +264,19 @@ class MoneyMachine(RuleBasedStateMachine):
         """The next refund asked of Stripe fails (an outage, or a refusal): staff are told, money owed back is retried."""
         self.double.fail_next(status=status, path_prefix="/v1/refunds")
 
+    @rule(status=st.sampled_from([500, 0]))
+    def stripe_loses_its_answer_to_the_next_refund(self, status):
+        """The next refund asked of Stripe is made, but its answer never arrives (Stripe's error, or a dropped line)."""
+        self.double.fail_next(status=status, path_prefix="/v1/refunds", lost_answer=True)
+
+    @precondition(lambda self: self.refunded_charges())
+    @rule(index=st.integers(0, 99))
+    def stripe_reports_a_charge_refunded(self, index):
+        """Stripe's `charge.refunded` for a refund the site asked for (made, or whose answer was lost), at any time
+        and any number of times: it carries the charge's refunded total as it stands."""
+        charges = self.refunded_charges()
+        self.deliver("charge.refunded", charges[index % len(charges)], label="charge.refunded (the site's own)")
+
     @precondition(lambda self: ImmediateOnCommitBackend.deferred)
     @rule()
     def the_worker_retries(self):
@@ -286,6 +304,19 @@ class MoneyMachine(RuleBasedStateMachine):
         fingerprint = self.check_the_ledger()
         self.check_what_people_read(fingerprint)
 
+    @invariant()
+    def the_site_and_stripe_agree_on_every_refund(self):
+        """Per charge, Stripe's refunded total is at least what the ledger counts as refunded and at most that plus
+        the refunds it keeps pending (asked of Stripe, answer lost or refused for now, the worker retrying): to the
+        cent, whichever refunds were asked, made in the dashboard, refused, lost or retried, and whenever Stripe's
+        events arrive. Nothing pending: the two are equal."""
+        made = Q(refund_parts__refund__made_at__isnull=False)
+        for intent, back, pending in Payment.objects.filter(stripe_payment_intent_id__in=list(self.double.intents)).annotate(
+            back=Sum("refund_parts__amount_cents", filter=made), pending=Sum("refund_parts__amount_cents", filter=~made)
+        ).values_list("stripe_payment_intent_id", "back", "pending"):
+            at_stripe = self.double.charge(intent)["amount_refunded"]
+            assert (back or 0) <= at_stripe <= (back or 0) + (pending or 0), (intent, back, pending, at_stripe)
+
     def check_the_ledger(self) -> dict:
         """Capacity, prices, payments and codes, from the tables themselves (a handful of queries, not the site's code).
 
@@ -307,7 +338,10 @@ class MoneyMachine(RuleBasedStateMachine):
             order = orders[order_id]
             return order.parent_id if order.status == Order.Status.MERGED else order.pk
 
-        retried = {args[0] for _, task, args, _ in ImmediateOnCommitBackend.deferred if task.name == "return_payment_task"}
+        deferred = [(task.name, args) for _, task, args, _ in ImmediateOnCommitBackend.deferred]
+        retried = {args[0] for name, args in deferred if name == "return_payment_task"}
+        seat_refunds = [args[0] for name, args in deferred if name == "send_seat_refund_task"]  # Stripe's answer lost
+        retried |= set(RefundPart.objects.filter(refund_id__in=seat_refunds).values_list("payment_id", flat=True))
         paid, refunded, reserved, not_owed = {}, {}, {}, {}  # per owning order, accepted payments only
         owed_back = set()  # orders with money owed back that Stripe has not taken yet
         for p in payments:

@@ -204,11 +204,6 @@ def staff_refund_held_at_stripe(stripe_double, order, seat) -> threading.Thread:
     return thread
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "refund_seats records the seat refund as made before asking Stripe and deletes it when Stripe refuses; a "
-    "charge.refunded processed in between counted it as made, so the dashboard refund is under-recorded and the "
-    "rollback re-activates a seat of an order the webhook had fully refunded (services/refunds.py refund_seats)"
-))
 def test_a_full_dashboard_refund_while_staff_refund_a_seat_is_recorded_in_full(client, stripe_double, post_webhook):
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
     intent = order.stripe_payment_intent_id
@@ -225,11 +220,6 @@ def test_a_full_dashboard_refund_while_staff_refund_a_seat_is_recorded_in_full(c
     assert_money_reconciles(stripe_double, order)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a partial dashboard refund whose charge.refunded arrives while a staff refund waits on Stripe is netted against "
-    "the staff refund (recorded as made before Stripe answered); Stripe then fails and the staff refund is deleted, "
-    "so the dashboard refund is never recorded (services/refunds.py refund_seats / record_stripe_refund)"
-))
 def test_a_partial_dashboard_refund_during_a_staff_refund_stripe_fails_is_still_recorded(client, stripe_double, post_webhook):
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
     intent = order.stripe_payment_intent_id
@@ -245,11 +235,6 @@ def test_a_partial_dashboard_refund_during_a_staff_refund_stripe_fails_is_still_
     assert_money_reconciles(stripe_double, order)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Stripe made the staff refund but its answer was lost (timeout): its charge.refunded, delivered while the site "
-    "waited, changed nothing (the refund was recorded as made), then the timeout deleted the record; the site "
-    "shows nothing refunded and the seat active (services/refunds.py refund_seats treats every error as 'no money moved')"
-))
 def test_the_staff_refunds_own_event_during_a_lost_answer_keeps_the_refund(client, stripe_double, post_webhook, settings):
     settings.STRIPE_TIMEOUT_SECONDS = 1
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
@@ -267,11 +252,6 @@ def test_the_staff_refunds_own_event_during_a_lost_answer_keeps_the_refund(clien
     assert_money_reconciles(stripe_double, order)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "after a lost answer the event records the money as a dashboard refund with the seat still active; staff retry "
-    "the seat, the same idempotency key replays the one Stripe refund, and the site records it a second time "
-    "(services/refunds.py refund_seats: key by seat set, recorded again whatever Stripe returns)"
-))
 def test_retrying_a_seat_refund_whose_answer_was_lost_does_not_count_it_twice(client, stripe_double, post_webhook, settings):
     settings.STRIPE_TIMEOUT_SECONDS = 1
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
@@ -379,11 +359,6 @@ def test_a_whole_order_refund_after_a_partial_dashboard_refund_takes_only_what_i
     assert_money_reconciles(stripe_double, order)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Stripe refused a seat refund larger than what a dashboard refund left; once the dashboard event is recorded "
-    "the retry asks for less under the same idempotency key (refund-<order>-<seat ids>), which Stripe refuses for "
-    "ever: the seat can never be refunded from admin (services/refunds.py refund_seats, the key)"
-))
 def test_a_seat_refund_refused_before_the_dashboard_event_can_be_retried_after_it(client, stripe_double, post_webhook):
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
     intent, seat = order.stripe_payment_intent_id, order.seats.get(position=2)
