@@ -16,7 +16,12 @@ from registrations.selectors.staff_reports import ORDER_QUEUES, orders_in_queue
 from registrations.services.invoices import mark_invoice_paid_out_of_band
 from registrations.services.payments import clear_review
 from registrations.services.refunds import return_refused_payments
-from registrations.services.seat_refunds import RefundPendingError, refund_pending_message, refund_seats
+from registrations.services.seat_refunds import (
+    RefundPendingError,
+    refund_pending_message,
+    refund_seats,
+    resend_pending_seat_refunds,
+)
 from workshops.admin import LocalTimeZoneMixin
 from workshops.adminforms import RowLabelsMixin
 from workshops.models import Session
@@ -104,7 +109,7 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     ]
     inlines = [SeatInline, PaymentInline, RefundInline]
     actions = [
-        "refund_whole_order", "resend_confirmation", "export_csv", "mark_invoice_paid_out_of_band", "mark_review_done",
+        "refund_whole_order", "resend_pending_seat_refunds", "resend_confirmation", "export_csv", "mark_invoice_paid_out_of_band", "mark_review_done",
     ]
     fieldsets = [
         ("Order", {"fields": [
@@ -274,6 +279,17 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
                 self.message_user(
                     request, f"{order.reference}: refunded {usd(refund.amount_cents)}; the buyer has been emailed.", messages.SUCCESS
                 )
+
+    @admin.action(description="Send pending seat refunds again", permissions=["refund"])
+    def resend_pending_seat_refunds(self, request, queryset):
+        """Seat refunds whose answer from Stripe was lost, sent again now as the same requests (Stripe makes each once)."""
+        require_permission(request, REFUND_PERMISSION)
+        for order in queryset:
+            made, waiting = resend_pending_seat_refunds(order=order)
+            level = messages.WARNING if waiting else messages.SUCCESS
+            self.message_user(
+                request, f"{order.reference}: {made} pending seat refund(s) made, {waiting} still waiting on Stripe.", level
+            )
 
     def _return_refused(self, request, order):
         """An order whose payment could not stand: retry returning it (its automatic refund failed)."""

@@ -56,6 +56,11 @@ class Payment(models.Model):
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
     stripe_invoice_id = models.CharField(max_length=255, blank=True)
     stripe_event_id = models.CharField(max_length=255, blank=True, help_text="The Stripe event that recorded it, if any.")
+    stripe_refunded_cents = models.PositiveIntegerField(
+        default=0,
+        help_text="The most Stripe has reported refunded from this charge (charge.refunded). What the ledger counts as "
+        "refunded, plus its seat refunds waiting on Stripe's answer, explains it; the rest was refunded in Stripe's dashboard.",
+    )
     note = models.CharField(max_length=500, blank=True, help_text="Why it was not accepted.")
     received_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -101,6 +106,9 @@ class Refund(models.Model):
     amount_cents = models.PositiveIntegerField()
     reason = models.CharField(max_length=200, blank=True)
     stripe_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
+    seats = models.ManyToManyField(
+        "registrations.Seat", blank=True, related_name="refunds", help_text="The seats staff refunded (kind seats)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     made_at = models.DateTimeField(
         null=True, blank=True, default=timezone.now,

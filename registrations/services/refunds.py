@@ -114,11 +114,9 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> int:
 def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) -> Order | None:
     """A `charge.refunded` event: catch up with refunds made in Stripe's dashboard. Returns the order changed.
 
-    `amount_refunded_cents` is everything refunded from that one charge so far, so it is compared with what
-    the ledger records from that payment: refunds started here are recorded before Stripe is asked, and
-    change nothing. Money owed back that was waiting for Stripe is settled first (Stripe made our refund and its
-    answer was lost, or staff returned it by hand). Refunding everything an order paid refunds the order and frees
-    its seats.
+    `amount_refunded_cents` is everything refunded from that one charge so far; the highest total reported is kept
+    on the payment (events may arrive out of order) and caught up with (`catch_up_with_stripe`). Refunding everything
+    an order paid refunds the order and frees its seats.
     """
     payment = payment_for_intent(payment_intent_id)
     if payment is None:
@@ -126,20 +124,41 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        made = payment.refund_parts.filter(refund__made_at__isnull=False).aggregate(n=Sum("amount_cents"))["n"] or 0
-        extra = min(amount_refunded_cents, payment.amount_cents) - made
-        if extra <= 0:
+        reported = min(amount_refunded_cents, payment.amount_cents)
+        if reported > payment.stripe_refunded_cents:
+            Payment.objects.filter(pk=payment.pk).update(stripe_refunded_cents=reported)
+            payment.stripe_refunded_cents = reported
+        changed, refund = catch_up_with_stripe(order=order, payment=payment)
+        if not changed:
             return None
-        extra = _settle_pending_returns(order=order, payment=payment, cents=extra)
-        refund = None
-        if extra > 0:
-            refund = _record_stripe_refund(order=order, payment=payment, extra=extra)
     # A payment that could not stand, returned by hand before the automatic refund got to it (or after Stripe refused
     # it): the buyer is told as when the worker returns it, and the worker's retry then finds nothing to return.
     _close_refused_order(order_id=order.pk, why=_refused_why(order))
     if refund is not None and payment.status == Payment.Status.ACCEPTED:
         emails.send_refund_made(refund_id=refund.pk)
     return order
+
+
+def catch_up_with_stripe(*, order: Order, payment: Payment) -> tuple[bool, Refund | None]:
+    """Record what Stripe reported refunded from a payment and the ledger cannot explain, inside the caller's
+    transaction with the order (the payment's ledger owner) and the payment locked. Returns (anything changed, the
+    refund recorded as made in Stripe's dashboard, if any).
+
+    Explained: refunds counted as made, and seat refunds staff asked for whose answer from Stripe is not known yet
+    (those are settled by their own answer, made or refused, never by an event: an event's total cannot say which
+    refund it counts). Money owed back that was waiting for Stripe is settled next (our return was made and its answer
+    lost, or staff returned it by hand); the rest was refunded in Stripe's dashboard.
+    """
+    sums = payment.refund_parts.aggregate(
+        made=Sum("amount_cents", filter=Q(refund__made_at__isnull=False)),
+        waiting=Sum("amount_cents", filter=Q(refund__made_at__isnull=True, refund__kind=Refund.Kind.SEATS)),
+    )
+    made = sums["made"] or 0
+    extra = max(payment.stripe_refunded_cents, made) - made - (sums["waiting"] or 0)
+    if extra <= 0:
+        return False, None
+    extra = _settle_pending_returns(order=order, payment=payment, cents=extra)
+    return True, (_record_stripe_refund(order=order, payment=payment, extra=extra) if extra > 0 else None)
 
 
 def _record_stripe_refund(*, order: Order, payment: Payment, extra: int) -> Refund:
@@ -164,15 +183,13 @@ def _settle_pending_returns(*, order: Order, payment: Payment, cents: int) -> in
     A part returned by hand is recorded as made and the rest stays pending. Returns what is left of `cents`."""
     pending = RefundPart.objects.select_for_update().select_related("refund").filter(
         payment=payment, refund__made_at__isnull=True
-    ).order_by("pk")
+    ).exclude(refund__kind=Refund.Kind.SEATS).order_by("pk")
     for part in pending:
         if cents <= 0:
             break
         refund = part.refund
         if cents >= part.amount_cents:
             Refund.objects.filter(pk=refund.pk).update(made_at=timezone.now())
-        elif refund.kind == Refund.Kind.SEATS:
-            continue  # one refund request moves its whole amount at once: less than that is someone else's refund
         else:
             RefundPart.objects.filter(pk=part.pk).update(amount_cents=part.amount_cents - cents)
             Refund.objects.filter(pk=refund.pk).update(amount_cents=refund.amount_cents - cents)

@@ -13,11 +13,11 @@ from workshops.templatetags.workshop_tags import usd
 
 from .. import emails
 from ..errors import RefundError
-from ..models import Order, Refund, Seat
+from ..models import Order, Payment, Refund, Seat
 from ..outbox import retry_delay
 from ..stripe import client as stripe_client
 from .payments import flag_for_review
-from .refunds import RETURN_ATTEMPTS, mark_made, record_refund, send_refund, tell_attendees
+from .refunds import RETURN_ATTEMPTS, catch_up_with_stripe, mark_made, record_refund, send_refund, tell_attendees
 
 logger = logging.getLogger(__name__)
 
@@ -44,10 +44,10 @@ def refund_pending_message(order: Order, exc: RefundPendingError) -> str:
 def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund:
     """Refund some or all seats of a paid order through the payments it was paid with, at each seat's share.
 
-    The seats stop counting against capacity at once, and the refund is recorded as pending before Stripe is asked,
-    so a `charge.refunded` event that arrives meanwhile finds it rather than counting the money as a refund made in
-    Stripe's dashboard. Stripe refuses outright: nothing changes. Stripe's answer is lost (timeout, its own error):
-    RefundPendingError, and the worker finishes it.
+    The seats stop counting against capacity at once, and the refund is recorded as pending before Stripe is asked:
+    a `charge.refunded` event that arrives meanwhile leaves that money to the refund's own answer rather than counting
+    it as a refund made in Stripe's dashboard. Stripe refuses outright: nothing changes. Stripe's answer is lost
+    (timeout, its own error): RefundPendingError, and the worker finishes it.
     Raises RefundError, RefundPendingError, stripe_client.PaymentProviderError.
     """
     if not seats:
@@ -71,16 +71,16 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
         refund = record_refund(
             order=order, kind=Refund.Kind.SEATS, seat_count=len(active), parts=parts, reason=reason, pending=True
         )
+        refund.seats.set(active)
     try:
         _send_seat_refund(refund)
     except stripe_client.PaymentProviderError as exc:
-        if not _is_made(refund):  # else a charge.refunded event counted it while Stripe's answer was on its way
-            if exc.outcome_unknown or refund.parts.exclude(stripe_refund_id="").exists():
-                tell_attendees(order=order, seats=active)  # their seats are cancelled whatever Stripe answers
-                send_seat_refund_task.using(run_after=timezone.now() + retry_delay(1)).enqueue(refund.pk)
-                raise RefundPendingError(refund, str(exc)) from exc
-            if _undo_seat_refund(refund=refund, seat_ids=seat_ids):
-                raise
+        if exc.outcome_unknown or refund.parts.exclude(stripe_refund_id="").exists():
+            tell_attendees(order=order, seats=active)  # their seats are cancelled whatever Stripe answers
+            send_seat_refund_task.using(run_after=timezone.now() + retry_delay(1)).enqueue(refund.pk)
+            raise RefundPendingError(refund, str(exc)) from exc
+        if _undo_seat_refund(refund):
+            raise
     tell_attendees(order=order, seats=active)  # the buyer is told by the caller, with the money
     refund.refresh_from_db()
     return refund
@@ -98,56 +98,91 @@ def _send_seat_refund(refund: Refund) -> None:
     mark_made(refund)
 
 
-def _is_made(refund: Refund) -> bool:
-    return Refund.objects.filter(pk=refund.pk, made_at__isnull=False).exists()
-
-
-def _undo_seat_refund(*, refund: Refund, seat_ids: list[int]) -> bool:
-    """Stripe refused a seat refund and made none of it: the seats are active again and the record goes. False when
-    a `charge.refunded` event counted it as made meanwhile (the money is back, refunded in Stripe's dashboard)."""
+def _undo_seat_refund(refund: Refund) -> bool:
+    """Stripe refused a seat refund and made none of it: its seats are active again and the record goes; money Stripe
+    reported refunded from its payments meanwhile that the ledger now cannot explain is recorded as refunded in
+    Stripe's dashboard (and the buyer told). False if it was counted as made meanwhile."""
+    stripe_refunds = []
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=refund.order_id)
         if not Refund.objects.filter(pk=refund.pk, made_at__isnull=True).exists():
             return False
-        order.seats.filter(pk__in=seat_ids, status=Seat.Status.REFUNDED).update(status=Seat.Status.ACTIVE)
+        payment_ids = sorted({part.payment_id for part in refund.parts.all()})
+        refund.seats.filter(status=Seat.Status.REFUNDED).update(status=Seat.Status.ACTIVE)
         order.refunded_seat_count -= refund.seat_count
         if order.status == Order.Status.REFUNDED and order.refunded_seat_count < order.seat_count:
             order.status = Order.Status.PAID
         order.save()
         refund.delete()
+        for payment in Payment.objects.select_for_update().filter(pk__in=payment_ids).order_by("pk"):
+            _, made_there = catch_up_with_stripe(order=order, payment=payment)
+            if made_there is not None and payment.status == Payment.Status.ACCEPTED:
+                stripe_refunds.append(made_there.pk)
+    for refund_id in stripe_refunds:
+        emails.send_refund_made(refund_id=refund_id)
     return True
 
 
-@task()
-def send_seat_refund_task(refund_id: int, attempt: int = 1) -> str:
-    """Finish a seat refund whose answer from Stripe was lost: send it again with the same key until Stripe answers
-    (a `charge.refunded` event may count it first), then email the buyer. Staff are told if it keeps failing."""
-    refund = Refund.objects.select_related("order").get(pk=refund_id)
-    if refund.made_at is None:
-        try:
-            _send_seat_refund(refund)
-        except stripe_client.PaymentProviderError as exc:
-            logger.exception("Sending seat refund %s failed (attempt %s).", refund_id, attempt)
-            again = attempt < RETURN_ATTEMPTS
-            if attempt == 1 or not again:
-                _tell_staff_a_seat_refund_waits(refund=refund, error=str(exc), again=again)
-            if not again:
-                return "failed"
-            send_seat_refund_task.using(run_after=timezone.now() + retry_delay(attempt + 1)).enqueue(refund_id, attempt + 1)
-            return "retry scheduled"
+def resend_pending_seat_refunds(*, order: Order) -> tuple[int, int]:
+    """Staff: send this order's seat refunds still waiting on Stripe again, now (the same requests). Returns (made, still
+    waiting). Raises nothing: what Stripe refuses outright is undone, what it leaves unanswered stays pending."""
+    made = waiting = 0
+    for refund in Refund.objects.filter(order=order, kind=Refund.Kind.SEATS, made_at__isnull=True).order_by("pk"):
+        outcome = _try_pending_refund(refund)
+        made += outcome == "made"
+        waiting += outcome == "pending"
+    return made, waiting
+
+
+def _try_pending_refund(refund: Refund) -> str:
+    """One more try of a pending seat refund: "made" (buyer emailed), "refused" (undone, staff told) or "pending"."""
+    try:
+        _send_seat_refund(refund)
+    except stripe_client.PaymentProviderError as exc:
+        if exc.outcome_unknown or refund.parts.exclude(stripe_refund_id="").exists() or not _undo_seat_refund(refund):
+            return "pending"
+        with transaction.atomic():
+            locked = Order.objects.select_for_update().get(pk=refund.order_id)
+            flag_for_review(
+                order=locked, key=f"payment_review:seat_refund:{refund.pk}:refused",
+                note=f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) that was "
+                f"waiting on its answer ({str(exc)[:200]}). Nothing was refunded: the seats are active again.",
+            )
+        return "refused"
     emails.send_refund_made(refund_id=refund.pk)
     return "made"
 
 
-def _tell_staff_a_seat_refund_waits(*, refund: Refund, error: str, again: bool) -> None:
+@task()
+def send_seat_refund_task(refund_id: int, attempt: int = 1) -> str:
+    """Finish a seat refund whose answer from Stripe was lost: send it again with the same key until Stripe answers,
+    then email the buyer; undo it if Stripe refuses it outright. Staff are told if it keeps failing."""
+    refund = Refund.objects.select_related("order").filter(pk=refund_id, made_at__isnull=True).first()
+    if refund is None:
+        return "nothing waiting"
+    outcome = _try_pending_refund(refund)
+    if outcome != "pending":
+        return outcome
+    logger.warning("Seat refund %s still waits on Stripe (attempt %s).", refund_id, attempt)
+    again = attempt < RETURN_ATTEMPTS
+    if attempt == 1 or not again:
+        _tell_staff_a_seat_refund_waits(refund=refund, again=again)
+    if again:
+        send_seat_refund_task.using(run_after=timezone.now() + retry_delay(attempt + 1)).enqueue(refund_id, attempt + 1)
+    return "retry scheduled" if again else "stopped"
+
+
+def _tell_staff_a_seat_refund_waits(*, refund: Refund, again: bool) -> None:
     then = (
         "It is sent again automatically (the same request, so Stripe makes it once)."
-        if again else "Automatic retries have stopped: refund it in Stripe's dashboard, and the ledger records it."
+        if again else "Automatic retries have stopped: once Stripe answers again, use the order's action \"Send "
+        "pending seat refunds again\". Do not refund it by hand in Stripe's dashboard: if the first request went "
+        "through, Stripe would refund twice."
     )
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=refund.order_id)
         flag_for_review(
             order=order, key=f"payment_review:seat_refund:{refund.pk}:{'retrying' if again else 'stopped'}",
             note=f"A refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) is recorded but Stripe has not "
-            f"confirmed it ({error[:200]}). The seats are cancelled. {then}",
+            f"confirmed it. The seats are cancelled. {then}",
         )

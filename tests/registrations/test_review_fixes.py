@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from registrations.models import Order, Voucher
 from registrations.selectors.ledger import order_money
-from registrations.services.refunds import refund_seats
+from registrations.services.seat_refunds import refund_seats
 from tests.factories import OrderFactory, WorkshopFactory
 from tests.registrations.helpers import registration_data
 
