@@ -8,7 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from registrations.selectors.availability import seats_taken
 from registrations.selectors.ledger import order_money, refund_allocation, refund_amount_cents
+from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails
@@ -75,12 +77,18 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
     try:
         _send_seat_refund(refund)
     except stripe_client.PaymentProviderError as exc:
-        if exc.outcome_unknown or refund.parts.exclude(stripe_refund_id="").exists():
+        if exc.outcome_unknown:
             tell_attendees(order=order, seats=active)  # their seats are cancelled whatever Stripe answers
             send_seat_refund_task.using(run_after=timezone.now() + retry_delay(1)).enqueue(refund.pk)
             raise RefundPendingError(refund, str(exc)) from exc
-        if _undo_seat_refund(refund):
+        outcome = _after_refusal(refund, str(exc))
+        if outcome == "restored":
             raise
+        if outcome == "seats gone":
+            raise RefundError(
+                f"Stripe refused the refund ({exc}). Its seats were taken by other buyers meanwhile, so they stay "
+                f"cancelled; the order is flagged: the buyer is owed {usd(refund.amount_cents)}."
+            ) from exc
     tell_attendees(order=order, seats=active)  # the buyer is told by the caller, with the money
     refund.refresh_from_db()
     return refund
@@ -98,29 +106,52 @@ def _send_seat_refund(refund: Refund) -> None:
     mark_made(refund)
 
 
-def _undo_seat_refund(refund: Refund) -> bool:
-    """Stripe refused a seat refund and made none of it: its seats are active again and the record goes; money Stripe
-    reported refunded from its payments meanwhile that the ledger now cannot explain is recorded as refunded in
-    Stripe's dashboard (and the buyer told). False if it was counted as made meanwhile."""
+def _after_refusal(refund: Refund, error: str) -> str:
+    """Stripe refused (part of) a pending seat refund outright. Returns "made" (counted meanwhile, or the parts Stripe
+    made before it refused the rest, which are kept: the rest is owed to the buyer and staff are told), "restored"
+    (nothing made: the seats are active again) or "seats gone" (nothing made, and the seats were taken by other buyers
+    while it waited: they stay cancelled and staff are told the buyer is owed the money)."""
     stripe_refunds = []
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=refund.order_id)
+        order = Order.objects.get(pk=refund.order_id)
+        workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)  # as checkout locks, first
+        order = Order.objects.select_for_update().get(pk=order.pk)
         if not Refund.objects.filter(pk=refund.pk, made_at__isnull=True).exists():
-            return False
-        payment_ids = sorted({part.payment_id for part in refund.parts.all()})
-        refund.seats.filter(status=Seat.Status.REFUNDED).update(status=Seat.Status.ACTIVE)
-        order.refunded_seat_count -= refund.seat_count
-        if order.status == Order.Status.REFUNDED and order.refunded_seat_count < order.seat_count:
-            order.status = Order.Status.PAID
-        order.save()
-        refund.delete()
+            return "made"
+        parts = list(refund.parts.all())
+        sent = [part for part in parts if part.stripe_refund_id]
+        payment_ids = sorted({part.payment_id for part in parts if not part.stripe_refund_id})
+        if sent:
+            outcome = "made"
+            kept = sum(part.amount_cents for part in sent)
+            refund.parts.filter(stripe_refund_id="").delete()
+            Refund.objects.filter(pk=refund.pk).update(amount_cents=kept, made_at=timezone.now())
+            note = (f"Stripe made {usd(kept)} of a refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
+                    f"and refused the rest ({error[:200]}). The seats are cancelled; the buyer is owed "
+                    f"{usd(refund.amount_cents - kept)}: refund it in Stripe's dashboard (the ledger records it).")
+        elif seats_taken(workshop_id=workshop.pk) + refund.seat_count > workshop.capacity:
+            outcome = "seats gone"
+            refund.delete()
+            note = (f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
+                    f"({error[:200]}), and other buyers took those seats while it waited, so they stay cancelled: the "
+                    "buyer is owed that money. Refund it in Stripe's dashboard (the ledger records it).")
+        else:
+            outcome, note = "restored", ""
+            refund.seats.filter(status=Seat.Status.REFUNDED).update(status=Seat.Status.ACTIVE)
+            order.refunded_seat_count -= refund.seat_count
+            if order.status == Order.Status.REFUNDED and order.refunded_seat_count < order.seat_count:
+                order.status = Order.Status.PAID
+            order.save()
+            refund.delete()
         for payment in Payment.objects.select_for_update().filter(pk__in=payment_ids).order_by("pk"):
             _, made_there = catch_up_with_stripe(order=order, payment=payment)
             if made_there is not None and payment.status == Payment.Status.ACCEPTED:
                 stripe_refunds.append(made_there.pk)
+        if note:
+            flag_for_review(order=order, key=f"payment_review:seat_refund:{refund.pk}:{outcome}", note=note)
     for refund_id in stripe_refunds:
         emails.send_refund_made(refund_id=refund_id)
-    return True
+    return outcome
 
 
 def resend_pending_seat_refunds(*, order: Order) -> tuple[int, int]:
@@ -139,16 +170,19 @@ def _try_pending_refund(refund: Refund) -> str:
     try:
         _send_seat_refund(refund)
     except stripe_client.PaymentProviderError as exc:
-        if exc.outcome_unknown or refund.parts.exclude(stripe_refund_id="").exists() or not _undo_seat_refund(refund):
+        if exc.outcome_unknown:
             return "pending"
-        with transaction.atomic():
-            locked = Order.objects.select_for_update().get(pk=refund.order_id)
-            flag_for_review(
-                order=locked, key=f"payment_review:seat_refund:{refund.pk}:refused",
-                note=f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) that was "
-                f"waiting on its answer ({str(exc)[:200]}). Nothing was refunded: the seats are active again.",
-            )
-        return "refused"
+        outcome = _after_refusal(refund, str(exc))
+        if outcome != "made":
+            if outcome == "restored":
+                with transaction.atomic():
+                    locked = Order.objects.select_for_update().get(pk=refund.order_id)
+                    flag_for_review(
+                        order=locked, key=f"payment_review:seat_refund:{refund.pk}:refused",
+                        note=f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
+                        f"that was waiting on its answer ({str(exc)[:200]}). Nothing was refunded: the seats are active again.",
+                    )
+            return "refused"
     emails.send_refund_made(refund_id=refund.pk)
     return "made"
 
