@@ -9,6 +9,7 @@ Writes bench/RESULTS.md and prints the same Markdown.
 import json
 import os
 import platform
+import math
 import re
 import runpy
 import statistics
@@ -50,11 +51,6 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))  # per pass; two passes
 # Two kept-alive wrk connections per gunicorn worker (bench/README.md, "What it does").
 _GUNICORN = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS") or 2 * _GUNICORN["workers"])
-# The workshop page read during (and around) the Stripe scenarios stands for a crowd of visitors: eight
-# connections per worker. With two, how the kernel happened to spread wrk's few kept-alive connections over
-# the workers decided the throughput (quiet runs of the same page read 1,038 and 2,210 requests a second
-# minutes apart), so a single ratio said more about that than about the rush (bench/README.md).
-SCENARIO_CONNECTIONS = int(os.environ.get("BENCH_SCENARIO_CONNECTIONS") or 8 * _GUNICORN["workers"])
 # The warm-up keeps every thread of every worker busy at once, so each has started all its threads (and what
 # each thread keeps: a database connection wrapper, a Stripe HTTP session) before memory is first read.
 WARMUP, WARMUP_CONNECTIONS = 2, _GUNICORN["workers"] * _GUNICORN["threads"]
@@ -403,7 +399,7 @@ def stripe_double(action: str, seconds: float | None = None) -> dict:
 
 def wrk_background(path: str, seconds: int, tag: str) -> subprocess.Popen:
     """The workshop page read alongside a scenario (or alone, for its quiet throughput)."""
-    cmd = ["wrk", "-t1", f"-c{SCENARIO_CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", BASE + path]
+    cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", BASE + path]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     proc.bench_tag = tag  # type: ignore[attr-defined]
     proc.bench_cmd = cmd  # type: ignore[attr-defined]
@@ -461,38 +457,78 @@ def kind(answer: dict) -> str:
     return "error"
 
 
+RUSH_QUIET_S = 5  # the workshop page read alone, by the same wrk run, before and after each rush
+
+BUCKETS_LUA = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) counts = {} end
+function response(status, headers, body)
+  local s = os.time()
+  counts[s] = (counts[s] or 0) + 1
+end
+function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    for s, n in pairs(t:get("counts")) do io.write(string.format("SECOND %d %d\\n", s, n)) end
+  end
+end
+"""
+
+
+def _per_second(output: str) -> dict[int, int]:
+    return {int(s): int(n) for s, n in re.findall(r"^SECOND (\d+) (\d+)$", output, re.M)}
+
+
+def _rate(counts: dict[int, int], start: float, end: float) -> float:
+    """Responses per second over the whole seconds between `start` and `end`."""
+    seconds = range(math.ceil(start), math.floor(end))
+    return statistics.mean(counts.get(s, 0) for s in seconds) if len(seconds) else 0.0
+
+
 def stripe_rush(workshop_path: str, register_path: str, cookie: str, token: str) -> dict:
     """100 buyers over 5 s with Stripe 400 ms away, while wrk reads the workshop page; RUSH_ROUNDS times.
 
-    Quiet runs of the workshop page alone come before, between and after the rushes (Q R Q R Q ...);
-    each rush is compared with the mean of the quiet runs either side of it, and the median is kept.
+    Each round is one wrk run: the page alone for RUSH_QUIET_S, then the rush, then alone again; responses are
+    counted per second (a Lua script), and the rush's rate is compared with the quiet seconds' rate of the same run,
+    over the same kept-alive connections. (Compared with separate quiet runs, how the kernel spread each run's few
+    connections over the workers decided more than the rush did: bench/README.md.)
     """
     Workshop.objects.filter(slug=RUSH_SLUG).update(capacity=1_000_000)
     connection.close()
     stripe_double("latency", RUSH_LATENCY_S)
-    quiets, rushes, answers = [], [], []
+    script = OUT / "per-second.lua"
+    script.write_text(BUCKETS_LUA)
+    quiets, rushes, ratios, answers, bad = [], [], [], [], 0
     cpu_quiet, cpu_rush = [], []  # cores used by each role in each window
-
-    def quiet_run(tag: str) -> None:
-        before = cpu_snapshot()
-        quiets.append(quiet(workshop_path, RUSH_WRK_S, tag))
-        cpu_quiet.append(cpu_rates(before, cpu_snapshot()))
-
     try:
-        quiet_run("rush-quiet-0")
         for n in range(1, RUSH_ROUNDS + 1):
+            seconds = 2 * RUSH_QUIET_S + RUSH_WRK_S + 2
+            cmd = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(script), BASE + workshop_path]
+            started = time.time()
+            reader = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            reader.bench_tag, reader.bench_cmd = f"rush-{n}", cmd  # type: ignore[attr-defined]
+            time.sleep(1)
             before = cpu_snapshot()
-            reader = wrk_background(workshop_path, RUSH_WRK_S, f"rush-{n}")
+            time.sleep(RUSH_QUIET_S)
+            rush_started, in_rush = time.time(), cpu_snapshot()
             answers += buyers_arriving(register_path, cookie, token, count=RUSH_BUYERS, over=RUSH_OVER_S,
                                        tag=f"rush{int(time.time())}r{n}")
-            rushes.append(wrk_result(reader))
-            cpu_rush.append(cpu_rates(before, cpu_snapshot()))
-            quiet_run(f"rush-quiet-{n}")
+            rush_ended = time.time()
+            cpu_rush.append(cpu_rates(in_rush, cpu_snapshot()))
+            cpu_quiet.append(cpu_rates(before, in_rush))
+            output, _ = reader.communicate(timeout=120)
+            (OUT / f"wrk-rush-{n}.txt").write_text(" ".join(cmd) + "\n" + output)
+            bad += parse_wrk(output).bad
+            counts, ended = _per_second(output), started + seconds
+            quiet = statistics.mean([_rate(counts, started + 1, rush_started), _rate(counts, rush_ended + 1, ended - 1)])
+            during = _rate(counts, rush_started, rush_ended)
+            quiets.append(quiet)
+            rushes.append(during)
+            ratios.append(during / quiet if quiet else 0.0)
     finally:
         stripe_double("latency", 0)
     latencies = [a["s"] for a in answers]
     kinds = [kind(a) for a in answers]
-    ratios = [r.rps / statistics.mean([quiets[n].rps, quiets[n + 1].rps]) for n, r in enumerate(rushes)]
     return {
         "rounds": RUSH_ROUNDS,
         "buyers": RUSH_BUYERS * RUSH_ROUNDS,
@@ -501,11 +537,11 @@ def stripe_rush(workshop_path: str, register_path: str, cookie: str, token: str)
         "p50_s": statistics.median(latencies),
         "p99_s": percentile(latencies, 0.99),
         "max_s": max(latencies),
-        "quiet_rps": [q.rps for q in quiets],
-        "rush_rps": [r.rps for r in rushes],
+        "quiet_rps": quiets,
+        "rush_rps": rushes,
         "ratios": ratios,
         "keeps": statistics.median(ratios),
-        "page_failures": sum(r.bad for r in rushes),
+        "page_failures": bad,
         "cpu_quiet": {k: statistics.median(c[k] for c in cpu_quiet) for k in cpu_quiet[0]},
         "cpu_rush": {k: statistics.median(c[k] for c in cpu_rush) for k in cpu_rush[0]},
     }
@@ -728,9 +764,10 @@ def stripe_sections(rush: dict, hang: dict) -> list[str]:
         "",
         f"The Stripe test double answers every request {RUSH_LATENCY_S * 1000:.0f} ms late. {RUSH_BUYERS} buyers arrive "
         f"evenly over {RUSH_OVER_S:g} s, each starting a checkout (1 seat), while wrk reads the workshop page "
-        f"(`-t1 -c{SCENARIO_CONNECTIONS}`, {RUSH_WRK_S} s, starting with the first buyer); {rush['rounds']} rounds. The workshop "
-        "page is also read alone (quiet) before, between and after the rushes, with the same wrk run; each rush is "
-        "compared with the mean of the quiet runs either side of it, and the median of those ratios is kept.",
+        f"(`-t1 -c{CONNECTIONS}`); {rush['rounds']} rounds. Each round is one wrk run that reads the page alone for "
+        f"{RUSH_QUIET_S} s, through the rush, and alone again; a Lua script counts its responses per second, and the "
+        "rush's rate is compared with the rate of the quiet seconds either side, over the same connections. The median "
+        "of the rounds' ratios is kept.",
         "",
         "| buyers | sent to Stripe Checkout | anything else | p50 s | p99 s | slowest s |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -738,7 +775,7 @@ def stripe_sections(rush: dict, hang: dict) -> list[str]:
         "",
         "| workshop page req/s | " + " | ".join(f"round {n + 1}" for n in range(rush["rounds"])) + " | median |",
         "| --- | " + "---: | " * (rush["rounds"] + 1),
-        "| quiet before / after | " + " | ".join(f"{fmt(a)} / {fmt(b)}" for a, b in zip(rush["quiet_rps"], rush["quiet_rps"][1:])) + " | |",
+        "| alone, before and after the rush (same run) | " + " | ".join(fmt(q) for q in rush["quiet_rps"]) + " | |",
         "| during the rush | " + " | ".join(fmt(r) for r in rush["rush_rps"]) + " | |",
         "| kept | " + " | ".join(f"{r:.0%}" for r in rush["ratios"]) + f" | **{rush['keeps']:.0%}** |",
         "",
@@ -748,7 +785,7 @@ def stripe_sections(rush: dict, hang: dict) -> list[str]:
         "",
         f"The double accepts connections and reads requests but answers nothing for {HANG_S:g} s (then it answers what it "
         f"held, late). {HANG_BUYERS} buyers arrive over {HANG_OVER_S:g} s for the last {hang['seats_left']} seats while "
-        f"wrk reads the workshop page for {HANG_WRK_S} s (`-t1 -c{SCENARIO_CONNECTIONS}`); {hang['rounds']} rounds, the "
+        f"wrk reads the workshop page for {HANG_WRK_S} s (`-t1 -c{CONNECTIONS}`); {hang['rounds']} rounds, the "
         "workshop page read alone before, between and after them and compared as in the rush. A Stripe call is given up "
         f"after {hang['budget_s']:g} s at most (`call_budget_seconds`); a buyer over the per-worker cap is sent to the retry "
         "page at once. Once Stripe is back, each buyer sent to the retry page opens it (with the message cookie) and "
