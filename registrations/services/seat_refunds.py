@@ -85,6 +85,7 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
         if outcome == "restored":
             raise
         if outcome == "seats gone":
+            tell_attendees(order=order, seats=active)  # their seats stay cancelled
             raise RefundError(
                 f"Stripe refused the refund ({exc}). Its seats were taken by other buyers meanwhile, so they stay "
                 f"cancelled; the order is flagged: the buyer is owed {usd(refund.amount_cents)}."
@@ -175,13 +176,8 @@ def _try_pending_refund(refund: Refund) -> str:
         outcome = _after_refusal(refund, str(exc))
         if outcome != "made":
             if outcome == "restored":
-                with transaction.atomic():
-                    locked = Order.objects.select_for_update().get(pk=refund.order_id)
-                    flag_for_review(
-                        order=locked, key=f"payment_review:seat_refund:{refund.pk}:refused",
-                        note=f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
-                        f"that was waiting on its answer ({str(exc)[:200]}). Nothing was refunded: the seats are active again.",
-                    )
+                _flag(refund, "refused", f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} "
+                      f"seat(s) that was waiting on its answer ({str(exc)[:200]}). Nothing was refunded: the seats are active again.")
             return "refused"
     emails.send_refund_made(refund_id=refund.pk)
     return "made"
@@ -213,10 +209,12 @@ def _tell_staff_a_seat_refund_waits(*, refund: Refund, again: bool) -> None:
         "pending seat refunds again\". Do not refund it by hand in Stripe's dashboard: if the first request went "
         "through, Stripe would refund twice."
     )
+    _flag(refund, "retrying" if again else "stopped", f"A refund of {usd(refund.amount_cents)} for {refund.seat_count} "
+          f"seat(s) is recorded but Stripe has not confirmed it. The seats are cancelled. {then}")
+
+
+def _flag(refund: Refund, state: str, note: str) -> None:
+    """Flag the refund's order for staff (emailed once per refund and state)."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=refund.order_id)
-        flag_for_review(
-            order=order, key=f"payment_review:seat_refund:{refund.pk}:{'retrying' if again else 'stopped'}",
-            note=f"A refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) is recorded but Stripe has not "
-            f"confirmed it. The seats are cancelled. {then}",
-        )
+        flag_for_review(order=order, key=f"payment_review:seat_refund:{refund.pk}:{state}", note=note)

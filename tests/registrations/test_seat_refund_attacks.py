@@ -1,46 +1,29 @@
 """Attacks on pending seat refunds (a review of fdc3ef3; each failed on it): staff refund seats, Stripe's answer is
-lost or Stripe errs, and its `charge.refunded` events and the worker's retries finish the refund. After every event is delivered and the worker has
-run, the ledger must match Stripe per charge, and the buyer must be emailed once per refund made.
+lost or Stripe errs, and its `charge.refunded` events and the worker's retries finish the refund. After every event is
+delivered and the worker has run, the ledger must match Stripe per charge, and the buyer must be emailed once per refund made.
 
 The worker is the test tasks backend: `run_worker_at(minutes)` runs, at that many minutes from now, every retry due.
 """
 
-from datetime import timedelta
-
 import pytest
-import time_machine
 from django.core import mail
-from django.utils import timezone
-from django_tasks import default_task_backend
 
-from registrations.models import Order, Refund, Seat
+from registrations.models import Order, Refund
 from registrations.selectors.ledger import order_money
 from tests.factories import WorkshopFactory
 from tests.registrations.test_money_review import overpaid_addition
-from tests.registrations.test_refund_races import (
+from tests.registrations.test_refund_races import (  # noqa: F401 (no_leftover_retries: a fixture, used by every test)
     assert_money_reconciles,
+    no_leftover_retries,
     paid_team,
     refund_seats_post,
+    run_worker_at,
     site_refunded,
     staff,
 )
 from tests.stripe_double import Fault
-from tests.tasks_backend import ImmediateOnCommitBackend
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_retries():
-    ImmediateOnCommitBackend.forget_deferred()
-    yield
-    ImmediateOnCommitBackend.forget_deferred()
-
-
-def run_worker_at(minutes: float) -> int:
-    """The worker, `minutes` from now: every retry due by then runs (and the retries they schedule wait)."""
-    with time_machine.travel(timezone.now() + timedelta(minutes=minutes)):
-        return default_task_backend.run_due_tasks()
 
 
 def fail_the_nth_refund_request(monkeypatch, stripe_double, n: int, status: int, lost_answer: bool = False) -> None:

@@ -15,24 +15,18 @@ from registrations.selectors.ledger import order_money
 from tests.factories import WorkshopFactory
 from tests.registrations.helpers import registration_data
 from tests.registrations.test_money_review import overpaid_addition
-from tests.registrations.test_refund_races import (
+from tests.registrations.test_refund_races import (  # noqa: F401 (no_leftover_retries: a fixture, used by every test)
     assert_money_reconciles,
+    no_leftover_retries,
     paid_team,
     refund_seats_post,
+    run_worker_at,
     site_refunded,
     staff,
 )
-from tests.registrations.test_seat_refund_attacks import grown_team, run_worker_at
-from tests.tasks_backend import ImmediateOnCommitBackend
+from tests.registrations.test_seat_refund_attacks import grown_team
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def no_leftover_retries():
-    ImmediateOnCommitBackend.forget_deferred()
-    yield
-    ImmediateOnCommitBackend.forget_deferred()
 
 
 def test_a_grown_order_seat_refund_whose_second_part_stripe_refuses_outright_never_reconciles(
