@@ -731,7 +731,7 @@ def fmt(x: float, digits: int = 1) -> str:
 
 
 def server_line() -> str:
-    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config = _GUNICORN
     pool = settings.DATABASES["default"].get("OPTIONS", {}).get("pool") or {}
     return (
         f"gunicorn -c gunicorn.conf.py: {config['workers']} {config['worker_class']} workers x {config['threads']} threads, "

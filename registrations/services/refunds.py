@@ -41,7 +41,8 @@ def tell_attendees(*, order: Order, seats: list[Seat]) -> None:
 
 def mark_made(refund: Refund) -> None:
     """Count a pending refund as made, under the lock `charge.refunded` takes on the order, so an event processed at
-    the same moment either sees it made or settles it itself: never both (which would count the money twice)."""
+    the same moment sees it either made or still pending (a return it may settle itself), never both at once (which
+    would count the money twice)."""
     with transaction.atomic():
         Order.objects.select_for_update().filter(pk=refund.order_id).first()
         Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())

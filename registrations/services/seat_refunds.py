@@ -1,6 +1,6 @@
-"""Seats refunded by staff: recorded as pending before Stripe is asked, counted as made once Stripe (or its
-`charge.refunded` event) says the money went back, undone only when Stripe refused outright, and finished by the
-worker when Stripe's answer was lost."""
+"""Seats refunded by staff: recorded as pending before Stripe is asked, counted as made once Stripe's answer says
+the money went back (never by a `charge.refunded` event, whose total cannot say which refund it counts), undone only
+when Stripe refused outright, and finished by the worker when Stripe's answer was lost."""
 
 import logging
 
@@ -174,10 +174,10 @@ def _try_pending_refund(refund: Refund) -> str:
         if exc.outcome_unknown:
             return "pending"
         outcome = _after_refusal(refund, str(exc))
+        if outcome == "restored":
+            _flag(refund, "refused", f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} "
+                  f"seat(s) that was waiting on its answer ({str(exc)[:200]}). Nothing was refunded: the seats are active again.")
         if outcome != "made":
-            if outcome == "restored":
-                _flag(refund, "refused", f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} "
-                      f"seat(s) that was waiting on its answer ({str(exc)[:200]}). Nothing was refunded: the seats are active again.")
             return "refused"
     emails.send_refund_made(refund_id=refund.pk)
     return "made"

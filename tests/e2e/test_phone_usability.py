@@ -166,12 +166,7 @@ def test_saving_an_affinity_choice_on_a_phone_shows_the_confirmation_in_view(pho
     section.get_by_text("Latine/Hispanic", exact=True).click()
     section.get_by_role("button", name="Save my choice").click()
 
-    expect(page).to_have_url(re.compile(r"#affinity$"))
-    page.wait_for_load_state("load")
-    expect(page.locator("#affinity")).to_be_in_viewport()  # the browser has scrolled to the fragment
-    saved = page.get_by_text("Saved: you chose “Latine/Hispanic”.")
-    expect(saved).to_be_in_viewport()
-    expect(page.get_by_role("status").filter(has=saved)).to_be_focused()
+    expect_the_outcome_in_view(page, "affinity", "Saved: you chose “Latine/Hispanic”.")
 
 
 def test_cancelling_added_seats_on_a_phone_shows_the_outcome_in_view(phone_page):
@@ -183,9 +178,14 @@ def test_cancelling_added_seats_on_a_phone_shows_the_outcome_in_view(phone_page)
     page.goto(order.get_absolute_url())
     page.get_by_role("button", name="Cancel adding these seats").click()
 
-    expect(page).to_have_url(re.compile(r"#add-seats$"))
+    expect_the_outcome_in_view(page, "add-seats", "The seats you were adding have been released")
+
+
+def expect_the_outcome_in_view(page, place: str, text: str) -> None:
+    """The page opened at #place, with the message there in view and focused (focus.js)."""
+    expect(page).to_have_url(re.compile(rf"#{place}$"))
     page.wait_for_load_state("load")
-    expect(page.locator("#add-seats")).to_be_in_viewport()  # the browser has scrolled to the fragment
-    released = page.get_by_text("The seats you were adding have been released")
-    expect(released).to_be_in_viewport()
-    expect(page.get_by_role("status").filter(has=released)).to_be_focused()
+    expect(page.locator(f"#{place}")).to_be_in_viewport()  # the browser has scrolled to the fragment
+    outcome = page.get_by_text(text)
+    expect(outcome).to_be_in_viewport()
+    expect(page.get_by_role("status").filter(has=outcome)).to_be_focused()
