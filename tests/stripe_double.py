@@ -62,6 +62,7 @@ class Fault:
     path_prefix: str = ""
     delay: float = 0.0
     lost_answer: bool = False  # do what was asked, then answer with the fault: the client never learns it was done
+    method: str | None = None  # only requests of this method (None: any)
 
 
 @dataclass
@@ -81,6 +82,8 @@ class StripeDouble:
     lock: threading.Lock = field(default_factory=threading.Lock)
     latency: float = 0.0  # seconds every request waits before it is answered
     hang_until: float | None = None  # time.monotonic() when the hang ends; math.inf: until end_hang()
+    hang_method: str | None = None  # only requests of this method hang (None: all)
+    hang_after_doing: bool = False  # carry each request out, then hold its answer (Stripe did it; the answer waits)
     held: int = 0  # requests waiting for a hang to end
     _hang_over: threading.Event = field(default_factory=threading.Event)
 
@@ -144,14 +147,16 @@ class StripeDouble:
         with self.lock:
             self.latency = max(float(seconds), 0.0)
 
-    def hang(self, seconds: float | None = None) -> None:
-        """Accept connections and read requests but answer none until the hang ends.
+    def hang(self, seconds: float | None = None, method: str | None = None, after_doing: bool = False) -> None:
+        """Accept connections and read requests but answer none (of `method` only, when given) until the hang ends;
+        with `after_doing`, each request is carried out at once and only its answer is held.
 
         After `seconds` (or at end_hang() when None) the held requests are answered as usual,
         late: a client that gave up meanwhile finds its connection answered into the void.
         """
         with self.lock:
             self.hang_until = time.monotonic() + seconds if seconds is not None else math.inf
+            self.hang_method, self.hang_after_doing = method, after_doing
             self._hang_over.clear()
 
     def end_hang(self) -> None:
@@ -168,11 +173,13 @@ class StripeDouble:
                 hang_left = "until ended" if self.hang_until == math.inf else self.hang_until - time.monotonic()
             return {"latency": self.latency, "hang_left": hang_left, "held": self.held, "requests": len(self.requests)}
 
-    def _wait_like_the_network(self) -> None:
+    def _wait_like_the_network(self, method: str) -> None:
         with self.lock:
-            latency = self.latency
+            latency, hangs = self.latency, self.hang_method in (None, method)
         if latency:
             time.sleep(latency)
+        if not hangs:
+            return
         with self.lock:
             self.held += 1
         try:
@@ -192,12 +199,15 @@ class StripeDouble:
                 self.held -= 1
 
     def fail_next(
-        self, status: int = 500, times: int = 1, path_prefix: str = "", delay: float = 0.0, lost_answer: bool = False
+        self, status: int = 500, times: int = 1, path_prefix: str = "", delay: float = 0.0, lost_answer: bool = False,
+        method: str | None = None,
     ) -> None:
-        """The next `times` requests under `path_prefix` fail with `status` (0 drops the connection, -1 hangs past
-        the client's timeout); with `lost_answer`, each is carried out first, as when Stripe's answer is lost."""
+        """The next `times` requests under `path_prefix` (of `method`, when given) fail with `status` (0 drops the
+        connection, -1 hangs past the client's timeout); with `lost_answer`, each is carried out first, as when
+        Stripe's answer is lost."""
         with self.lock:
-            self.faults.append(Fault(status=status, times=times, path_prefix=path_prefix, delay=delay, lost_answer=lost_answer))
+            self.faults.append(Fault(status=status, times=times, path_prefix=path_prefix, delay=delay,
+                                     lost_answer=lost_answer, method=method))
 
     # Test-side actions that stand for what a buyer does on Stripe's page.
     def pay(self, session_id: str) -> dict:
@@ -269,10 +279,10 @@ class StripeDouble:
         return [r for r in self.requests if r["method"] == method and r["path"].startswith(path_prefix)]
 
     # --- HTTP handling -------------------------------------------------------
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, path: str, method: str) -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.times > 0 and path.startswith(fault.path_prefix):
+                if fault.times > 0 and path.startswith(fault.path_prefix) and fault.method in (None, method):
                     fault.times -= 1
                     return fault
         return None
@@ -290,8 +300,11 @@ class StripeDouble:
                 {"method": method, "path": path, "params": params, "idempotency_key": key,
                  "authorization": handler.headers.get("Authorization", "")}
             )
-        self._wait_like_the_network()
-        fault = self._take_fault(path)
+        with self.lock:
+            after_doing = self.hang_after_doing
+        if not after_doing:
+            self._wait_like_the_network(method)
+        fault = self._take_fault(path, method)
         if fault is not None and not fault.lost_answer:
             return self._answer_with(handler, fault)
         if not handler.headers.get("Authorization", "").startswith("Bearer sk_"):
@@ -318,6 +331,8 @@ class StripeDouble:
                         self.idempotent[key] = ((path, body), status, payload)
                     else:
                         self.idempotent.pop(key, None)
+        if after_doing:
+            self._wait_like_the_network(method)
         if fault is not None:  # done, and the answer lost on its way back
             return self._answer_with(handler, fault)
         self._send(handler, status, payload)
@@ -381,6 +396,8 @@ class StripeDouble:
         if path.startswith(("/v1/customers", "/v1/invoices", "/v1/invoiceitems")):
             with self.lock:
                 return self._route_invoicing(method, path, params)
+        if method == "GET" and path == "/v1/refunds":
+            return self._list_refunds(params)
         if method == "POST" and path == "/v1/refunds":
             intent, amount = params.get("payment_intent"), int(params.get("amount", 0))
             with self.lock:
@@ -403,6 +420,19 @@ class StripeDouble:
                 self.refunds[refund["id"]] = refund
             return 200, refund
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unrecognized request URL ({method} {path})."}}
+
+    def _list_refunds(self, params: dict) -> tuple[int, dict]:
+        """As Stripe lists them: newest first, `limit` (1-100) at a time, the next page from `starting_after`."""
+        limit = int(params.get("limit") or 10)
+        if not 1 <= limit <= 100:
+            return _invalid("This value must be between 1 and 100.", "limit")
+        with self.lock:
+            found = [dict(r) for r in reversed(self.refunds.values())
+                     if not params.get("payment_intent") or r["payment_intent"] == params["payment_intent"]]
+        if params.get("starting_after"):
+            ids = [r["id"] for r in found]
+            found = found[ids.index(params["starting_after"]) + 1:] if params["starting_after"] in ids else []
+        return 200, {"object": "list", "url": "/v1/refunds", "has_more": len(found) > limit, "data": found[:limit]}
 
     def _create_session(self, params: dict) -> tuple[int, dict]:
         required = ("mode", "line_items", "success_url", "cancel_url")

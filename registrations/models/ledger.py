@@ -136,6 +136,12 @@ class RefundPart(models.Model):
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refund_parts")
     amount_cents = models.PositiveIntegerField()
     stripe_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
+    tagged = models.BooleanField(
+        default=True,
+        help_text="Sent to Stripe with this part's id in the refund's metadata (ledger_part), so a charge's refunds "
+        "can tell it apart from a refund made by hand. Parts recorded before that went without it, and their retries "
+        "must send the same request.",
+    )
 
     def __str__(self) -> str:
         return f"{self.amount_cents} cents from {self.payment}"

@@ -82,7 +82,8 @@ def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> str:
         # Stored only where none was: a provider id, once recorded, is never overwritten.
         Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id="").update(stripe_payment_intent_id=intent)
     return stripe_client.create_refund(
-        payment_intent_id=intent, amount_cents=part.amount_cents, idempotency_key=idempotency_key, reason_note=reason
+        payment_intent_id=intent, amount_cents=part.amount_cents, idempotency_key=idempotency_key, reason_note=reason,
+        ledger_part=part.pk if part.tagged else None,
     )
 
 
@@ -112,12 +113,34 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> int:
     return outside
 
 
-def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) -> Order | None:
+class RefundsNotListedError(Exception):
+    """A `charge.refunded` event found refunds of ours waiting on Stripe's answer, and the charge's refunds were not
+    listed to tell which refund the event counts: the event is not processed now, and Stripe delivers it again."""
+
+
+def refunds_to_settle(payment_intent_id: str) -> list[stripe_client.StripeRefund] | None:
+    """Before a `charge.refunded` event takes its locks: the refunds Stripe holds for the charge, when the ledger has
+    refunds of ours waiting on Stripe's answer there (the event's total alone cannot say which refund it counts).
+    None when nothing waits. Raises stripe_client.PaymentProviderError (the event is then delivered again)."""
+    payment = payment_for_intent(payment_intent_id)
+    if payment is None or not _waits_on_tagged(payment):
+        return None
+    return stripe_client.list_refunds(payment_intent_id)
+
+
+def _waits_on_tagged(payment: Payment) -> bool:
+    return payment.refund_parts.filter(refund__made_at__isnull=True, tagged=True).exists()
+
+
+def record_stripe_refund(
+    *, payment_intent_id: str, amount_refunded_cents: int, at_stripe: list[stripe_client.StripeRefund] | None = None
+) -> Order | None:
     """A `charge.refunded` event: catch up with refunds made in Stripe's dashboard. Returns the order changed.
 
     `amount_refunded_cents` is everything refunded from that one charge so far; the highest total reported is kept
-    on the payment (events may arrive out of order) and caught up with (`catch_up_with_stripe`). Refunding everything
-    an order paid refunds the order and frees its seats.
+    on the payment (events may arrive out of order) and caught up with (`catch_up_with_stripe`), settling our
+    waiting refunds by the charge's refunds listed in `at_stripe` (`refunds_to_settle`). Refunding everything an
+    order paid refunds the order and frees its seats. Raises RefundsNotListedError.
     """
     payment = payment_for_intent(payment_intent_id)
     if payment is None:
@@ -125,11 +148,10 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        reported = min(amount_refunded_cents, payment.amount_cents)
-        if reported > payment.stripe_refunded_cents:
-            Payment.objects.filter(pk=payment.pk).update(stripe_refunded_cents=reported)
-            payment.stripe_refunded_cents = reported
-        changed, refund = catch_up_with_stripe(order=order, payment=payment)
+        if at_stripe is None and _waits_on_tagged(payment):
+            raise RefundsNotListedError(f"refunds of {payment_intent_id} wait on Stripe's answer")  # began meanwhile
+        _keep_highest_total(payment, amount_refunded_cents, at_stripe)
+        changed, refund = catch_up_with_stripe(order=order, payment=payment, at_stripe=at_stripe)
         if not changed:
             return None
     # A payment that could not stand, returned by hand before the automatic refund got to it (or after Stripe refused
@@ -140,24 +162,44 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
     return order
 
 
-def catch_up_with_stripe(*, order: Order, payment: Payment) -> tuple[bool, Refund | None]:
+def _keep_highest_total(payment: Payment, amount_refunded_cents: int, at_stripe) -> None:
+    """Keep on the payment the highest total Stripe reported refunded from it (events arrive in any order)."""
+    listed = sum(r.amount_cents for r in at_stripe or ())
+    reported = min(max(amount_refunded_cents, listed), payment.amount_cents)
+    if reported > payment.stripe_refunded_cents:
+        Payment.objects.filter(pk=payment.pk).update(stripe_refunded_cents=reported)
+        payment.stripe_refunded_cents = reported
+
+
+def catch_up_with_stripe(
+    *, order: Order, payment: Payment, at_stripe: list[stripe_client.StripeRefund] | None = None
+) -> tuple[bool, Refund | None]:
     """Record what Stripe reported refunded from a payment and the ledger cannot explain, inside the caller's
     transaction with the order (the payment's ledger owner) and the payment locked. Returns (anything changed, the
     refund recorded as made in Stripe's dashboard, if any).
 
     Explained: refunds counted as made, and seat refunds staff asked for whose answer from Stripe is not known yet
-    (those are settled by their own answer, made or refused, never by an event: an event's total cannot say which
-    refund it counts). Money owed back that was waiting for Stripe is settled next (our return was made and its answer
-    lost, or staff returned it by hand); the rest was refunded in Stripe's dashboard.
+    and that Stripe holds (they are settled by their own answer, made or refused). Which of our waiting refunds
+    Stripe holds is read from `at_stripe`, the charge's refunds listed with the ledger part each was sent for; without
+    it (nothing of ours tagged waits there), a waiting seat refund is taken as held. Money owed back that Stripe holds
+    as ours is settled as made; what is left was refunded by hand: it settles money owed back that was waiting for
+    Stripe (staff returned it in the dashboard), and the rest is recorded as refunded in Stripe's dashboard.
     """
-    sums = payment.refund_parts.aggregate(
-        made=Sum("amount_cents", filter=Q(refund__made_at__isnull=False)),
-        waiting=Sum("amount_cents", filter=Q(refund__made_at__isnull=True, refund__kind=Refund.Kind.SEATS)),
+    held = {r.ledger_part for r in at_stripe or () if r.ledger_part is not None}
+    parts = list(payment.refund_parts.select_related("refund").order_by("pk"))
+    made = sum(p.amount_cents for p in parts if p.refund.made_at is not None)
+    waiting = [p for p in parts if p.refund.made_at is None]
+    explained = sum(
+        p.amount_cents for p in waiting
+        if p.refund.kind == Refund.Kind.SEATS and (p.pk in held or (at_stripe is None or not p.tagged))
     )
-    made = sums["made"] or 0
-    extra = max(payment.stripe_refunded_cents, made) - made - (sums["waiting"] or 0)
+    extra = max(payment.stripe_refunded_cents, made) - made - explained
     if extra <= 0:
         return False, None
+    for part in waiting:
+        if part.refund.kind != Refund.Kind.SEATS and part.pk in held and extra >= part.amount_cents:
+            Refund.objects.filter(pk=part.refund_id, made_at__isnull=True).update(made_at=timezone.now())
+            extra -= part.amount_cents  # our return, made: its answer was lost or is on its way
     extra = _settle_pending_returns(order=order, payment=payment, cents=extra)
     return True, (_record_stripe_refund(order=order, payment=payment, extra=extra) if extra > 0 else None)
 
@@ -166,7 +208,13 @@ def _record_stripe_refund(*, order: Order, payment: Payment, extra: int) -> Refu
     """A refund made in Stripe's dashboard that the ledger did not know, inside the caller's transaction."""
     refund = record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
     money = order_money(order=order)
-    if order.status == Order.Status.PAID and money.paid_cents and money.refundable_cents <= 0:
+    # Everything it kept is back, or owed back; a seat refund still waiting on Stripe's answer does not count (Stripe
+    # may refuse it, and its seats may then be restored).
+    waiting_seats = RefundPart.objects.filter(
+        payment__in=money.accepted, refund__made_at__isnull=True, refund__kind=Refund.Kind.SEATS
+    ).aggregate(n=Sum("amount_cents"))["n"] or 0
+    kept = sum(p.amount_cents - p.refunded_cents - p.pending_cents for p in money.accepted) + waiting_seats
+    if order.status == Order.Status.PAID and money.paid_cents and kept <= 0:
         order.status = Order.Status.REFUNDED
         order.refunded_seat_count = order.seat_count
         active = list(order.seats.filter(status=Seat.Status.ACTIVE))

@@ -82,8 +82,22 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
             send_seat_refund_task.using(run_after=timezone.now() + retry_delay(1)).enqueue(refund.pk)
             raise RefundPendingError(refund, str(exc)) from exc
         outcome = _after_refusal(refund, str(exc))
+        if outcome == "gone":  # another staff request (or the worker) got the same refusal and settled it first
+            outcome = "restored" if len(seat_ids) == Seat.objects.filter(pk__in=seat_ids, status=Seat.Status.ACTIVE).count() else "handled"
         if outcome == "restored":
             raise
+        if outcome == "handled":
+            tell_attendees(order=order, seats=active)  # their seats stay cancelled
+            raise RefundError(
+                f"Stripe refused the refund ({exc}), and another request settled it meanwhile: the seats stay cancelled. "
+                "The order's review note says what the buyer is owed."
+            ) from exc
+        if outcome == "refunded meanwhile":
+            tell_attendees(order=order, seats=active)  # their seats stay cancelled
+            raise RefundError(
+                f"Stripe refused the refund ({exc}): the whole order was refunded in Stripe's dashboard meanwhile, so "
+                "its seats stay cancelled and nothing more is owed."
+            ) from exc
         if outcome == "seats gone":
             tell_attendees(order=order, seats=active)  # their seats stay cancelled
             raise RefundError(
@@ -110,14 +124,20 @@ def _send_seat_refund(refund: Refund) -> None:
 def _after_refusal(refund: Refund, error: str) -> str:
     """Stripe refused (part of) a pending seat refund outright. Returns "made" (counted meanwhile, or the parts Stripe
     made before it refused the rest, which are kept: the rest is owed to the buyer and staff are told), "restored"
-    (nothing made: the seats are active again) or "seats gone" (nothing made, and the seats were taken by other buyers
-    while it waited: they stay cancelled and staff are told the buyer is owed the money)."""
+    (nothing made: the seats are active again), "gone" (another request got the same refusal first and settled it),
+    "refunded meanwhile" (nothing made, and the whole order was refunded in
+    Stripe's dashboard while it waited: its seats stay cancelled, nothing is owed) or "seats gone" (nothing made, and
+    the seats were taken by other buyers while it waited: they stay cancelled and staff are told the buyer is owed the
+    money)."""
     stripe_refunds = []
     with transaction.atomic():
         order = Order.objects.get(pk=refund.order_id)
         workshop = Workshop.objects.select_for_update().get(pk=order.workshop_id)  # as checkout locks, first
         order = Order.objects.select_for_update().get(pk=order.pk)
-        if not Refund.objects.filter(pk=refund.pk, made_at__isnull=True).exists():
+        now = Refund.objects.filter(pk=refund.pk).values("made_at").first()
+        if now is None:
+            return "gone"  # another request got the same refusal first, and undid or settled it
+        if now["made_at"] is not None:
             return "made"
         parts = list(refund.parts.all())
         sent = [part for part in parts if part.stripe_refund_id]
@@ -130,6 +150,9 @@ def _after_refusal(refund: Refund, error: str) -> str:
             note = (f"Stripe made {usd(kept)} of a refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
                     f"and refused the rest ({error[:200]}). The seats are cancelled; the buyer is owed "
                     f"{usd(refund.amount_cents - kept)}: refund it in Stripe's dashboard (the ledger records it).")
+        elif _refunded_meanwhile(order, refund):
+            outcome, note = "refunded meanwhile", ""  # the whole order went back by hand: its seats stay cancelled
+            refund.delete()
         elif seats_taken(workshop_id=workshop.pk) + refund.seat_count > workshop.capacity:
             outcome = "seats gone"
             refund.delete()
@@ -153,6 +176,16 @@ def _after_refusal(refund: Refund, error: str) -> str:
     for refund_id in stripe_refunds:
         emails.send_refund_made(refund_id=refund_id)
     return outcome
+
+
+def _refunded_meanwhile(order: Order, refund: Refund) -> bool:
+    """The order was refunded in full in Stripe's dashboard while this seat refund waited: all it kept is back, or
+    owed back, without counting this refund."""
+    if order.status != Order.Status.REFUNDED:
+        return False
+    money = order_money(order=order)
+    mine = sum(part.amount_cents for part in refund.parts.all())
+    return bool(money.paid_cents) and sum(p.amount_cents - p.refunded_cents - p.pending_cents for p in money.accepted) + mine <= 0
 
 
 def resend_pending_seat_refunds(*, order: Order) -> tuple[int, int]:

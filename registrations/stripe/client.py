@@ -42,9 +42,9 @@ from .invoices import (
 )
 
 __all__ = [
-    "CheckoutSession", "InvoiceLine", "InvoiceStepError", "PaymentProviderError", "StripeInvoice", "client",
+    "CheckoutSession", "InvoiceLine", "StripeRefund", "InvoiceStepError", "PaymentProviderError", "StripeInvoice", "client",
     "create_checkout_session", "create_refund", "expire_checkout_session", "invoice_payment_intent_id",
-    "is_local_invoice", "is_test_payment_mode", "issue_invoice", "pay_invoice_out_of_band",
+    "is_local_invoice", "is_test_payment_mode", "issue_invoice", "list_refunds", "pay_invoice_out_of_band",
     "retrieve_checkout_session", "signed_test_event", "void_invoice", "webhook_secret",
 ]
 
@@ -166,27 +166,65 @@ def expire_checkout_session(session_id: str) -> None:
         logger.info("Could not expire Checkout Session %s: %s", session_id, exc)
 
 
-def create_refund(*, payment_intent_id: str, amount_cents: int, idempotency_key: str, reason_note: str) -> str:
-    """Refund part or all of a payment; returns the Stripe refund id.
+def create_refund(
+    *, payment_intent_id: str, amount_cents: int, idempotency_key: str, reason_note: str, ledger_part: int | None = None
+) -> str:
+    """Refund part or all of a payment; returns the Stripe refund id. `ledger_part` (the RefundPart's id) rides in the
+    refund's metadata, so listing the charge's refunds later tells this refund from one made by hand.
 
     Raises PaymentProviderError when Stripe is unreachable or refuses.
     """
     if is_test_payment_mode() or payment_intent_id.startswith("pi_local_"):
         return f"re_local_{secrets.token_hex(8)}"
+    metadata = {"note": reason_note[:500]}
+    if ledger_part is not None:
+        metadata[LEDGER_PART] = str(ledger_part)
     try:
         with _waiting_on_stripe(f"a refund of {payment_intent_id}"):
             refund = client().v1.refunds.create(
-                params={
-                    "payment_intent": payment_intent_id,
-                    "amount": amount_cents,
-                    "metadata": {"note": reason_note[:500]},
-                },
+                params={"payment_intent": payment_intent_id, "amount": amount_cents, "metadata": metadata},
                 options={"idempotency_key": idempotency_key},
             )
     except stripe.StripeError as exc:
         logger.warning("Stripe refund failed for %s: %s", payment_intent_id, exc)
         raise PaymentProviderError.from_stripe(exc) from exc
     return refund.id
+
+
+LEDGER_PART = "ledger_part"
+# A refund in these states has been taken out of the charge (Stripe counts it in the charge's amount_refunded);
+# failed and canceled ones have not.
+_TAKEN = ("pending", "requires_action", "succeeded")
+
+
+@dataclass(frozen=True)
+class StripeRefund:
+    id: str
+    amount_cents: int
+    ledger_part: int | None  # the RefundPart this site sent it for; None for a refund made by hand
+
+
+def list_refunds(payment_intent_id: str) -> list[StripeRefund]:
+    """The refunds Stripe has taken out of a payment (not the failed or canceled ones), each with the ledger part the
+    site sent it for, if any. Raises PaymentProviderError when Stripe cannot be asked."""
+    if is_test_payment_mode() or payment_intent_id.startswith("pi_local_"):
+        return []
+    try:
+        with _waiting_on_stripe(f"the refunds of {payment_intent_id}"):
+            page = client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+            found = [refund.to_dict() for refund in page.auto_paging_iter()]
+    except stripe.StripeError as exc:
+        logger.warning("Could not list the refunds of %s: %s", payment_intent_id, exc)
+        raise PaymentProviderError.from_stripe(exc) from exc
+    return [
+        StripeRefund(id=r["id"], amount_cents=int(r.get("amount") or 0), ledger_part=_ledger_part(r.get("metadata")))
+        for r in found if r.get("status") in _TAKEN
+    ]
+
+
+def _ledger_part(metadata) -> int | None:
+    value = metadata.get(LEDGER_PART) if isinstance(metadata, dict) else None
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def signed_test_event(*, event_type: str, data_object: dict) -> tuple[bytes, str]:

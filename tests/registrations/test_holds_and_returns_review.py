@@ -36,7 +36,7 @@ def late_payment_stripe_will_not_return(client, stripe_double, post_webhook) -> 
     with time_machine.travel(timezone.now() + timedelta(minutes=45)):
         OrderFactory(workshop=workshop, seat_count=2, unit_price_cents=12000)
         post_webhook("checkout.session.completed", session)
-        stripe_double.fail_next(status=500, times=1, path_prefix="/v1/refunds")
+        stripe_double.fail_next(status=500, times=1, path_prefix="/v1/refunds", method="POST")
         call_command("run_worker", "--batch")
     late.refresh_from_db()
     assert late.status == Order.Status.NEEDS_REFUND and order_money(order=late).pending_return_cents == 24000
@@ -91,7 +91,7 @@ def test_part_returned_by_hand_then_the_rest_by_the_worker_gives_back_exactly_wh
 @override_settings(TASKS=DATABASE_TASKS)
 def test_when_the_worker_gives_up_the_money_stays_owed_back_and_staff_are_told_again(client, stripe_double, post_webhook):
     late, session = late_payment_stripe_will_not_return(client, stripe_double, post_webhook)
-    stripe_double.fail_next(status=500, times=100, path_prefix="/v1/refunds")
+    stripe_double.fail_next(status=500, times=100, path_prefix="/v1/refunds", method="POST")
     later = timezone.now() + timedelta(minutes=45)
     for _ in range(12):
         later += timedelta(hours=2)

@@ -139,7 +139,7 @@ def overpaid_addition(client, stripe_double, post_webhook, workshop) -> tuple[Or
     first_paid = stripe_double.pay(first.stripe_checkout_session_id)
     with time_machine.travel(timezone.now() + timedelta(minutes=40)):
         add_again_and_pay(client, stripe_double, post_webhook, team, 1)
-        stripe_double.fail_next(status=500, path_prefix="/v1/refunds")  # Stripe cannot take the refund just now
+        stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST")  # Stripe cannot take the refund just now
         assert post_webhook("checkout.session.completed", first_paid).status_code == 200
     return team, first_paid
 

@@ -262,12 +262,12 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(status=st.sampled_from([500, 400]))
     def stripe_refuses_a_refund_once(self, status):
         """The next refund asked of Stripe fails (an outage, or a refusal): staff are told, money owed back is retried."""
-        self.double.fail_next(status=status, path_prefix="/v1/refunds")
+        self.double.fail_next(status=status, path_prefix="/v1/refunds", method="POST")
 
     @rule(status=st.sampled_from([500, 0]))
     def stripe_loses_its_answer_to_the_next_refund(self, status):
         """The next refund asked of Stripe is made, but its answer never arrives (Stripe's error, or a dropped line)."""
-        self.double.fail_next(status=status, path_prefix="/v1/refunds", lost_answer=True)
+        self.double.fail_next(status=status, path_prefix="/v1/refunds", method="POST", lost_answer=True)
 
     @precondition(lambda self: self.refunded_charges())
     @rule(index=st.integers(0, 99))

@@ -213,10 +213,11 @@ def test_a_seat_refund_racing_a_whole_order_refund_refunds_each_seat_once(client
 # --- 2. a staff refund and Stripe's charge.refunded events ----------------------------------------------------------
 
 
-def staff_refund_held_at_stripe(stripe_double, order, seat) -> threading.Thread:
-    """Staff refund `seat`; the double holds the refund request, so the site has recorded the refund and is waiting
-    on Stripe's answer when this returns."""
-    stripe_double.hang()
+def staff_refund_held_at_stripe(stripe_double, order, seat, made: bool = False) -> threading.Thread:
+    """Staff refund `seat`; the double holds the refund request (`made`: makes the refund, then holds its answer), so
+    the site has recorded the refund and is waiting on Stripe's answer when this returns. Only POSTs are held: Stripe
+    answers other questions (the charge's refunds) meanwhile."""
+    stripe_double.hang(method="POST", after_doing=made)
     thread = in_background(lambda: refund_seats_post(staff("finance_a"), [seat]))
     wait_until(lambda: stripe_double.state()["held"] == 1)
     return thread
@@ -241,7 +242,7 @@ def test_a_full_dashboard_refund_while_staff_refund_a_seat_is_recorded_in_full(c
 def test_a_partial_dashboard_refund_during_a_staff_refund_stripe_fails_is_still_recorded(client, stripe_double, post_webhook):
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
     intent = order.stripe_payment_intent_id
-    stripe_double.fail_next(status=500, path_prefix="/v1/refunds")  # answered once the hang ends: an outage
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST")  # answered once the hang ends: an outage
     staff_thread = staff_refund_held_at_stripe(stripe_double, order, order.seats.get(position=2))
 
     assert post_webhook("charge.refunded", stripe_double.refund_in_dashboard(intent, 5000)).status_code == 200
@@ -261,14 +262,13 @@ def test_the_staff_refunds_own_event_during_a_lost_answer_keeps_the_refund(clien
     settings.STRIPE_TIMEOUT_SECONDS = 1
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
     intent = order.stripe_payment_intent_id
-    staff_thread = staff_refund_held_at_stripe(stripe_double, order, order.seats.get(position=2))
+    staff_thread = staff_refund_held_at_stripe(stripe_double, order, order.seats.get(position=2), made=True)
 
     # Stripe takes the refund and tells the webhook; the answer to the site never arrives.
-    charge = dict(stripe_double.charge(intent), amount_refunded=12000)
-    assert post_webhook("charge.refunded", charge).status_code == 200
+    assert stripe_double.charge(intent)["amount_refunded"] == 12000
+    assert post_webhook("charge.refunded", stripe_double.charge(intent)).status_code == 200
     staff_thread.join(30)  # the SDK gave up: the refund stays pending
-    stripe_double.end_hang()  # the held request is made at Stripe, answered into the void
-    wait_until(lambda: stripe_double.charge(intent)["amount_refunded"] == 12000)
+    stripe_double.end_hang()  # the held answer goes into the void
 
     run_worker_at(3)  # the same request again: Stripe's replay
     assert site_refunded(intent) == 12000
@@ -300,8 +300,8 @@ def test_the_staff_refunds_own_event_while_it_waits_on_stripe_changes_nothing(cl
     """The event for the staff's own refund can come before Stripe's answer (the site recorded the refund first)."""
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
     intent = order.stripe_payment_intent_id
-    staff_thread = staff_refund_held_at_stripe(stripe_double, order, order.seats.get(position=2))
-    assert post_webhook("charge.refunded", dict(stripe_double.charge(intent), amount_refunded=12000)).status_code == 200
+    staff_thread = staff_refund_held_at_stripe(stripe_double, order, order.seats.get(position=2), made=True)
+    assert post_webhook("charge.refunded", stripe_double.charge(intent)).status_code == 200
     stripe_double.end_hang()
     staff_thread.join(30)
 

@@ -339,7 +339,7 @@ def test_refunding_seats_of_two_orders_makes_one_refund_each(staff_client, big_t
 
 
 def test_stripe_refusing_a_refund_changes_nothing(staff_client, big_team, stripe_double, workshop):
-    stripe_double.fail_next(status=402, path_prefix="/v1/refunds")
+    stripe_double.fail_next(status=402, path_prefix="/v1/refunds", method="POST")
     before = seats_taken(workshop_id=workshop.pk)
     response = act(staff_client, ROSTER, "refund_selected_seats", [big_team.seats.get(position=1)], post="yes")
     assert "Stripe refused the refund" in response.content.decode()

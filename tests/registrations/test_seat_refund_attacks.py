@@ -31,12 +31,12 @@ def fail_the_nth_refund_request(monkeypatch, stripe_double, n: int, status: int,
     seen = []
     take = stripe_double._take_fault
 
-    def take_fault(path):
-        if path.startswith("/v1/refunds"):
+    def take_fault(path, method):
+        if path.startswith("/v1/refunds") and method == "POST":
             seen.append(path)
             if len(seen) == n:
                 return Fault(status=status, lost_answer=lost_answer)
-        return take(path)
+        return take(path, method)
 
     monkeypatch.setattr(stripe_double, "_take_fault", take_fault)
 
@@ -51,9 +51,9 @@ def buyer_refund_emails(order) -> list[str]:
 def test_the_event_for_one_of_two_pending_seat_refunds_settles_the_one_stripe_never_made(client, stripe_double, post_webhook):
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory(), seat_count=3)
     intent, finance = order.stripe_payment_intent_id, staff("finance_a")
-    stripe_double.fail_next(status=500, path_prefix="/v1/refunds")  # Stripe's own error: nothing made
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST")  # Stripe's own error: nothing made
     refund_seats_post(finance, [order.seats.get(position=2)])
-    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", lost_answer=True)  # made, answer lost
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST", lost_answer=True)  # made, answer lost
     refund_seats_post(finance, [order.seats.get(position=3)])
     assert Refund.objects.filter(order=order, made_at__isnull=True).count() == 2
     assert stripe_double.charge(intent)["amount_refunded"] == 12000
@@ -105,7 +105,7 @@ def test_a_grown_order_seat_refund_whose_second_part_failed_is_counted_in_full_b
 def test_the_event_for_a_seat_refund_beside_money_owed_back_is_counted_as_the_return(client, stripe_double, post_webhook):
     team, first_paid = overpaid_addition(client, stripe_double, post_webhook, WorkshopFactory())  # $100 owed back
     owed = first_paid["payment_intent"]
-    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", lost_answer=True)  # made, answer lost
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST", lost_answer=True)  # made, answer lost
     refund_seats_post(staff("finance_a"), [team.seats.get(position=5)])  # $100: $20 left of that charge, $80 elsewhere
     assert stripe_double.charge(owed)["amount_refunded"] == 2000
 
@@ -126,7 +126,7 @@ def test_the_event_for_a_seat_refund_beside_money_owed_back_is_counted_as_the_re
 
 def test_a_seat_refund_sent_again_by_staff_after_the_retries_stop_is_made_once_and_emailed(client, stripe_double, post_webhook):
     order = paid_team(client, stripe_double, post_webhook, WorkshopFactory())
-    stripe_double.fail_next(status=500, times=100, path_prefix="/v1/refunds")  # Stripe down for the day
+    stripe_double.fail_next(status=500, times=100, path_prefix="/v1/refunds", method="POST")  # Stripe down for the day
     refund_seats_post(staff("finance_a"), [order.seats.get(position=2)])
     for hour in range(1, 14):
         run_worker_at(hour * 60)

@@ -56,7 +56,7 @@ def refund_emails() -> list[str]:
 @override_settings(TASKS=DATABASE_TASKS)
 @pytest.mark.parametrize("status", [500, 0], ids=["stripe-error", "connection-dropped"])
 def test_staff_are_told_the_refund_is_pending_and_the_seat_stays_cancelled(staff_client, order, stripe_double, status):
-    stripe_double.fail_next(status=status, path_prefix="/v1/refunds", lost_answer=True)
+    stripe_double.fail_next(status=status, path_prefix="/v1/refunds", method="POST", lost_answer=True)
     page = refund_seat_2(staff_client, order)
     assert "Stripe did not confirm the refund of $120.00" in page
     assert "sent again automatically" in page
@@ -69,7 +69,7 @@ def test_staff_are_told_the_refund_is_pending_and_the_seat_stays_cancelled(staff
 
 @override_settings(TASKS=DATABASE_TASKS)
 def test_the_worker_sends_the_same_refund_again_and_stripe_makes_it_once(staff_client, order, stripe_double):
-    stripe_double.fail_next(status=0, path_prefix="/v1/refunds", lost_answer=True)
+    stripe_double.fail_next(status=0, path_prefix="/v1/refunds", method="POST", lost_answer=True)
     refund_seat_2(staff_client, order)
     with time_machine.travel(timezone.now() + timedelta(minutes=3)):
         call_command("run_worker", "--batch")
@@ -83,7 +83,7 @@ def test_the_worker_sends_the_same_refund_again_and_stripe_makes_it_once(staff_c
 
 @override_settings(TASKS=DATABASE_TASKS)
 def test_stripe_reporting_the_refund_first_leaves_it_to_its_own_answer(staff_client, order, stripe_double, post_webhook):
-    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", lost_answer=True)
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST", lost_answer=True)
     refund_seat_2(staff_client, order)
     post_webhook("charge.refunded", stripe_double.charge(order.stripe_payment_intent_id))
     assert order_money(order=order).refunded_cents == 0  # an event's total cannot say which refund it counts
@@ -97,7 +97,7 @@ def test_stripe_reporting_the_refund_first_leaves_it_to_its_own_answer(staff_cli
 
 @override_settings(TASKS=DATABASE_TASKS)
 def test_staff_are_flagged_while_stripe_keeps_failing(staff_client, order, stripe_double):
-    stripe_double.fail_next(status=500, times=3, path_prefix="/v1/refunds")  # Stripe's errors, nothing made
+    stripe_double.fail_next(status=500, times=3, path_prefix="/v1/refunds", method="POST")  # Stripe's errors, nothing made
     refund_seat_2(staff_client, order)
     with time_machine.travel(timezone.now() + timedelta(minutes=3)):
         call_command("run_worker", "--batch")
@@ -109,7 +109,7 @@ def test_staff_are_flagged_while_stripe_keeps_failing(staff_client, order, strip
 
 
 def test_a_refusal_stripe_states_changes_nothing_and_can_be_tried_again(staff_client, order, stripe_double):
-    stripe_double.fail_next(status=402, path_prefix="/v1/refunds")
+    stripe_double.fail_next(status=402, path_prefix="/v1/refunds", method="POST")
     page = refund_seat_2(staff_client, order)
     assert "Nothing changed" in page
     assert order.seats.get(position=2).status == Seat.Status.ACTIVE

@@ -66,7 +66,7 @@ def test_refunding_a_whole_order_emails_the_buyer_once(staff_client, big_team, s
 
 
 def test_a_refund_stripe_refuses_sends_no_email(staff_client, big_team, stripe_double, deliver):
-    stripe_double.fail_next(status=402, path_prefix="/v1/refunds")
+    stripe_double.fail_next(status=402, path_prefix="/v1/refunds", method="POST")
     with deliver():
         act(staff_client, ROSTER, "refund_selected_seats", [big_team.seats.get(position=1)], post="yes")
     assert not Refund.objects.exists()

@@ -251,7 +251,7 @@ def test_a_late_addition_payment_with_the_seats_gone_is_refunded(client, stripe_
 def test_an_automatic_refund_of_added_seats_returns_only_what_staff_had_not_refunded(client, stripe_double, post_webhook):
     from registrations.tasks import refund_oversold_order
 
-    stripe_double.fail_next(status=500, path_prefix="/v1/refunds")  # the automatic refund fails
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST")  # the automatic refund fails
     _, addition, paid = addition_paid_after_its_seats_went(client, stripe_double, post_webhook)
     charge_refunded(post_webhook, paid["payment_intent"], 5000)  # staff refund $50 of it by hand
     refund_oversold_order.call(addition.pk)  # the worker tries again
