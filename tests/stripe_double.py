@@ -233,15 +233,27 @@ class StripeDouble:
             self.refunds[refund["id"]] = refund
             return self._charge(payment_intent)
 
+    def fail_refund(self, refund_id: str, reason: str = "expired_or_canceled_card") -> dict:
+        """The card a refund went to was closed: the refund fails and its money comes back to the balance (the charge
+        no longer counts it). Returns the refund as `refund.failed` shows it."""
+        with self.lock:
+            refund = self.refunds[refund_id]
+            refund.update(status="failed", failure_reason=reason)
+            return dict(refund)
+
     def charge(self, payment_intent: str) -> dict:
         with self.lock:
             return self._charge(payment_intent)
 
     def _charge(self, payment_intent: str) -> dict:
-        refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == payment_intent)
+        refunded = self._refunded(payment_intent)
         amount = self.intents.get(payment_intent, refunded)
         return {"id": f"ch_{payment_intent.removeprefix('pi_')}", "object": "charge", "payment_intent": payment_intent,
                 "amount": amount, "amount_refunded": refunded, "refunded": refunded >= amount, "currency": "usd"}
+
+    def _refunded(self, payment_intent: str) -> int:
+        """What a charge counts as refunded: every refund taken out of it that has not failed."""
+        return sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == payment_intent and r["status"] != "failed")
 
     def pay_invoice(self, invoice_id: str) -> dict:
         """The district pays on Stripe's hosted invoice page (card or bank transfer)."""
@@ -402,7 +414,7 @@ class StripeDouble:
             intent, amount = params.get("payment_intent"), int(params.get("amount", 0))
             with self.lock:
                 captured = self.intents.get(intent)
-                refunded = sum(r["amount"] for r in self.refunds.values() if r["payment_intent"] == intent)
+                refunded = self._refunded(intent)
             if captured is not None and refunded + amount > captured:
                 # As Stripe answers: a refund can never exceed what is left of the charge.
                 return _invalid(

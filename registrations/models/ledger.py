@@ -61,6 +61,12 @@ class Payment(models.Model):
         help_text="The most Stripe has reported refunded from this charge (charge.refunded). What the ledger counts as "
         "refunded, plus its seat refunds waiting on Stripe's answer, explains it; the rest was refunded in Stripe's dashboard.",
     )
+    stripe_refund_failed_cents = models.PositiveIntegerField(
+        default=0,
+        help_text="Refunds of this charge that Stripe reported failed (refund.failed: the money came back to the Stripe "
+        "balance). Once any has, a charge.refunded event is checked against the charge's refunds as they stand, since "
+        "its total may be from before the failure.",
+    )
     note = models.CharField(max_length=500, blank=True, help_text="Why it was not accepted.")
     received_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)

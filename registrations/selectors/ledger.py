@@ -180,6 +180,17 @@ def refund_allocation(*, money: OrderMoney, amount_cents: int) -> list[tuple[Pay
     return parts
 
 
+def money_kept(*, order: Order, money: OrderMoney | None = None, held: frozenset[int] = frozenset()) -> int:
+    """What an order still keeps of its accepted payments: not refunded and not owed back. A seat refund still waiting
+    on Stripe's answer counts as kept (Stripe may refuse it, and its seats may then be restored) unless Stripe is known
+    to hold it: its part has Stripe's refund id, or its id is in `held` (the charge's refunds, listed)."""
+    money = money or order_money(order=order)
+    waiting = RefundPart.objects.filter(
+        payment__in=money.accepted, refund__made_at__isnull=True, refund__kind=Refund.Kind.SEATS, stripe_refund_id=""
+    ).exclude(pk__in=held).aggregate(n=Sum("amount_cents"))["n"] or 0
+    return sum(p.amount_cents - p.refunded_cents - p.pending_cents for p in money.accepted) + waiting
+
+
 def _left(payment: Payment) -> int:
     """What is left of a payment (annotated by `order_money`) to refund: not refunded, not reserved to be returned."""
     return max(payment.amount_cents - payment.refunded_cents - payment.pending_cents, 0)

@@ -12,6 +12,7 @@ from django_tasks import task
 
 from registrations.selectors.ledger import (
     ledger_owner,
+    money_kept,
     order_money,
     payment_for_intent,
 )
@@ -44,8 +45,24 @@ def mark_made(refund: Refund) -> None:
     the same moment sees it either made or still pending (a return it may settle itself), never both at once (which
     would count the money twice)."""
     with transaction.atomic():
-        Order.objects.select_for_update().filter(pk=refund.order_id).first()
-        Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
+        order = Order.objects.select_for_update().filter(pk=refund.order_id).first()
+        if Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now()):
+            refund_order_if_all_back(order)
+
+
+def refund_order_if_all_back(order: Order, *, held: frozenset[int] = frozenset()) -> bool:
+    """A paid order whose money is all back, or owed back (`money_kept`), is refunded: its seats cancelled and their
+    attendees told. Inside the caller's transaction, on the order row it has locked. Returns whether it was."""
+    money = order_money(order=order)
+    if order.status != Order.Status.PAID or not money.paid_cents or money_kept(order=order, money=money, held=held) > 0:
+        return False
+    order.status = Order.Status.REFUNDED
+    order.refunded_seat_count = order.seat_count
+    active = list(order.seats.filter(status=Seat.Status.ACTIVE))
+    order.seats.update(status=Seat.Status.REFUNDED)
+    tell_attendees(order=order, seats=active)  # queued in this transaction, so only if it commits
+    order.save()
+    return True
 
 
 def record_refund(*, order: Order, kind: str, seat_count: int, parts: list, reason: str, pending: bool = False) -> Refund:
@@ -97,6 +114,8 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> int:
     outside, ids = 0, []
     parts = list(refund.parts.select_related("payment").order_by("pk"))
     for number, part in enumerate(parts):
+        if part.amount_cents == 0:
+            continue  # a part Stripe made and could not complete (refund.failed): nothing is sent again
         key = idempotency_key if number == 0 else f"{idempotency_key}-{part.payment_id}"
         refund_id = _refund_one(part=part, idempotency_key=key, reason=refund.reason)
         if refund_id:
@@ -113,34 +132,23 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> int:
     return outside
 
 
-class RefundsNotListedError(Exception):
-    """A `charge.refunded` event found refunds of ours waiting on Stripe's answer, and the charge's refunds were not
-    listed to tell which refund the event counts: the event is not processed now, and Stripe delivers it again."""
+def _must_list(payment: Payment) -> bool:
+    """Whether an event's total can be misread for this payment: refunds of ours wait on Stripe's answer there, or one
+    of its refunds failed (the total may be from before)."""
+    return bool(payment.stripe_refund_failed_cents) or payment.refund_parts.filter(
+        refund__made_at__isnull=True, tagged=True
+    ).exists()
 
 
-def refunds_to_settle(payment_intent_id: str) -> list[stripe_client.StripeRefund] | None:
-    """Before a `charge.refunded` event takes its locks: the refunds Stripe holds for the charge, when the ledger has
-    refunds of ours waiting on Stripe's answer there (the event's total alone cannot say which refund it counts).
-    None when nothing waits. Raises stripe_client.PaymentProviderError (the event is then delivered again)."""
-    payment = payment_for_intent(payment_intent_id)
-    if payment is None or not _waits_on_tagged(payment):
-        return None
-    return stripe_client.list_refunds(payment_intent_id)
-
-
-def _waits_on_tagged(payment: Payment) -> bool:
-    return payment.refund_parts.filter(refund__made_at__isnull=True, tagged=True).exists()
-
-
-def record_stripe_refund(
-    *, payment_intent_id: str, amount_refunded_cents: int, at_stripe: list[stripe_client.StripeRefund] | None = None
-) -> Order | None:
+def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) -> Order | None:
     """A `charge.refunded` event: catch up with refunds made in Stripe's dashboard. Returns the order changed.
 
     `amount_refunded_cents` is everything refunded from that one charge so far; the highest total reported is kept
-    on the payment (events may arrive out of order) and caught up with (`catch_up_with_stripe`), settling our
-    waiting refunds by the charge's refunds listed in `at_stripe` (`refunds_to_settle`). Refunding everything an
-    order paid refunds the order and frees its seats. Raises RefundsNotListedError.
+    on the payment (events may arrive out of order) and caught up with (`catch_up_with_stripe`). When refunds of ours
+    wait on Stripe's answer there, or one of its refunds failed, the event's total cannot say which refund it counts:
+    the charge's refunds are listed instead, under the order's lock, so no event handled meanwhile is newer than the
+    listing. Refunding everything an order paid refunds the order and frees its seats.
+    Raises stripe_client.PaymentProviderError (nothing is recorded; Stripe delivers the event again).
     """
     payment = payment_for_intent(payment_intent_id)
     if payment is None:
@@ -148,8 +156,7 @@ def record_stripe_refund(
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if at_stripe is None and _waits_on_tagged(payment):
-            raise RefundsNotListedError(f"refunds of {payment_intent_id} wait on Stripe's answer")  # began meanwhile
+        at_stripe = stripe_client.list_refunds(payment_intent_id) if _must_list(payment) else None
         _keep_highest_total(payment, amount_refunded_cents, at_stripe)
         changed, refund = catch_up_with_stripe(order=order, payment=payment, at_stripe=at_stripe)
         if not changed:
@@ -163,10 +170,14 @@ def record_stripe_refund(
 
 
 def _keep_highest_total(payment: Payment, amount_refunded_cents: int, at_stripe) -> None:
-    """Keep on the payment the highest total Stripe reported refunded from it (events arrive in any order)."""
-    listed = sum(r.amount_cents for r in at_stripe or ())
-    reported = min(max(amount_refunded_cents, listed), payment.amount_cents)
-    if reported > payment.stripe_refunded_cents:
+    """Keep on the payment the highest total Stripe reported refunded from it (events arrive in any order), or, when
+    the charge's refunds were listed under the lock, what they hold now (as new as anything recorded, and lower once
+    one failed)."""
+    if at_stripe is not None:
+        reported = min(sum(r.amount_cents for r in at_stripe), payment.amount_cents)
+    else:
+        reported = max(min(amount_refunded_cents, payment.amount_cents), payment.stripe_refunded_cents)
+    if reported != payment.stripe_refunded_cents:
         Payment.objects.filter(pk=payment.pk).update(stripe_refunded_cents=reported)
         payment.stripe_refunded_cents = reported
 
@@ -194,36 +205,21 @@ def catch_up_with_stripe(
         if p.refund.kind == Refund.Kind.SEATS and (p.pk in held or (at_stripe is None or not p.tagged))
     )
     extra = max(payment.stripe_refunded_cents, made) - made - explained
-    if extra <= 0:
-        return False, None
+    if extra <= 0:  # nothing new; but a seat refund made meanwhile may have brought the last of its money back
+        return refund_order_if_all_back(order, held=frozenset(held)), None
     for part in waiting:
         if part.refund.kind != Refund.Kind.SEATS and part.pk in held and extra >= part.amount_cents:
             Refund.objects.filter(pk=part.refund_id, made_at__isnull=True).update(made_at=timezone.now())
             extra -= part.amount_cents  # our return, made: its answer was lost or is on its way
     extra = _settle_pending_returns(order=order, payment=payment, cents=extra)
-    return True, (_record_stripe_refund(order=order, payment=payment, extra=extra) if extra > 0 else None)
-
-
-def _record_stripe_refund(*, order: Order, payment: Payment, extra: int) -> Refund:
-    """A refund made in Stripe's dashboard that the ledger did not know, inside the caller's transaction."""
-    refund = record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)], reason="Refunded in Stripe's dashboard")
-    money = order_money(order=order)
-    # Everything it kept is back, or owed back; a seat refund still waiting on Stripe's answer does not count (Stripe
-    # may refuse it, and its seats may then be restored).
-    waiting_seats = RefundPart.objects.filter(
-        payment__in=money.accepted, refund__made_at__isnull=True, refund__kind=Refund.Kind.SEATS
-    ).aggregate(n=Sum("amount_cents"))["n"] or 0
-    kept = sum(p.amount_cents - p.refunded_cents - p.pending_cents for p in money.accepted) + waiting_seats
-    if order.status == Order.Status.PAID and money.paid_cents and kept <= 0:
-        order.status = Order.Status.REFUNDED
-        order.refunded_seat_count = order.seat_count
-        active = list(order.seats.filter(status=Seat.Status.ACTIVE))
-        order.seats.update(status=Seat.Status.REFUNDED)
-        tell_attendees(order=order, seats=active)  # queued in this transaction, so only if it commits
-    elif payment.status == Payment.Status.ACCEPTED:
+    refund = None
+    if extra > 0:  # refunded in Stripe's dashboard
+        refund = record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)],
+                               reason="Refunded in Stripe's dashboard")
+    if not refund_order_if_all_back(order, held=frozenset(held)) and refund and payment.status == Payment.Status.ACCEPTED:
         order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
-    order.save()
-    return refund
+        order.save()
+    return True, refund
 
 
 def _settle_pending_returns(*, order: Order, payment: Payment, cents: int) -> int:

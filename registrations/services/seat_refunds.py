@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from registrations.selectors.availability import seats_taken
-from registrations.selectors.ledger import order_money, refund_allocation, refund_amount_cents
+from registrations.selectors.ledger import money_kept, order_money, refund_allocation, refund_amount_cents
 from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
 
@@ -19,7 +19,15 @@ from ..models import Order, Payment, Refund, Seat
 from ..outbox import retry_delay
 from ..stripe import client as stripe_client
 from .payments import flag_for_review
-from .refunds import RETURN_ATTEMPTS, catch_up_with_stripe, mark_made, record_refund, send_refund, tell_attendees
+from .refunds import (
+    RETURN_ATTEMPTS,
+    catch_up_with_stripe,
+    mark_made,
+    record_refund,
+    refund_order_if_all_back,
+    send_refund,
+    tell_attendees,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +150,11 @@ def _after_refusal(refund: Refund, error: str) -> str:
         parts = list(refund.parts.all())
         sent = [part for part in parts if part.stripe_refund_id]
         payment_ids = sorted({part.payment_id for part in parts if not part.stripe_refund_id})
+        kept = sum(part.amount_cents for part in sent)
         if sent:
-            outcome = "made"
-            kept = sum(part.amount_cents for part in sent)
+            outcome, note = "made", ""  # the note, once what was refunded by hand meanwhile is caught up with
             refund.parts.filter(stripe_refund_id="").delete()
             Refund.objects.filter(pk=refund.pk).update(amount_cents=kept, made_at=timezone.now())
-            note = (f"Stripe made {usd(kept)} of a refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
-                    f"and refused the rest ({error[:200]}). The seats are cancelled; the buyer is owed "
-                    f"{usd(refund.amount_cents - kept)}: refund it in Stripe's dashboard (the ledger records it).")
         elif _refunded_meanwhile(order, refund):
             outcome, note = "refunded meanwhile", ""  # the whole order went back by hand: its seats stay cancelled
             refund.delete()
@@ -171,6 +176,11 @@ def _after_refusal(refund: Refund, error: str) -> str:
             _, made_there = catch_up_with_stripe(order=order, payment=payment)
             if made_there is not None and payment.status == Payment.Status.ACCEPTED:
                 stripe_refunds.append(made_there.pk)
+        owed = min(refund.amount_cents - kept, max(money_kept(order=order), 0))
+        if outcome == "made" and owed > 0 and not refund_order_if_all_back(order):
+            note = (f"Stripe made {usd(kept)} of a refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
+                    f"and refused the rest ({error[:200]}). The seats are cancelled; the buyer is owed {usd(owed)}: "
+                    "refund it in Stripe's dashboard (the ledger records it).")
         if note:
             flag_for_review(order=order, key=f"payment_review:seat_refund:{refund.pk}:{outcome}", note=note)
     for refund_id in stripe_refunds:
@@ -180,12 +190,8 @@ def _after_refusal(refund: Refund, error: str) -> str:
 
 def _refunded_meanwhile(order: Order, refund: Refund) -> bool:
     """The order was refunded in full in Stripe's dashboard while this seat refund waited: all it kept is back, or
-    owed back, without counting this refund."""
-    if order.status != Order.Status.REFUNDED:
-        return False
-    money = order_money(order=order)
-    mine = sum(part.amount_cents for part in refund.parts.all())
-    return bool(money.paid_cents) and sum(p.amount_cents - p.refunded_cents - p.pending_cents for p in money.accepted) + mine <= 0
+    owed back, without counting this refund (which still waits, so `money_kept` counts it as kept)."""
+    return order.status == Order.Status.REFUNDED and bool(order_money(order=order).paid_cents) and money_kept(order=order) <= 0
 
 
 def resend_pending_seat_refunds(*, order: Order) -> tuple[int, int]:

@@ -44,7 +44,7 @@ from .invoices import (
 __all__ = [
     "CheckoutSession", "InvoiceLine", "StripeRefund", "InvoiceStepError", "PaymentProviderError", "StripeInvoice", "client",
     "create_checkout_session", "create_refund", "expire_checkout_session", "invoice_payment_intent_id",
-    "is_local_invoice", "is_test_payment_mode", "issue_invoice", "list_refunds", "pay_invoice_out_of_band",
+    "is_local_invoice", "is_test_payment_mode", "issue_invoice", "ledger_part_of", "list_refunds", "pay_invoice_out_of_band",
     "retrieve_checkout_session", "signed_test_event", "void_invoice", "webhook_secret",
 ]
 
@@ -217,12 +217,13 @@ def list_refunds(payment_intent_id: str) -> list[StripeRefund]:
         logger.warning("Could not list the refunds of %s: %s", payment_intent_id, exc)
         raise PaymentProviderError.from_stripe(exc) from exc
     return [
-        StripeRefund(id=r["id"], amount_cents=int(r.get("amount") or 0), ledger_part=_ledger_part(r.get("metadata")))
+        StripeRefund(id=r["id"], amount_cents=int(r.get("amount") or 0), ledger_part=ledger_part_of(r.get("metadata")))
         for r in found if r.get("status") in _TAKEN
     ]
 
 
-def _ledger_part(metadata) -> int | None:
+def ledger_part_of(metadata) -> int | None:
+    """The ledger part a refund's metadata names, if the site sent it."""
     value = metadata.get(LEDGER_PART) if isinstance(metadata, dict) else None
     return int(value) if isinstance(value, str) and value.isdigit() else None
 

@@ -14,7 +14,8 @@ from registrations.services.fulfilment import (
 )
 from registrations.services.invoices import close_invoice_order, record_invoice_paid
 from registrations.services.payments import ReceivedPayment, record_dispute
-from registrations.services.refunds import record_stripe_refund, refunds_to_settle
+from registrations.services.refund_failures import record_failed_refund
+from registrations.services.refunds import record_stripe_refund
 
 from ..models import Order, Payment, PaymentRequest, StripeEvent
 from . import client as stripe_client
@@ -66,17 +67,10 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
         # Before any lock is taken: ask Stripe which PaymentIntent paid the invoice when the event does not say,
         # so a refund made later in Stripe's dashboard finds the payment.
         data_object = _with_invoice_payment_intent(data_object)
-    at_stripe = None
-    if event_type == "charge.refunded" and not StripeEvent.objects.filter(event_id=event_id).exists():
-        # Before any lock is taken: when refunds of ours wait on Stripe's answer on this charge, list its refunds, so
-        # each is settled by the ledger part it was sent for, not by the event's total (which cannot say).
-        at_stripe = refunds_to_settle(_payment_intent_id(data_object))
-    return process_event(
-        event_id=event_id, event_type=event_type, data_object=data_object, payload=event, at_stripe=at_stripe
-    )
+    return process_event(event_id=event_id, event_type=event_type, data_object=data_object, payload=event)
 
 
-def process_event(*, event_id: str, event_type: str, data_object: dict, payload: dict, at_stripe=None) -> str:
+def process_event(*, event_id: str, event_type: str, data_object: dict, payload: dict) -> str:
     # One transaction: if handling fails, the event row goes too and Stripe's retry runs it again.
     payment_intent_id = _payment_intent_id(data_object) or _invoice_payment_intent_id(data_object)
     with transaction.atomic():
@@ -88,7 +82,7 @@ def process_event(*, event_id: str, event_type: str, data_object: dict, payload:
         except IntegrityError:
             # A repeat still gets a 2xx, or Stripe keeps retrying it for days.
             return "duplicate"
-        order, outcome = _dispatch(event_type, data_object, event_id, at_stripe)
+        order, outcome = _dispatch(event_type, data_object, event_id)
         if event_type in PAYMENT_EVENTS:
             _catch_up_on_earlier_events(payment_intent_id)
         record.order = order
@@ -157,7 +151,7 @@ def _session_payment(obj: dict, event_id: str) -> ReceivedPayment:
     )
 
 
-def _dispatch(event_type: str, obj: dict, event_id: str, at_stripe=None) -> tuple[Order | None, str]:
+def _dispatch(event_type: str, obj: dict, event_id: str) -> tuple[Order | None, str]:
     if event_type.startswith("checkout.session."):
         return _dispatch_session(event_type, obj, event_id)
     if event_type.startswith("invoice."):
@@ -166,13 +160,21 @@ def _dispatch(event_type: str, obj: dict, event_id: str, at_stripe=None) -> tupl
         amount = _amount(obj, "amount_refunded")
         if amount is None:
             return None, "ignored"
-        order = record_stripe_refund(
-            payment_intent_id=_payment_intent_id(obj), amount_refunded_cents=amount, at_stripe=at_stripe
-        )
+        order = record_stripe_refund(payment_intent_id=_payment_intent_id(obj), amount_refunded_cents=amount)
         if order is None:
             logger.info("charge.refunded for %s changed nothing (unknown payment, or recorded already)", _payment_intent_id(obj))
             return None, "ignored"
         return order, "refund recorded"
+    if event_type == "refund.failed":
+        amount = _amount(obj, "amount")
+        if amount is None:
+            return None, "ignored"
+        order = record_failed_refund(
+            stripe_refund_id=_text(obj, "id"), payment_intent_id=_payment_intent_id(obj), amount_cents=amount,
+            ledger_part=stripe_client.ledger_part_of(obj.get("metadata")),
+            failure_reason=_text(obj, "failure_reason"),
+        )
+        return (order, "refund failure recorded") if order is not None else (None, "unknown payment")
     if event_type == "charge.dispute.created":
         order = record_dispute(
             dispute_id=_text(obj, "id"), payment_intent_id=_payment_intent_id(obj),

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -122,11 +122,14 @@ def seat_prework(request: HttpRequest, token: str, module_id: int) -> HttpRespon
     form = PreworkMarkForm(request.POST)
     if not form.is_valid():
         return HttpResponseBadRequest("Use the “Mark as done” or “Undo” button.", content_type="text/plain")
+    place = f"{seat.get_absolute_url()}#module-{module.pk}"
     try:
         set_prework_done(seat=seat, module=module, done=form.cleaned_data["done"])
     except PreworkError as exc:
-        return placed_redirect(request, messages.ERROR, str(exc), f"{seat.get_absolute_url()}#module-{module.pk}")
-    return redirect(f"{seat.get_absolute_url()}#module-{module.pk}")
+        return placed_redirect(request, messages.ERROR, str(exc), place)
+    # Said where focus lands (the module's card), so a screen reader announces it, not only a badge that appears.
+    done = "marked as done" if form.cleaned_data["done"] else "no longer marked as done"
+    return placed_redirect(request, messages.SUCCESS, f"“{module.title}” is {done}.", place)
 
 
 @require_GET

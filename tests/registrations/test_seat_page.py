@@ -232,6 +232,16 @@ def test_marking_a_module_done_and_undoing_it(client, ana, workshop):
     assert not PreworkCompletion.objects.filter(seat=ana).exists()
 
 
+def test_marking_a_module_done_says_so_in_its_own_card(client, ana, workshop):
+    module = workshop.prework_modules.get(position=1)
+    mark(client, ana, module, "1")
+    card = page(client, ana).split(f'id="module-{module.pk}"')[1].split("</li>")[0]
+    assert f"“{module.title}” is marked as done." in card
+    mark(client, ana, module, "0")
+    card = page(client, ana).split(f'id="module-{module.pk}"')[1].split("</li>")[0]
+    assert f"“{module.title}” is no longer marked as done." in card
+
+
 def test_finishing_all_modules_shows_the_full_total(client, ana, workshop):
     for module in workshop.prework_modules.all():
         mark(client, ana, module, "1")
