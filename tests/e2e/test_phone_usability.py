@@ -42,7 +42,7 @@ def test_a_refused_seat_on_a_phone_shows_the_problem_in_view(phone_page, axe_sou
     row.get_by_role("button", name="Save seat 5").click()
 
     summary = page.locator("#seat-5").get_by_role("alert")
-    expect(summary).to_have_text("Please check the highlighted fields for seat 5.")
+    expect(summary).to_contain_text("Please check the highlighted fields for seat 5.")
     expect(summary).to_be_in_viewport()
     expect(summary).to_be_focused()
     screenshot(page, "seat-refused-phone")
@@ -73,7 +73,7 @@ def test_adding_seats_by_invoice_without_billing_details_shows_the_problem_in_vi
     grow.get_by_role("button", name="Add seats").click()
 
     summary = page.locator("#add-seats").get_by_role("alert").first
-    expect(summary).to_have_text("Please check the highlighted fields.")
+    expect(summary).to_contain_text("Please check the highlighted fields.")
     expect(summary).to_be_in_viewport()
     expect(summary).to_be_focused()
     screenshot(page, "add-seats-invoice-empty-phone")

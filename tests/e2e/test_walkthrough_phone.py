@@ -29,12 +29,18 @@ def test_an_invoice_refused_for_its_billing_details_says_so_where_the_page_opens
 
     # Everything else was fine: the only problems are the billing fields, thousands of pixels down a phone's page.
     summary = page.get_by_role("alert").first
-    expect(summary).to_have_text("Please check the highlighted fields below.")
+    expect(summary).to_contain_text("Please check the highlighted fields below.")
     expect(summary).to_be_in_viewport()
     expect(summary).to_be_focused()
     expect(page.get_by_label("Billing contact name")).to_have_attribute("aria-invalid", "true")
     screenshot(page, "register-invoice-billing-missing-phone")
     audit(page, axe_source, "invoice without billing details, phone")
+    # The summary lists each field in error as a link: from the keyboard, one Tab and Enter reach the field.
+    page.keyboard.press("Tab")
+    expect(summary.get_by_role("link", name="Billing contact name")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Billing contact name")).to_be_focused()
+    expect(page.get_by_label("Billing contact name")).to_be_in_viewport()
 
 
 def test_the_registration_form_sections_are_headings_in_order(page):
