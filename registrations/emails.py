@@ -284,6 +284,8 @@ def send_seats_added(*, addition_id: int, paid_cents: int | None = None) -> None
 def send_refund_made(*, refund_id: int) -> None:
     """To the buyer: how much was refunded, for how many seats, and when it reaches their card. Once per refund."""
     refund = Refund.objects.select_related("order__workshop").get(pk=refund_id)
+    if refund.amount_cents == 0:
+        return  # all of it failed at Stripe (refund.failed) before this was sent: nothing reached the buyer
     order = refund.order
     _send(
         to=order.buyer_email,

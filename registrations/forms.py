@@ -446,7 +446,5 @@ class AddSeatsForm(PaymentForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("prefix", "grow")
         super().__init__(*args, **kwargs)
-        # Capacity and the per-order limit are checked by the service, under the workshop lock.
-        self.fields["extra_seats"].widget.attrs.update({"min": 1, "inputmode": "numeric"})
-        # This form is on the order page itself: "you can add it later from your order page" would point back here.
-        self.fields["po_number"].help_text = "Printed on the invoice for the added seats."
+        self.fields["extra_seats"].widget.attrs.update({"min": 1, "inputmode": "numeric"})  # limits: the service's
+        self.fields["po_number"].help_text = "Printed on the invoice for the added seats."  # this is the order page

@@ -74,7 +74,8 @@ class Voucher(models.Model):
         null=True,
         blank=True,
         help_text="Seats the code covers in all, across every order: a team order uses one per seat it discounts. "
-        "Blank: unlimited. Scholarship codes cover 1.",
+        "An amount off the order is shared among these seats (an order gets the share of the seats it covers). "
+        "Blank: unlimited (each order gets the whole amount). Scholarship codes cover 1.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -118,6 +119,10 @@ class Voucher(models.Model):
             off = (covered_subtotal * self.percent_off + 50) // 100  # round half up to the cent
         elif self.applies_to == self.AppliesTo.SEAT:
             off = self.amount_off_cents * covered
+        elif self.max_seats:
+            # An amount off the order, for as many seats as the code covers in all: each seat takes its share, so
+            # splitting one team into many orders never takes the amount off more than once.
+            off = self.amount_off_cents * min(covered, self.max_seats) // self.max_seats
         else:
             off = self.amount_off_cents if covered else 0
         return min(off, covered_subtotal)

@@ -1,5 +1,6 @@
 """Seats taken and left: paid seats plus live holds, counted, never stored; and the price of a seat count."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -153,8 +154,31 @@ def open_invoice_request(*, workshop_id: int, line1: str, postal_code: str, now:
     Not by email address: refusing a person's address would tell anyone who types it that its owner asked
     to be invoiced for the workshop (the browser that made the request is shown it by services/duplicates.py).
     """
-    same = Q(billing_line1__iexact=" ".join(line1.split()), billing_postal_code__iexact=postal_code.strip())
-    return unpaid_invoice_holds(workshop_id=workshop_id, now=now).filter(same).first()
+    key = address_key(line1, postal_code)
+    # Few rows (unpaid invoice requests for one workshop), compared in Python by the same key.
+    for order in unpaid_invoice_holds(workshop_id=workshop_id, now=now).only("pk", "billing_line1", "billing_postal_code"):
+        if address_key(order.billing_line1, order.billing_postal_code) == key:
+            return order
+    return None
+
+
+# Street words as people abbreviate them, and US ZIP+4: the same address written two ways is one address.
+_STREET_WORDS = {
+    "st": "street", "str": "street", "ave": "avenue", "av": "avenue", "rd": "road", "blvd": "boulevard", "dr": "drive",
+    "ln": "lane", "ct": "court", "pl": "place", "sq": "square", "hwy": "highway", "pkwy": "parkway", "ste": "suite",
+    "fl": "floor", "apt": "apartment", "bldg": "building", "n": "north", "s": "south", "e": "east", "w": "west",
+    "ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest",
+}
+
+
+def address_key(line1: str, postal_code: str) -> tuple[str, str]:
+    """A billing address as a comparable key: case, punctuation, spacing and common abbreviations ignored; a US ZIP+4
+    is its five-digit ZIP."""
+    words = re.sub(r"[^\w\s]", " ", line1.lower()).split()
+    postal = re.sub(r"[\s-]", "", postal_code.upper())
+    if re.fullmatch(r"\d{9}", postal):
+        postal = postal[:5]
+    return " ".join(_STREET_WORDS.get(word, word) for word in words), postal
 
 
 def with_seats_taken(queryset: QuerySet[Workshop], *, now: datetime | None = None) -> QuerySet[Workshop]:

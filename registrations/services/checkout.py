@@ -223,6 +223,10 @@ def renew_hold(*, order: Order, now: datetime, duration: timedelta | None = None
                 raise VoucherError(
                     f"Code {voucher.code} has been used up since your seats were held. Please register again without it."
                 )
+            if voucher.valid_until and now >= voucher.valid_until and order.hold_expires_at <= now:
+                raise VoucherError(
+                    f"Code {voucher.code} ended while your seats were not held. Please register again without it."
+                )
         order.hold_expires_at = until
         order.save(update_fields=["hold_expires_at", "updated_at"])
     return order

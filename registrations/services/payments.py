@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
-from registrations.selectors.ledger import ledger_owner, payment_for_intent
+from registrations.selectors.ledger import ledger_owner, money_kept, order_money, payment_for_intent
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails
@@ -106,6 +106,26 @@ def flag_for_review(*, order: Order, note: str, key: str, now: datetime | None =
     Order.objects.filter(pk=order.pk).update(payment_needs_review=True, payment_review_note=text, updated_at=now)
     order.payment_needs_review, order.payment_review_note = True, text
     emails.send_payment_review(order_id=order.pk, note=note, key=key)
+
+
+FAILED_MONEY_BACK = "nothing more is owed to the buyer"
+
+
+def note_when_failed_money_is_back(order: Order) -> None:
+    """An order flagged because a refund failed at Stripe (the buyer owed that money, to be paid another way), whose
+    money has all gone back through Stripe since (a later refund covered it): tell staff, or they would pay it twice.
+    Inside the caller's transaction, on the order row it has locked."""
+    money = order_money(order=order)
+    failed = sum(p.stripe_refund_failed_cents for p in money.payments)
+    if not failed or money_kept(order=order, money=money) > 0:
+        return
+    if order.payment_review_note and FAILED_MONEY_BACK in order.payment_review_note.splitlines()[-1]:
+        return
+    flag_for_review(
+        order=order, key=f"payment_review:refund_failed_covered:{failed}",
+        note=f"Everything this order kept is now back with the buyer through Stripe, including the {usd(failed)} of "
+        f"the refund that failed: {FAILED_MONEY_BACK}. Do not pay it another way.",
+    )
 
 
 def hold_for_review(*, order: Order, payment: ReceivedPayment, problem: str, now: datetime) -> Payment:

@@ -52,9 +52,9 @@ def record_failed_refund(
         if part is None and ledger_part is not None:
             part = payment.refund_parts.select_related("refund").filter(pk=ledger_part).first()
         if part is not None:
-            _undo(part, stripe_refund_id=stripe_refund_id, cents=part.amount_cents, why=why)
+            _undo(part, cents=part.amount_cents, why=why, stripe_refund_id=stripe_refund_id)
         else:
-            _bring_hand_refunds_down_to(payment, held, stripe_refund_id=stripe_refund_id, why=why)
+            _bring_hand_refunds_down_to(payment, at_stripe, why=why)
         catch_up_with_stripe(order=order, payment=payment, at_stripe=at_stripe)
         flag_for_review(
             order=order, key=f"payment_review:refund_failed:{stripe_refund_id}",
@@ -67,9 +67,10 @@ def record_failed_refund(
     return order
 
 
-def _undo(part: RefundPart, *, stripe_refund_id: str, cents: int, why: str) -> None:
+def _undo(part: RefundPart, *, cents: int, why: str, stripe_refund_id: str = "") -> None:
     """Take `cents` of a refund part out of what the ledger counts (made or still waiting on Stripe's answer: a retry
-    sends nothing for a part at zero), and say why on its refund."""
+    sends nothing for a part at zero), and say why on its refund. `stripe_refund_id`: the failed refund is this part's
+    own (recorded on it if its answer was lost)."""
     RefundPart.objects.filter(pk=part.pk).update(
         amount_cents=F("amount_cents") - cents, stripe_refund_id=part.stripe_refund_id or stripe_refund_id
     )
@@ -83,14 +84,19 @@ def _undo(part: RefundPart, *, stripe_refund_id: str, cents: int, why: str) -> N
         Refund.objects.filter(pk=refund.pk).update(made_at=timezone.now())
 
 
-def _bring_hand_refunds_down_to(payment: Payment, held: int, *, stripe_refund_id: str, why: str) -> None:
-    """A failed refund the ledger does not know by id was made in Stripe's dashboard and recorded by amount: take what
-    the ledger counts beyond what Stripe now holds out of those records, newest first."""
+def _bring_hand_refunds_down_to(payment: Payment, at_stripe: list[stripe_client.StripeRefund], *, why: str) -> None:
+    """A failed refund the ledger does not know by id was made in Stripe's dashboard and recorded by amount (as a
+    dashboard refund, or as settling money owed back): take what the ledger counts as made beyond what Stripe holds
+    for those out of the records without a Stripe id, dashboard refunds first, newest first. Refunds of ours that
+    Stripe holds while the ledger still waits on their answer are not part of that comparison."""
+    waiting = set(payment.refund_parts.filter(refund__made_at__isnull=True).values_list("pk", flat=True))
+    holds = min(sum(r.amount_cents for r in at_stripe if r.ledger_part not in waiting), payment.amount_cents)
     made = payment.refund_parts.select_related("refund").filter(refund__made_at__isnull=False)
-    over = sum(p.amount_cents for p in made) - held
-    for part in made.filter(refund__kind=Refund.Kind.STRIPE, amount_cents__gt=0).order_by("-pk"):
+    over = sum(p.amount_cents for p in made) - holds
+    by_amount = made.filter(stripe_refund_id="", amount_cents__gt=0).exclude(refund__kind=Refund.Kind.SEATS)
+    for part in sorted(by_amount, key=lambda p: (p.refund.kind != Refund.Kind.STRIPE, -p.pk)):
         if over <= 0:
             break
         cents = min(part.amount_cents, over)
-        _undo(part, stripe_refund_id=stripe_refund_id, cents=cents, why=why)
+        _undo(part, cents=cents, why=why)
         over -= cents

@@ -28,7 +28,7 @@ from ..models import (
 )
 from ..outbox import retry_delay
 from ..stripe import client as stripe_client
-from .payments import flag_for_review
+from .payments import flag_for_review, note_when_failed_money_is_back
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ def mark_made(refund: Refund) -> None:
         order = Order.objects.select_for_update().filter(pk=refund.order_id).first()
         if Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now()):
             refund_order_if_all_back(order)
+            note_when_failed_money_is_back(order)
 
 
 def refund_order_if_all_back(order: Order, *, held: frozenset[int] = frozenset()) -> bool:
@@ -206,6 +207,7 @@ def catch_up_with_stripe(
     )
     extra = max(payment.stripe_refunded_cents, made) - made - explained
     if extra <= 0:  # nothing new; but a seat refund made meanwhile may have brought the last of its money back
+        note_when_failed_money_is_back(order)
         return refund_order_if_all_back(order, held=frozenset(held)), None
     for part in waiting:
         if part.refund.kind != Refund.Kind.SEATS and part.pk in held and extra >= part.amount_cents:
@@ -219,6 +221,7 @@ def catch_up_with_stripe(
     if not refund_order_if_all_back(order, held=frozenset(held)) and refund and payment.status == Payment.Status.ACCEPTED:
         order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
         order.save()
+    note_when_failed_money_is_back(order)
     return True, refund
 
 
@@ -277,6 +280,8 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
         payment = Payment.objects.select_for_update().select_related("order").get(pk=payment_id)
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
         refund = Refund.objects.filter(parts__payment=payment, made_at__isnull=True).order_by("pk").first()
+        if refund is None and payment.stripe_refund_failed_cents:
+            return None  # a refund of it failed at Stripe: staff were told to pay the buyer another way
         refund = refund or reserve_return(order=order, payment=payment, up_to_cents=up_to_cents)
         if refund is None:
             return None

@@ -225,7 +225,8 @@ def list_refunds(payment_intent_id: str) -> list[StripeRefund]:
 def ledger_part_of(metadata) -> int | None:
     """The ledger part a refund's metadata names, if the site sent it."""
     value = metadata.get(LEDGER_PART) if isinstance(metadata, dict) else None
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    # ASCII digits only ("²" is a digit to str.isdigit() and not to int()), and no longer than a primary key.
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def signed_test_event(*, event_type: str, data_object: dict) -> tuple[bytes, str]:

@@ -94,7 +94,7 @@ def process_event(*, event_id: str, event_type: str, data_object: dict, payload:
 # Events that put a payment in the ledger, and events about a payment that Stripe may deliver before it (its
 # deliveries are not ordered, and are retried for days after an outage).
 PAYMENT_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded", "invoice.paid")
-ABOUT_A_PAYMENT = ("charge.refunded", "charge.dispute.created")
+ABOUT_A_PAYMENT = ("charge.refunded", "refund.failed", "charge.dispute.created")
 
 
 def _catch_up_on_earlier_events(payment_intent_id: str) -> None:

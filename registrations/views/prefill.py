@@ -37,8 +37,9 @@ def initial_from_order(order: Order) -> dict:
     """The buyer's own details from an earlier order (`?from=<order token>`): never anyone else's.
 
     Attendees' names, emails and access needs stay out: the link may have been forwarded, and a
-    seat may have passed to someone else since. The buyer's own access needs come along only while
-    the first seat is still theirs.
+    seat may have passed to someone else since. The buyer's own access needs come along only from an
+    order never paid (seats change hands only once paid: a paid order's first seat may have been given to
+    someone whose needs staff noted, then corrected back to the buyer's address) whose first seat is theirs.
     """
     initial = {
         "buyer_name": order.buyer_name,
@@ -51,7 +52,7 @@ def initial_from_order(order: Order) -> dict:
         "voucher_code": order.voucher.code if order.voucher_id else "",
         "quote_reference": order.quote.reference if order.quote_id else "",
     }
-    own = order.seats.order_by("position").first() if order.buyer_attends else None
+    own = order.seats.order_by("position").first() if order.buyer_attends and order.paid_at is None else None
     if own is not None and own.attendee_email.strip().lower() == order.buyer_email.strip().lower():
         initial.update(needs_captions=own.needs_captions, needs_interpreter=own.needs_interpreter, access_note=own.access_note)
     return initial
