@@ -118,7 +118,8 @@ class RefundAdmin(admin.ModelAdmin):
     list_select_related = ["order"]
     search_fields = ["order__reference", "stripe_refund_id", "parts__stripe_refund_id"]
     date_hierarchy = "created_at"
-    readonly_fields = ["order", "kind", "seat_count", "amount_cents", "reason", "stripe_refund_id", "created_at", "made_at"]
+    fields = ["seats", "order", "kind", "seat_count", "amount", "reason", "stripe_refund_id", "created_at", "made_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
@@ -144,6 +145,16 @@ class PaymentAdmin(admin.ModelAdmin):
     ]
     date_hierarchy = "received_at"
     actions = ["export_finance_csv"]
+    # The payment's own page (view only): money in dollars, not the stored cents.
+    fieldsets = [(None, {
+        "fields": [
+            "order", "amount", "currency", "source", "status", "stripe_payment_intent_id", "stripe_checkout_session_id",
+            "stripe_invoice_id", "stripe_event_id", "stripe_refunded", "stripe_refund_failed", "note", "received_at",
+        ],
+        "description": "Refunded at Stripe: the most Stripe has reported refunded from this charge. Refunds that failed "
+        "at Stripe: money Stripe could not return to the buyer (it came back to the Stripe balance).",
+    })]
+    readonly_fields = fieldsets[0][1]["fields"]
 
     def has_add_permission(self, request):
         return False
@@ -192,3 +203,11 @@ class PaymentAdmin(admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
         return usd(obj.amount_cents)
+
+    @admin.display(description="Refunded at Stripe")
+    def stripe_refunded(self, obj):
+        return usd(obj.stripe_refunded_cents)
+
+    @admin.display(description="Refunds that failed at Stripe")
+    def stripe_refund_failed(self, obj):
+        return usd(obj.stripe_refund_failed_cents)

@@ -113,7 +113,7 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     ]
     fieldsets = [
         ("Order", {"fields": [
-            "reference", "workshop", "status", "payment", "payment_needs_review", "payment_review_note", "kind",
+            "reference", "workshop", "status", "payment", "review_flag", "payment_review_note", "kind",
             "parent_order", "priced_for_seat_count", "added_seats",
         ]}),
         ("Buyer", {"fields": ["buyer_name", "buyer_email", "organisation", "role", "buyer_attends", "seat_changes"]}),
@@ -216,6 +216,17 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     @admin.display(description="Paid by")
     def payment(self, obj):
         return obj.payment_label
+
+    @admin.display(description="Payment needs review")
+    def review_flag(self, obj):
+        # In words: Django's boolean icons put a green tick beside "needs review" on a flagged order.
+        if not obj.payment_needs_review:
+            return "No"
+        return format_html(
+            '<strong class="review-flag">{}</strong>: {}', "Yes",
+            "read the review note below and the order's payments and refunds; once dealt with, tick the order in the "
+            "Orders list and choose “Mark payment review done”.",
+        )
 
     def has_add_permission(self, request):
         return False  # orders come from the public registration, which holds seats properly
