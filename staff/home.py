@@ -72,7 +72,7 @@ def _money_figures(card: WorkshopOperations, can: _Perms) -> list[Figure]:
         Figure(
             "Payments needing review", str(card.needs_review), key="review", attention=card.needs_review > 0,
             url=_list("registrations_order", workshop__id__exact=w, queue="review"),
-            note="amount or origin did not match the order",
+            note="a payment or refund staff must look at",
         ),
         Figure(
             "Invoices due", str(card.invoices_due), key="invoices_due",

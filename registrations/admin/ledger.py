@@ -75,10 +75,14 @@ class PaymentInline(admin.TabularInline):
 
 
 def _made(refund: Refund) -> str:
-    """When the money went back, or that Stripe has not taken it yet (the worker is retrying)."""
+    """When the money went back, that Stripe has not taken it yet, or that Stripe could not complete it."""
     if refund.made_at is None:
-        return "Pending at Stripe: owed back, not yet refunded (retried automatically)"
-    return f"{timezone.localtime(refund.made_at):%Y-%m-%d %H:%M}"
+        return ("Waiting on Stripe: not yet refunded. Sent again automatically for a while, then with the orders' "
+                "action “Send pending seat refunds again” (the review note says which)")
+    made = f"{timezone.localtime(refund.made_at):%Y-%m-%d %H:%M %Z}"
+    if refund.amount_cents == 0 and "failed at Stripe" in refund.reason:
+        return f"Failed at Stripe: nothing reached the buyer (sent {made})"
+    return made
 
 
 class RefundInline(admin.TabularInline):

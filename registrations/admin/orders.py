@@ -33,11 +33,12 @@ from ..stripe import client as stripe_client
 from .actions import (
     ACCESS_NEEDS_FIELDS,
     MARK_PAID_PERMISSION,
-    REFUND_PERMISSION,
     MoneyActionPermissions,
+    REFUND_PERMISSION,
     _order_page_link,
     can_see_access_needs,
     require_permission,
+    titled,
 )
 from .ledger import PaymentInline, RefundInline
 
@@ -84,7 +85,10 @@ def _money(cents) -> str:
 class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     list_display = ["order", "buyer", "state", "seats", "total", "paid", "refunded", "net", "method"]
     list_display_links = ["order"]
-    list_filter = [QueueFilter, "status", "workshop", "payment_method", "invoice_status", "kind", "is_test_payment", "role"]
+    list_filter = [
+        QueueFilter, "status", "workshop", "payment_method", "invoice_status", "kind",
+        ("is_test_payment", titled("test payment (no Stripe key)", admin.BooleanFieldListFilter)), "role",
+    ]
     list_select_related = ["workshop", "parent"]
     search_fields = [
         "reference",

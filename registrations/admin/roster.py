@@ -41,6 +41,7 @@ from .actions import (
     can_see_access_needs,
     refund_selected_seats,
     resend_welcome,
+    titled,
 )
 
 FULL_ROSTER_PERMISSION = "registrations.view_rosterseat"
@@ -51,7 +52,10 @@ OWN_ROSTER_PERMISSION = "registrations.view_own_roster"
 class SeatAdmin(PrivateSeatLookups, MoneyActionPermissions, admin.ModelAdmin):
     view_on_site = False  # a seat's page is the attendee's private link
     list_display = ["attendee_name", "attendee_email", "order_reference", "organisation", "workshop", "status", "access_needs"]
-    list_filter = ["status", "order__workshop", "order__status", "needs_captions", "needs_interpreter"]
+    list_filter = [
+        ("status", titled("seat status", admin.ChoicesFieldListFilter)), "order__workshop",
+        ("order__status", titled("order status", admin.ChoicesFieldListFilter)), "needs_captions", "needs_interpreter",
+    ]
     list_select_related = ["order__workshop"]
     search_fields = ["attendee_name", "attendee_email", "order__reference", "order__organisation", "order__buyer_email"]
     fields = [

@@ -244,7 +244,7 @@ def send_seat_refund_task(refund_id: int, attempt: int = 1) -> str:
 def _tell_staff_a_seat_refund_waits(*, refund: Refund, again: bool) -> None:
     then = (
         "It is sent again automatically (the same request, so Stripe makes it once)."
-        if again else "Automatic retries have stopped: once Stripe answers again, use the order's action \"Send "
+        if again else "Automatic retries have stopped: once Stripe answers again, tick the order in the Orders list and choose \"Send "
         "pending seat refunds again\". Do not refund it by hand in Stripe's dashboard: if the first request went "
         "through, Stripe would refund twice."
     )

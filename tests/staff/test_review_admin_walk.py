@@ -60,3 +60,21 @@ def test_breakout_move_form_may_shrink_to_a_phone(role_client):
     assert "css/breakout.css" in html and 'class="bp-move"' in html
     css = open(finders.find("css/breakout.css")).read()
     assert ".bp-top > * { flex: 1 1 24rem; min-width: 0; }" in css
+
+
+def test_list_filters_have_titles_that_say_what_they_filter(role_client):
+    orders = role_client("Finance").get(reverse("admin:registrations_order_changelist")).content.decode()
+    assert "By test payment (no Stripe key)" in orders and "By is test payment" not in orders
+    seats = role_client("Coordinator").get(reverse("admin:registrations_seat_changelist")).content.decode()
+    assert "By seat status" in seats and "By order status" in seats
+
+
+def test_a_refund_that_failed_at_stripe_does_not_read_as_made(role_client):
+    order = OrderFactory(seat_count=2, total_cents=24000)
+    refund = record_refund(order, 12000, seat_count=1)
+    refund.parts.update(amount_cents=0)
+    type(refund).objects.filter(pk=refund.pk).update(
+        amount_cents=0, reason="1 seat(s) refunded (failed at Stripe, the card was expired or cancelled: $120.00 not returned)"
+    )
+    html = role_client("Finance").get(reverse("admin:registrations_order_change", args=[order.pk])).content.decode()
+    assert "Failed at Stripe: nothing reached the buyer" in html
