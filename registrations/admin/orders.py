@@ -256,11 +256,13 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     @admin.display(description="Money (from the payment ledger)")
     def money(self, obj):
         return format_html(
-            "Paid {} · refunded {} · net {}{}",
+            "Paid {} · refunded {} · net {}{}{}",
             usd(obj.ledger_paid_cents),
             usd(obj.ledger_refunded_cents),
             usd(obj.ledger_net_cents),
             format_html(" · payments not accepted {}", usd(obj.ledger_returned_cents)) if obj.ledger_returned_cents else "",
+            format_html(" · refunds that failed at Stripe {} (see the review note)", usd(obj.ledger_refund_failed_cents))
+            if obj.ledger_refund_failed_cents else "",
         )
 
     @admin.action(description="Mark payment review done", permissions=["change"])
@@ -271,6 +273,8 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
 
     @admin.display(description="Refunded", ordering="ledger_refunded_cents")
     def refunded(self, obj):
+        if obj.ledger_refund_failed_cents:  # not refunded: the buyer is owed it (the review note says how)
+            return format_html("{} ({} failed at Stripe)", _money(obj.ledger_refunded_cents), usd(obj.ledger_refund_failed_cents))
         return _money(obj.ledger_refunded_cents)
 
     @admin.action(description="Refund the whole order through Stripe", permissions=["refund"])

@@ -122,8 +122,9 @@ def _sum_subquery(queryset, column: str) -> Coalesce:
 
 def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
     """Annotate each order's ledger sums in the same query: `ledger_paid_cents` (accepted payments),
-    `ledger_refunded_cents` (refunded from them), `ledger_net_cents` (the first less the second) and
-    `ledger_returned_cents` (payments not accepted)."""
+    `ledger_refunded_cents` (refunded from them), `ledger_net_cents` (the first less the second),
+    `ledger_returned_cents` (payments not accepted) and `ledger_refund_failed_cents` (refunds Stripe could not complete,
+    owed to the buyer another way)."""
     accepted = Payment.Status.ACCEPTED
     return queryset.annotate(
         ledger_paid_cents=_sum_subquery(Payment.objects.filter(owned_by(OuterRef("pk")), status=accepted), "amount_cents"),
@@ -133,6 +134,9 @@ def with_money(queryset: QuerySet[Order]) -> QuerySet[Order]:
         ),
         ledger_returned_cents=_sum_subquery(
             Payment.objects.filter(owned_by(OuterRef("pk"))).exclude(status=accepted), "amount_cents"
+        ),
+        ledger_refund_failed_cents=_sum_subquery(
+            Payment.objects.filter(owned_by(OuterRef("pk")), stripe_refund_failed_cents__gt=0), "stripe_refund_failed_cents"
         ),
     ).annotate(ledger_net_cents=F("ledger_paid_cents") - F("ledger_refunded_cents"))
 

@@ -78,3 +78,21 @@ def test_a_refund_that_failed_at_stripe_does_not_read_as_made(role_client):
     )
     html = role_client("Finance").get(reverse("admin:registrations_order_change", args=[order.pk])).content.decode()
     assert "Failed at Stripe: nothing reached the buyer" in html
+
+
+def test_a_coordinator_reads_no_money_words_they_cannot_act_on(role_client):
+    client = role_client("Coordinator")
+    home = client.get(reverse("admin:index")).content.decode()
+    assert "Net revenue" not in home and "Held: seats" in home
+    roster = client.get(reverse("admin:registrations_rosterseat_changelist")).content.decode()
+    assert "refund seats" not in roster
+
+
+def test_an_order_whose_refund_failed_says_so_beside_its_money(role_client):
+    order = OrderFactory(total_cents=24000, seat_count=2)
+    Payment.objects.filter(order=order).update(stripe_refund_failed_cents=12000)
+    client = role_client("Finance")
+    listing = client.get(reverse("admin:registrations_order_changelist")).content.decode()
+    assert "$120.00 failed at Stripe" in listing
+    page = client.get(reverse("admin:registrations_order_change", args=[order.pk])).content.decode()
+    assert "refunds that failed at Stripe $120.00" in page
