@@ -134,10 +134,13 @@ class BreakoutPlanAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         session, groups = self._session(request, object_id)
         can_move = groups is None and request.user.has_perm(MOVE) and timezone.now() < session.starts_at
+        move_form = None
         if request.method == "POST":
             if not can_move:
                 raise PermissionDenied
-            return self._move(request, session)
+            moved, move_form = self._move(request, session)
+            if moved:
+                return redirect("admin:registrations_breakoutplan_change", session.pk)
         plan = self._plan(session, groups)
         context = {
             **self.admin_site.each_context(request),
@@ -147,20 +150,21 @@ class BreakoutPlanAdmin(admin.ModelAdmin):
             "when": _when(session),
             "plan": plan,
             "is_facilitator_view": groups is not None,
-            "move_form": _move_form(plan) if can_move else None,
+            # After a refused move, the form as it was sent: the person and the place chosen stay selected.
+            "move_form": (move_form or _move_form(plan)) if can_move else None,
             "has_started": timezone.now() >= session.starts_at,
             "zoom_max_rooms": ZOOM_MAX_ROOMS,
             "zoom_max_rows": ZOOM_MAX_ROWS,
         }
         return TemplateResponse(request, "registrations/admin/breakout_plan.html", context)
 
-    def _move(self, request, session):
-        back = redirect("admin:registrations_breakoutplan_change", session.pk)
+    def _move(self, request, session) -> tuple[bool, BreakoutMoveForm]:
+        """Carry out a move; returns (moved, the form as sent). A refused move is said in a message."""
         plan = breakout_plan(session=session)
         form = _move_form(plan, request.POST)
         if not form.is_valid():
             self.message_user(request, "Choose a person and where to move them.", messages.ERROR)
-            return back
+            return False, form
         seat_id, target = form.cleaned_data["seat"], form.cleaned_data["target"]
         by = request.user.get_username()
         try:
@@ -176,13 +180,13 @@ class BreakoutPlanAdmin(admin.ModelAdmin):
                 move_to_room(session=session, seat_id=seat_id, group=group, room_number=number, by=by)
         except BreakoutError as exc:
             self.message_user(request, str(exc), messages.ERROR)
-            return back
+            return False, form
         name = next((m.name for _, m in plan.members() if m.seat.pk == seat_id), "")
         after = breakout_plan(session=session)
         room = after.room_of(seat_id)
         where = room.name if room else ("not attending" if target == BreakoutMoveForm.ABSENT else "not chosen")
         self.message_user(request, f"{name} is now in: {where}.", messages.SUCCESS)
-        return back
+        return True, form
 
     def zoom_csv(self, request, object_id):
         session, groups = self._session(request, object_id)

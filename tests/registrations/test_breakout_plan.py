@@ -380,3 +380,16 @@ def test_the_sessions_list_links_each_plan(staff_client, workshop, groups, sessi
     html = staff_client.get("/admin/registrations/breakoutplan/").content.decode()
     assert plan_url(session) in html and plan_url(session, "print/") in html
     assert "Live session 1" in html and "Live session 2" in html
+
+
+def test_a_refused_move_keeps_the_person_and_place_chosen(staff_client, workshop, groups, session):
+    workshop.breakout_room_size = 2
+    workshop.save()
+    seats = people(workshop, 5, groups["White"])
+    for seat in seats[:2]:
+        move(staff_client, session, seat, f"room:{groups['White'].pk}:1")
+    target = f"room:{groups['White'].pk}:1"
+    html = move(staff_client, session, seats[2], target).content.decode()
+    assert "already has 2 people moved there" in html
+    assert f'<option value="{seats[2].pk}" selected>' in html
+    assert f'<option value="{target}" selected>' in html
