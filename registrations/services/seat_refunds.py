@@ -94,27 +94,23 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund
             outcome = "restored" if len(seat_ids) == Seat.objects.filter(pk__in=seat_ids, status=Seat.Status.ACTIVE).count() else "handled"
         if outcome == "restored":
             raise
-        if outcome == "handled":
+        if outcome != "made":
             tell_attendees(order=order, seats=active)  # their seats stay cancelled
-            raise RefundError(
-                f"Stripe refused the refund ({exc}), and another request settled it meanwhile: the seats stay cancelled. "
-                "The order's review note says what the buyer is owed."
-            ) from exc
-        if outcome == "refunded meanwhile":
-            tell_attendees(order=order, seats=active)  # their seats stay cancelled
-            raise RefundError(
-                f"Stripe refused the refund ({exc}): the whole order was refunded in Stripe's dashboard meanwhile, so "
-                "its seats stay cancelled and nothing more is owed."
-            ) from exc
-        if outcome == "seats gone":
-            tell_attendees(order=order, seats=active)  # their seats stay cancelled
-            raise RefundError(
-                f"Stripe refused the refund ({exc}). Its seats were taken by other buyers meanwhile, so they stay "
-                f"cancelled; the order is flagged: the buyer is owed {usd(refund.amount_cents)}."
-            ) from exc
+            raise RefundError(f"Stripe refused the refund ({exc}){_STAY_CANCELLED[outcome](refund)}") from exc
     tell_attendees(order=order, seats=active)  # the buyer is told by the caller, with the money
     refund.refresh_from_db()
     return refund
+
+
+# What staff read when Stripe refused a seat refund and its seats stay cancelled, by why they stay cancelled.
+_STAY_CANCELLED = {
+    "handled": lambda refund: ", and another request settled it meanwhile: the seats stay cancelled. The order's "
+    "review note says what the buyer is owed.",
+    "refunded meanwhile": lambda refund: ": the whole order was refunded in Stripe's dashboard meanwhile, so its seats "
+    "stay cancelled and nothing more is owed.",
+    "seats gone": lambda refund: ". Its seats were taken by other buyers meanwhile, so they stay cancelled; the order "
+    f"is flagged: the buyer is owed {usd(refund.amount_cents)}.",
+}
 
 
 def _seat_refund_key(refund: Refund) -> str:
