@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, Q, QuerySet
 from django.utils import timezone
 
-from registrations.selectors.ledger import ledger_owner, money_kept, order_money, payment_for_intent
+from registrations.selectors.ledger import OrderMoney, ledger_owner, payment_for_intent
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails
@@ -111,13 +111,12 @@ def flag_for_review(*, order: Order, note: str, key: str, now: datetime | None =
 FAILED_MONEY_BACK = "nothing more is owed to the buyer"
 
 
-def note_when_failed_money_is_back(order: Order) -> None:
+def note_when_failed_money_is_back(order: Order, *, money: OrderMoney, kept: int) -> None:
     """An order flagged because a refund failed at Stripe (the buyer owed that money, to be paid another way), whose
-    money has all gone back through Stripe since (a later refund covered it): tell staff, or they would pay it twice.
-    Inside the caller's transaction, on the order row it has locked."""
-    money = order_money(order=order)
+    money has all gone back through Stripe since (`kept`, what it still keeps, is nothing: a later refund covered it):
+    tell staff, or they would pay it twice. Inside the caller's transaction, on the order row it has locked."""
     failed = sum(p.stripe_refund_failed_cents for p in money.payments)
-    if not failed or money_kept(order=order, money=money) > 0:
+    if not failed or kept > 0:
         return
     if order.payment_review_note and FAILED_MONEY_BACK in order.payment_review_note.splitlines()[-1]:
         return

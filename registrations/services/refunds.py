@@ -48,14 +48,16 @@ def mark_made(refund: Refund) -> None:
         order = Order.objects.select_for_update().filter(pk=refund.order_id).first()
         if Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now()):
             refund_order_if_all_back(order)
-            note_when_failed_money_is_back(order)
 
 
 def refund_order_if_all_back(order: Order, *, held: frozenset[int] = frozenset()) -> bool:
     """A paid order whose money is all back, or owed back (`money_kept`), is refunded: its seats cancelled and their
-    attendees told. Inside the caller's transaction, on the order row it has locked. Returns whether it was."""
+    attendees told; if a refund of it had failed, staff read that nothing more is owed. Inside the caller's
+    transaction, on the order row it has locked. Returns whether it was refunded here."""
     money = order_money(order=order)
-    if order.status != Order.Status.PAID or not money.paid_cents or money_kept(order=order, money=money, held=held) > 0:
+    kept = money_kept(order=order, money=money, held=held)
+    note_when_failed_money_is_back(order, money=money, kept=kept)
+    if order.status != Order.Status.PAID or not money.paid_cents or kept > 0:
         return False
     order.status = Order.Status.REFUNDED
     order.refunded_seat_count = order.seat_count
@@ -207,7 +209,6 @@ def catch_up_with_stripe(
     )
     extra = max(payment.stripe_refunded_cents, made) - made - explained
     if extra <= 0:  # nothing new; but a seat refund made meanwhile may have brought the last of its money back
-        note_when_failed_money_is_back(order)
         return refund_order_if_all_back(order, held=frozenset(held)), None
     for part in waiting:
         if part.refund.kind != Refund.Kind.SEATS and part.pk in held and extra >= part.amount_cents:
@@ -221,7 +222,6 @@ def catch_up_with_stripe(
     if not refund_order_if_all_back(order, held=frozenset(held)) and refund and payment.status == Payment.Status.ACCEPTED:
         order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
         order.save()
-    note_when_failed_money_is_back(order)
     return True, refund
 
 

@@ -187,7 +187,10 @@ def _after_refusal(refund: Refund, error: str) -> str:
 def _refunded_meanwhile(order: Order, refund: Refund) -> bool:
     """The order was refunded in full in Stripe's dashboard while this seat refund waited: all it kept is back, or
     owed back, without counting this refund (which still waits, so `money_kept` counts it as kept)."""
-    return order.status == Order.Status.REFUNDED and bool(order_money(order=order).paid_cents) and money_kept(order=order) <= 0
+    if order.status != Order.Status.REFUNDED:
+        return False
+    money = order_money(order=order)
+    return bool(money.paid_cents) and money_kept(order=order, money=money) <= 0
 
 
 def resend_pending_seat_refunds(*, order: Order) -> tuple[int, int]:

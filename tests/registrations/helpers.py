@@ -4,6 +4,18 @@ from django.db import connection
 from django.test import Client
 
 
+# "Invoice my organisation", with a complete billing contact and address.
+INVOICE_BILLING = {
+    "payment_method": "invoice",
+    "billing_name": "Dana Ruiz",
+    "billing_email": "accounts@lincoln-usd.example",
+    "billing_line1": "100 Main Street",
+    "billing_city": "Oakland",
+    "billing_state": "CA",
+    "billing_postal_code": "94612",
+}
+
+
 def registration_data(seat_count=1, buyer_attends=True, attendees=(), **overrides):
     data = {
         "buyer_name": "Maya Johnson",

@@ -6,20 +6,11 @@ from django.test import Client
 
 from registrations.models import Order
 from registrations.selectors.availability import invoice_seats_held
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import INVOICE_BILLING, registration_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BILLING = {
-    "payment_method": "invoice",
-    "billing_name": "Dana Ruiz",
-    "billing_email": "accounts@lincoln-usd.example",
-    "billing_line1": "100 Main Street",
-    "billing_city": "Oakland",
-    "billing_state": "CA",
-    "billing_postal_code": "94612",
-    "billing_country": "US",
-}
+BILLING = {**INVOICE_BILLING, "billing_country": "US"}
 
 
 def request_invoice(workshop, n: int, **billing):

@@ -19,19 +19,10 @@ from registrations.models import Order, Voucher
 from registrations.selectors.availability import seats_taken
 from tests.conftest import WEBHOOK_SECRET
 from tests.factories import OrderFactory, WorkshopFactory
+from tests.registrations.helpers import INVOICE_BILLING as BILLING
 from tests.registrations.helpers import registration_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-BILLING = {
-    "payment_method": "invoice",
-    "billing_name": "Dana Ruiz",
-    "billing_email": "accounts@lincoln-usd.example",
-    "billing_line1": "100 Main Street",
-    "billing_city": "Oakland",
-    "billing_state": "CA",
-    "billing_postal_code": "94612",
-}
 
 
 def register(client, workshop, **kwargs):
