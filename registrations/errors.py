@@ -24,6 +24,15 @@ class OrderNotPayableError(RegistrationError):
     pass
 
 
+class SameSubmissionError(Exception):
+    """The registration page was sent again (a second press while the first was still on its way): its order is
+    placed already, and the buyer continues with that one."""
+
+    def __init__(self, order_id: int):
+        self.order_id = order_id
+        super().__init__(f"Order {order_id} was placed from this page already.")
+
+
 class InvoiceHoldError(RegistrationError):
     """Paying by invoice is not possible for this request (the invoice share of seats, or one open request each)."""
 

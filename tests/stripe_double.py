@@ -81,6 +81,9 @@ class StripeDouble:
     idempotent: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     latency: float = 0.0  # seconds every request waits before it is answered
+    # Where Checkout Session urls point. A browser test sets Stripe's real host: the site's CSP (form-action) lets a
+    # form's redirect go only there, and the test answers that address itself (the browser cannot reach Stripe).
+    checkout_host: str = "checkout.stripe.test"
     hang_until: float | None = None  # time.monotonic() when the hang ends; math.inf: until end_hang()
     hang_method: str | None = None  # only requests of this method hang (None: all)
     hang_after_doing: bool = False  # carry each request out, then hold its answer (Stripe did it; the answer waits)
@@ -140,6 +143,7 @@ class StripeDouble:
             self.faults.clear()
             self.idempotent.clear()
             self.latency = 0.0
+            self.checkout_host = "checkout.stripe.test"
         self.end_hang()
 
     def set_latency(self, seconds: float) -> None:
@@ -479,7 +483,7 @@ class StripeDouble:
             "cancel_url": params["cancel_url"],
             "payment_intent": None,
             "line_items_params": params["line_items"],
-            "url": f"https://checkout.stripe.test/c/pay/{session_id}",
+            "url": f"https://{self.checkout_host}/c/pay/{session_id}",
         }
         with self.lock:
             self.sessions[session_id] = session

@@ -275,12 +275,21 @@ class Order(models.Model):
         help_text="A card checkout placed from the registration form: a keyed hash of the network address it came "
         "from (never the address), so that network's unpaid holds can be capped. The daily purge clears it once the hold is over.",
     )
+    submission_key = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The registration form's page this order was placed from (a one-way hash of that page's form token): "
+        "the same page sent again, by a second press while Stripe answers, continues this order instead of placing another.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # The order a registration page placed, looked up under the workshop lock when that page is sent again.
+            models.Index(fields=["workshop", "submission_key"], condition=~models.Q(submission_key=""), name="order_submission_idx"),
             # Seats one network's unpaid card checkouts hold (selectors.card_seats_held_from), under the same lock.
             models.Index(
                 fields=["workshop", "hold_source", "hold_expires_at"],

@@ -98,14 +98,17 @@ class SeatCounts:
     taken: int  # seats_taken: paid seats and live holds
     held_from_network: int  # card_seats_held_from the network asked about (0 when none was)
     invoice_held: int  # invoice_seats_held: seats on unpaid invoices' live holds (0 unless asked for)
+    same_submission: int | None = None  # the order placed from the registration page asked about, if it stands
 
 
 def seat_counts(
-    *, workshop_id: int, hold_source: str = "", invoice_holds: bool = False, now: datetime | None = None
+    *, workshop_id: int, hold_source: str = "", invoice_holds: bool = False, submission_key: str = "",
+    now: datetime | None = None,
 ) -> SeatCounts:
     """The workshop's seat counts in one round trip: the registration form reads them on every request, and
     checkout start under the workshop lock. The network's card holds only when `hold_source` is given, the
-    invoice holds only when asked for (0 otherwise).
+    invoice holds only when asked for (0 otherwise); with `submission_key`, also the order already placed from that
+    registration page (pending, processing or paid), if any.
 
     Written in SQL, the same rules as seat_taking_orders, _card_holds_from and unpaid_invoice_holds
     (tests/registrations/test_hot_path_sql.py holds them to the ORM's answers for any mix of orders): built with
@@ -124,12 +127,18 @@ def seat_counts(
     if invoice_holds:
         counts.append(f"({total}payment_method = %s AND status = %s AND hold_expires_at > %s)")
         params += [workshop_id, Order.PaymentMethod.INVOICE.value, pending, at]
+    if submission_key:
+        counts.append(
+            f"(SELECT MIN(id) FROM {table} WHERE workshop_id = %s AND submission_key = %s AND status IN (%s, %s, %s))"
+        )
+        params += [workshop_id, submission_key, pending, Order.Status.PROCESSING.value, Order.Status.PAID.value]
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(counts)}", params)
         row = list(cursor.fetchone())
     taken = row.pop(0)
     return SeatCounts(
-        taken=taken, held_from_network=row.pop(0) if hold_source else 0, invoice_held=row.pop(0) if invoice_holds else 0
+        taken=taken, held_from_network=row.pop(0) if hold_source else 0, invoice_held=row.pop(0) if invoice_holds else 0,
+        same_submission=row.pop(0) if submission_key else None,
     )
 
 
@@ -139,13 +148,6 @@ def with_seat_counts(workshop: Workshop, *, now: datetime | None = None) -> Work
     counts = seat_counts(workshop_id=workshop.pk, invoice_holds=True, now=now)
     workshop.seats_taken, workshop.invoice_seats_held = counts.taken, counts.invoice_held
     return workshop
-
-
-def seats_taken_and_held_from(*, workshop_id: int, hold_source: str, now: datetime | None = None) -> tuple[int, int]:
-    """seats_taken, and card_seats_held_from for `hold_source`, in one query (a registration counts both under the
-    workshop lock; a network's live card holds are among the seats taken)."""
-    counts = seat_counts(workshop_id=workshop_id, hold_source=hold_source, now=now)
-    return counts.taken, counts.held_from_network
 
 
 def open_invoice_request(*, workshop_id: int, line1: str, postal_code: str, now: datetime | None = None) -> Order | None:

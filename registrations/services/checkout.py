@@ -14,7 +14,7 @@ from registrations.selectors.availability import (
     invoice_seats_held,
     price_for,
     seats_available,
-    seats_taken_and_held_from,
+    seat_counts,
 )
 from registrations.selectors.codes import voucher_seats_left
 from workshops import catalog
@@ -27,6 +27,7 @@ from ..errors import (
     OrderNotPayableError,
     RegistrationClosedError,
     RegistrationError,
+    SameSubmissionError,
     VoucherError,
 )
 from ..models import (
@@ -88,6 +89,19 @@ def _create_seats(*, order: Order, attendees: list[AttendeeData]) -> None:
     )
 
 
+def _lock_for_sale(workshop: Workshop) -> None:
+    """Lock the workshop's row and read its capacity as it stands under the lock. Dates, sessions and prices are the
+    caller's copy of the workshop, read a moment ago in the same request, unless staff have changed them since: every
+    such change renews catalog_version on this row, so it is seen here, and priced from."""
+    workshop.capacity, workshop.is_published, version = (
+        Workshop.objects.select_for_update().filter(pk=workshop.pk)
+        .values_list("capacity", "is_published", "catalog_version").get()
+    )
+    if version != workshop.catalog_version:
+        workshop.catalog_version = version
+        catalog.attach([workshop])
+
+
 def place_order(
     *,
     workshop: Workshop,
@@ -101,6 +115,7 @@ def place_order(
     voucher_code: str = "",
     from_quote: Quote | None = None,
     hold_source: str = "",
+    submission_key: str = "",
     now: datetime | None = None,
 ) -> Order:
     """Create an order and hold its seats, never beyond capacity.
@@ -108,8 +123,10 @@ def place_order(
     The workshop row is locked while paid seats and live holds are counted, so
     concurrent buyers queue here for a moment instead of overselling. A voucher's
     row is locked the same way while its uses are counted. `hold_source` (a keyed hash of
-    the buyer's network address) caps that network's unpaid card holds (check_network_hold).
-    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError, VoucherError, NetworkHoldLimitError.
+    the buyer's network address) caps that network's unpaid card holds (check_network_hold). `submission_key` names
+    the registration page the order is placed from: if that page placed an order already, it is not placed twice.
+    Raises RegistrationClosedError, NotEnoughSeatsError, NoPriceError, VoucherError, NetworkHoldLimitError,
+    SameSubmissionError.
     """
     now = now or timezone.now()
     if not 1 <= seat_count <= settings.MAX_SEATS_PER_ORDER:
@@ -117,20 +134,14 @@ def place_order(
     if len(attendees) > seat_count:
         raise RegistrationError("More attendees named than seats chosen.")
     with transaction.atomic():
-        # The lock, and the capacity as it stands under it. Dates, sessions and prices are the
-        # caller's copy of the workshop, read a moment ago in the same request, unless staff have changed them
-        # since: every such change renews catalog_version on this row, so it is seen here, and priced from.
-        workshop.capacity, workshop.is_published, version = (
-            Workshop.objects.select_for_update().filter(pk=workshop.pk)
-            .values_list("capacity", "is_published", "catalog_version").get()
-        )
-        if version != workshop.catalog_version:
-            workshop.catalog_version = version
-            catalog.attach([workshop])
+        _lock_for_sale(workshop)
         if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
         quote = price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
-        taken, held_from_here = seats_taken_and_held_from(workshop_id=workshop.pk, hold_source=hold_source, now=now)
+        counts = seat_counts(workshop_id=workshop.pk, hold_source=hold_source, submission_key=submission_key, now=now)
+        if counts.same_submission is not None:
+            raise SameSubmissionError(counts.same_submission)
+        taken, held_from_here = counts.taken, counts.held_from_network
         seats_left = max(workshop.capacity - taken, 0)
         if seat_count > seats_left:
             raise NotEnoughSeatsError(seats_left)
@@ -160,6 +171,7 @@ def place_order(
             hold_expires_at=now + hold_duration(),
             is_test_payment=stripe_client.is_test_payment_mode(),
             hold_source=hold_source,
+            submission_key=submission_key,
         )
         _create_seats(order=order, attendees=attendees)
     return order

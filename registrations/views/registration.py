@@ -1,5 +1,7 @@
 """The registration form: one person or a team, price preview, quotes, and the sold-out seat alert."""
 
+import hashlib
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -8,7 +10,14 @@ from django.views.decorators.http import require_POST
 
 from guard import ratelimit
 from guard.ratelimit import RateLimitedError
-from registrations.errors import InvoiceHoldError, NetworkHoldLimitError, NotEnoughSeatsError, RegistrationError, VoucherError
+from registrations.errors import (
+    InvoiceHoldError,
+    NetworkHoldLimitError,
+    NotEnoughSeatsError,
+    RegistrationError,
+    SameSubmissionError,
+    VoucherError,
+)
 from registrations.selectors.availability import (
     catalog_with_availability,
     invoice_seat_allowance,
@@ -302,6 +311,7 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
     try:
         order = place(
             **extra,
+            submission_key=_submission_key(request),
             workshop=workshop,
             buyer_name=data["buyer_name"],
             buyer_email=data["buyer_email"],
@@ -313,6 +323,8 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
             voucher_code=data["voucher_code"],
             from_quote=valid_quote(workshop=workshop, reference=data["quote_reference"]),
         )
+    except SameSubmissionError as exc:
+        return _continue_placed(request, exc.order_id)
     except NotEnoughSeatsError as exc:
         if exc.seats_left == 0:
             # Sold out while they filled in the form: offer the seat alert, with their email in it.
@@ -344,6 +356,23 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
         messages.success(request, "Your code covers the whole registration, so there is nothing to pay. You're registered.")
         return redirect(order.get_absolute_url())
     return _go_to_checkout(request, order, just_placed=True)
+
+
+def _submission_key(request) -> str:
+    """The registration page being sent, named by its form's CSRF token: Django masks the token afresh for every page
+    it renders (and the page cache hands each visitor a fresh one), so two presses on one page share it and no two
+    pages do. Kept only as a one-way hash. Empty without a token (a client that sends none is not deduplicated)."""
+    token = request.POST.get("csrfmiddlewaretoken", "")
+    return hashlib.sha256(f"registration-page:{token}".encode()).hexdigest() if token else ""
+
+
+def _continue_placed(request, order_id: int) -> HttpResponse:
+    """This page placed its order already (a second press while Stripe answered the first, or the page sent again from
+    the browser's history): the buyer goes on with that order, to its payment or, once paid, to its page."""
+    order = Order.objects.select_related("workshop").get(pk=order_id)
+    if order.status == Order.Status.PENDING:
+        return _go_to_checkout(request, order)
+    return redirect(order.get_absolute_url())
 
 
 def _discount_preview(workshop, quote, code: str) -> dict | None:

@@ -1,6 +1,6 @@
 """The registration form and checkout start ask two questions in SQL written by hand (registrations/selectors): how
-many seats are taken, held from the buyer's network and held by unpaid invoices, and whether the buyer's email
-already has an order. For any mix of orders
+many seats are taken, held from the buyer's network and held by unpaid invoices, whether the buyer's email
+already has an order, and which order the registration page being sent placed already. For any mix of orders
 (every status, both payment methods, holds live and lapsed, seats refunded, emails in any case, additions),
 the answers are exactly what the ORM's definitions of the same rules give."""
 
@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from registrations.models import Order
-from registrations.selectors.availability import SeatCounts, seat_counts, seat_taking_orders, seats_taken_and_held_from
+from registrations.selectors.availability import SeatCounts, seat_counts, seat_taking_orders
 from registrations.selectors.order_pages import existing_order_for
 from tests.factories import OrderFactory, WorkshopFactory
 
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 NETWORKS = ("net-a", "net-b", "")
 EMAILS = ("maya@lincoln.example", "MAYA@Lincoln.Example", "jo@lincoln.example")
+KEYS = ("a" * 64, "b" * 64, "")
 
 orders = st.lists(
     st.fixed_dictionaries({
@@ -33,6 +34,7 @@ orders = st.lists(
         "email": st.sampled_from(EMAILS),
         "addition": st.booleans(),
         "other_workshop": st.booleans(),
+        "submission_key": st.sampled_from(KEYS),
     }),
     max_size=12,
 )
@@ -47,7 +49,7 @@ def _place(workshops, rows, now):
             hold_expires_at=now + timedelta(minutes=row["minutes_left"]), seat_count=row["seat_count"],
             refunded_seat_count=min(row["refunded"], row["seat_count"]), buyer_email=row["email"],
             kind=Order.Kind.ADDITION if row["addition"] and parent else Order.Kind.PURCHASE,
-            parent=parent if row["addition"] else None, payment=False,
+            parent=parent if row["addition"] else None, payment=False, submission_key=row["submission_key"],
         )
         parent = parent or order
 
@@ -70,7 +72,19 @@ def test_seat_counts_match_the_orm_rules(rows, network):
     counts = seat_counts(workshop_id=workshops[0].pk, hold_source=network, invoice_holds=True, now=now)
     assert counts == SeatCounts(taken, held, invoiced)
     assert seat_counts(workshop_id=workshops[0].pk, now=now) == SeatCounts(taken, 0, 0)
-    assert seats_taken_and_held_from(workshop_id=workshops[0].pk, hold_source=network, now=now) == (taken, held)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=orders, key=st.sampled_from(KEYS[:2]))
+def test_the_order_placed_from_a_registration_page_matches_the_orm_rules(rows, key):
+    now = timezone.now()
+    workshops = [WorkshopFactory(with_schedule=False), WorkshopFactory(with_schedule=False)]
+    _place(workshops, rows, now)
+    standing = Order.objects.filter(
+        workshop=workshops[0], submission_key=key,
+        status__in=[Order.Status.PENDING, Order.Status.PROCESSING, Order.Status.PAID],
+    ).order_by("pk").values_list("pk", flat=True).first()
+    assert seat_counts(workshop_id=workshops[0].pk, submission_key=key, now=now).same_submission == standing
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
