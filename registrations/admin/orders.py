@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -12,6 +13,7 @@ from registrations.errors import (
     RefundError,
 )
 from registrations.selectors.ledger import with_money
+from registrations.selectors.order_refunds import whole_order_refund
 from registrations.selectors.staff_reports import ORDER_QUEUES, orders_in_queue
 from registrations.services.invoices import mark_invoice_paid_out_of_band
 from registrations.services.payments import clear_review
@@ -280,6 +282,8 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     @admin.action(description="Refund the whole order through Stripe", permissions=["refund"])
     def refund_whole_order(self, request, queryset):
         require_permission(request, REFUND_PERMISSION)
+        if request.POST.get("post") != "yes":
+            return _confirm_whole_order_refunds(self, request, queryset)
         for order in queryset:
             if order.status == Order.Status.NEEDS_REFUND:
                 self._return_refused(request, order)
@@ -386,6 +390,26 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
             header=exports.ORDER_HEADER,
             rows=exports.order_rows(queryset.select_related("workshop", "parent")),
         )
+
+
+def _confirm_whole_order_refunds(modeladmin, request, queryset):
+    """The page before "Refund the whole order" runs: what each selected order would give back, and from which
+    payments. Nothing changes and nothing is sent to Stripe until staff press "Yes" (a second POST with post=yes)."""
+    orders = list(queryset.select_related("workshop").order_by("created_at", "pk"))
+    refunds = [whole_order_refund(order=order) for order in orders]
+    return TemplateResponse(
+        request,
+        "registrations/admin/order_refund_confirm.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Refund these orders?",
+            "opts": modeladmin.model._meta,
+            "refunds": refunds,
+            "anything_to_refund": any(refund.outcome != "skip" for refund in refunds),
+            "orders": orders,
+            "action": "refund_whole_order",
+        },
+    )
 
 
 def _workshop_label(order) -> str:

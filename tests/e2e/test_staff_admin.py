@@ -180,6 +180,31 @@ def test_from_the_home_page_staff_open_todays_roster_mark_attendance_and_refund_
     assert order.seats.filter(status=Seat.Status.ACTIVE).count() == 7
 
 
+def test_a_whole_order_refund_asks_first_on_a_phone_and_is_confirmed_by_keyboard(phone_page, django_user_model, axe_source):
+    order = paid_team_order()
+    log_in(phone_page, django_user_model)
+    phone_page.goto("/admin/registrations/order/")
+    phone_page.locator("#result_list tbody tr").filter(has_text=order.reference).get_by_role("checkbox").check()
+    phone_page.locator("select[name=action]").select_option(label="Refund the whole order through Stripe")
+    phone_page.locator("button[name=index]").click()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Refund these orders?")
+    expect(phone_page.locator(".refund-confirm")).to_contain_text("Refund $500.00 and cancel 5 seats")
+    assert sideways_scrolling(phone_page) == []
+    yes, no = phone_page.get_by_role("button", name="Yes, refund through Stripe"), phone_page.get_by_role("link", name="No, take me back")
+    assert min(yes.bounding_box()["height"], no.bounding_box()["height"]) >= 44  # big enough to tap
+    audit(phone_page, axe_source, "whole-order refund confirmation")
+    screenshot(phone_page, "admin-order-refund-confirm-phone")
+    assert not Refund.objects.exists()
+    for _ in range(60):  # Tab through the page to "Yes", as a keyboard user does, and press Enter
+        phone_page.keyboard.press("Tab")
+        if phone_page.evaluate("() => document.activeElement.value") == "Yes, refund through Stripe":
+            break
+    phone_page.keyboard.press("Enter")
+    expect(phone_page.locator(".messagelist")).to_contain_text(f"{order.reference}: refunded $500.00")
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+
+
 def test_staff_member_exports_the_roster(page, django_user_model):
     order = paid_team_order(seats=["Denise Okafor", "Luis Ortega", "Priya Natarajan"])
     pending_order()  # unpaid: not on the roster

@@ -125,7 +125,7 @@ def test_a_local_test_payment_is_refunded_locally_without_stripe(client, staff_c
     client.post(f"/orders/{order.token}/test-payment/")
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and Payment.objects.get().source == Payment.Source.LOCAL
-    staff_client.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk]})
+    staff_client.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert RefundPart.objects.get().stripe_refund_id.startswith("re_local_")

@@ -29,7 +29,7 @@ def given_back_at_stripe(stripe_double) -> int:
 
 
 def refund_the_whole_order(staff_client, order):
-    return staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk]})
+    return staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
 
 
 def finance_cents(staff_client, workshop) -> dict[str, int]:

@@ -259,7 +259,7 @@ def test_7_a_real_payment_is_not_refunded_locally_without_a_stripe_key(staff_cli
     settings.STRIPE_SECRET_KEY = ""
     order = OrderFactory(workshop=workshop, seat_count=2, stripe_payment_intent_id="pi_3RealCardPayment")
     response = staff_client.post(
-        "/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk]}, follow=True
+        "/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"}, follow=True
     )
     assert "no Stripe key is configured" in response.content.decode()
     order.refresh_from_db()

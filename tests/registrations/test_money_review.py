@@ -247,7 +247,7 @@ def test_a_partial_dashboard_refund_of_an_invoice_payment_caps_what_staff_refund
     post_webhook("invoice.paid", stripe_double.pay_invoice(order.stripe_invoice_id))
     intent = stripe_double.invoice(order.stripe_invoice_id)["payments"]["data"][0]["payment"]["payment_intent"]
     post_webhook("charge.refunded", stripe_double.refund_in_dashboard(intent, 45000))  # $450 of $500, by hand
-    staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk]})
+    staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
     assert refunds_asked(stripe_double) == [(intent, "5000")]  # only what was left of the charge
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED

@@ -75,7 +75,7 @@ def refund_seats_post(client: Client, seats) -> object:
 
 
 def refund_order_post(client: Client, order) -> object:
-    return client.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk]})
+    return client.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
 
 
 def at_once(*actions) -> list:

@@ -349,7 +349,7 @@ def test_stripe_refusing_a_refund_changes_nothing(staff_client, big_team, stripe
 
 
 def test_whole_order_refund_still_works(staff_client, big_team, stripe_double):
-    act(staff_client, ORDERS, "refund_whole_order", [big_team])
+    act(staff_client, ORDERS, "refund_whole_order", [big_team], post="yes")
     big_team.refresh_from_db()
     assert big_team.status == Order.Status.REFUNDED
     assert stripe_double.requests_to("POST", "/v1/refunds")[0]["params"]["amount"] == "50000"

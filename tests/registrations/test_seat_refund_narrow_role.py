@@ -147,7 +147,7 @@ def test_a_whole_order_refund_left_pending_is_sent_again_although_the_order_alre
     intent = order.stripe_payment_intent_id
     a = finance("finance_a")
     stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST")
-    a.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk]})
+    a.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED and Refund.objects.get(order=order).made_at is None
 

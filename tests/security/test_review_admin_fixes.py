@@ -61,7 +61,7 @@ def refused(response, action: str) -> bool:
 
 def test_view_only_staff_cannot_refund_a_whole_order(staff_with, stripe_double):
     order = OrderFactory(seat_count=2)
-    response = run_action(staff_with("view_order"), ORDERS, "refund_whole_order", [order])
+    response = run_action(staff_with("view_order"), ORDERS, "refund_whole_order", [order], post="yes")
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and order.refunded_seat_count == 0
     assert not Refund.objects.exists()
@@ -73,7 +73,7 @@ def test_view_only_staff_cannot_refund_a_whole_order(staff_with, stripe_double):
 
 def test_staff_with_the_refund_permission_can_refund_a_whole_order(staff_with, stripe_double):
     order = OrderFactory(seat_count=2)
-    run_action(staff_with("view_order", "change_order", "refund_order"), ORDERS, "refund_whole_order", [order])
+    run_action(staff_with("view_order", "change_order", "refund_order"), ORDERS, "refund_whole_order", [order], post="yes")
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert stripe_double.requests_to("POST", "/v1/refunds")

@@ -30,7 +30,7 @@ def test_a_staff_edit_of_access_needs_is_recorded_with_who_when_and_before_after
 def test_a_refund_from_admin_is_recorded_as_the_staff_members_change(role_client, stripe_double):
     client = role_client("Finance")
     order = OrderFactory(seat_count=2)
-    client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk]})
+    client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
     refund = Refund.objects.get()
     assert _entries(refund).get(action=LogEntry.Action.CREATE).actor == client.user
     change = _entries(order).filter(actor=client.user).latest("timestamp")
