@@ -1,5 +1,6 @@
 """Calendar (.ics) files for an attendee's sessions."""
 
+import hashlib
 from collections.abc import Iterable
 from datetime import UTC
 from urllib.parse import urlsplit
@@ -15,9 +16,16 @@ from .models import Seat
 
 
 def _uid(seat: Seat, session: Session) -> str:
-    # Stable per seat and session, so downloading again updates the entry instead of adding a second one.
+    """Stable per seat and session, so downloading again updates the entry instead of adding a second one.
+
+    A one-way digest of the seat's token and the session: a forwarded file names no seat or session number
+    (which would tell how many have registered) and the token cannot be read back from it. The token is
+    renewed when the seat goes to another address or its person is erased, so the next holder's entries
+    get new UIDs that do not link them to the previous person's file.
+    """
     host = urlsplit(site_url()).hostname or "localhost"
-    return f"seat-{seat.pk}-session-{session.pk}@{host}"
+    digest = hashlib.sha256(f"calendar-uid\0{seat.token}\0{session.pk}".encode()).hexdigest()[:32]
+    return f"{digest}@{host}"
 
 
 def seat_calendar(*, seat: Seat, sessions: Iterable[Session]) -> bytes:

@@ -192,6 +192,27 @@ def test_calendar_uids_are_stable_per_seat_and_session(client, order, ana):
     assert not set(first) & set(other)
 
 
+def test_calendar_uids_name_no_seat_or_session_number_nor_the_token(client, ana, workshop):
+    uids = [str(e["uid"]) for e in events(client.get(f"/seats/{ana.token}/calendar.ics"))]
+    assert len(uids) == len(sessions(workshop)) == 2
+    for uid in uids:
+        local, _host = uid.split("@")
+        assert re.fullmatch(r"[0-9a-f]{32}", local), uid  # a digest, not "seat-12-session-3"
+        assert ana.token not in uid
+
+
+def test_a_seat_given_to_someone_else_gets_new_calendar_uids(client, order, ana):
+    before = [str(e["uid"]) for e in events(client.get(f"/seats/{ana.token}/calendar.ics"))]
+    client.post(
+        f"/orders/{order.token}/seats/1/",
+        {"seat-1-name": "Dana Reyes", "seat-1-email": "dana@lincoln.example", "seat-1-change": "new_person"},
+    )
+    seat = Seat.objects.get(pk=ana.pk)
+    assert seat.token != ana.token
+    after = [str(e["uid"]) for e in events(client.get(f"/seats/{seat.token}/calendar.ics"))]
+    assert len(set(after)) == 2 and not set(before) & set(after)
+
+
 def test_calendar_never_carries_the_meeting_link(client, ana, workshop):
     first = sessions(workshop)[0]
     with time_machine.travel(first.starts_at):

@@ -154,3 +154,13 @@ def test_the_roster_has_one_attendance_column_per_session(staff_client, workshop
     assert {"attended_session_1", "attended_session_2", "attended_session_3"} <= set(row)
     actions = staff_client.get(f"{ROSTER}?order__workshop__id__exact={workshop.pk}").content.decode()
     assert 'value="mark_session_3"' in actions and 'value="clear_session_3"' in actions
+
+
+def test_each_roster_cell_carries_its_column_heading_for_the_phone_layout(staff_client, workshop, needs):
+    days = [f"{s.starts_at.astimezone(workshop.tz):%b %-d}" for s in workshop.sessions.order_by("starts_at")]
+    html = staff_client.get(f"{ROSTER}?order__workshop__id__exact={workshop.pk}").content.decode()
+    assert '<table id="result_list" class="roster-list" role="table">' in html and "css/roster.css" in html
+    for number, day in enumerate(days, 1):
+        assert html.count(f'<td role="cell" data-label="Session {number} {day}" class="field-attended_session_{number}">') == 2
+    assert html.count('<td role="cell" data-label="School or district, order" class="field-organisation">') == 2
+    assert html.count('<td role="cell" class="action-checkbox">') == 2  # the tick box: no label of its own
