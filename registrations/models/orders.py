@@ -279,8 +279,9 @@ class Order(models.Model):
         max_length=64,
         blank=True,
         editable=False,
-        help_text="The registration form's page this order was placed from (a one-way hash of that page's form token): "
-        "the same page sent again, by a second press while Stripe answers, continues this order instead of placing another.",
+        help_text="The registration form's page and answers this order was placed from (a one-way hash of that "
+        "page's form token and the answers): the same page sent again, by a second press while Stripe answers, "
+        "continues this order instead of placing another.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -359,11 +359,15 @@ def _place_and_pay(request, workshop, form, formset, payment_form, affinity_form
 
 
 def _submission_key(request) -> str:
-    """The registration page being sent, named by its form's CSRF token: Django masks the token afresh for every page
-    it renders (and the page cache hands each visitor a fresh one), so two presses on one page share it and no two
-    pages do. Kept only as a one-way hash. Empty without a token (a client that sends none is not deduplicated)."""
+    """The registration page being sent, and what was filled in on it: the page is named by its form's CSRF token
+    (Django masks the token afresh for every page it renders, and the page cache hands each visitor a fresh one), so
+    two presses on one page share it and no two pages do; a page sent again with other answers (back from Stripe, one
+    more seat) is a registration of its own. Kept only as a one-way hash. Empty without a token (not deduplicated)."""
     token = request.POST.get("csrfmiddlewaretoken", "")
-    return hashlib.sha256(f"registration-page:{token}".encode()).hexdigest() if token else ""
+    if not token:
+        return ""
+    answers = sorted((name, values) for name, values in request.POST.lists() if name != "csrfmiddlewaretoken")
+    return hashlib.sha256(repr(("registration-page", token, answers)).encode()).hexdigest()
 
 
 def _continue_placed(request, order_id: int) -> HttpResponse:
