@@ -374,9 +374,12 @@ def _continue_placed(request, order_id: int) -> HttpResponse:
     """This page placed its order already (a second press while Stripe answered the first, or the page sent again from
     the browser's history): the buyer goes on with that order, to its payment or, once paid, to its page."""
     order = Order.objects.select_related("workshop").get(pk=order_id)
-    if order.status == Order.Status.PENDING:
-        return _go_to_checkout(request, order)
-    return redirect(order.get_absolute_url())
+    if order.status != Order.Status.PENDING or order.total_cents == 0:
+        return redirect(order.get_absolute_url())  # paid, or free and being confirmed by the first press
+    if order.payment_method == Order.PaymentMethod.INVOICE and order.invoice_status != Order.InvoiceStatus.OPEN:
+        # The first press may still be issuing the invoice at Stripe; its page offers "Send the invoice" if that failed.
+        return redirect(order.get_absolute_url())
+    return _go_to_checkout(request, order)
 
 
 def _discount_preview(workshop, quote, code: str) -> dict | None:
