@@ -131,8 +131,8 @@ def _new_page(browser, live_server, **options):
     page.on(
         "requestfailed",
         lambda request: errors.append(f"request failed: {request.url} ({request.failure})")
-        if request.resource_type in ("stylesheet", "script", "font", "image")
-        else None,  # a navigation that turns into a download (CSV export) is "aborted" by design
+        if request.resource_type in ("stylesheet", "script", "font", "image") and request.failure != "net::ERR_ABORTED"
+        else None,  # ERR_ABORTED: the page moved on (a click navigated) before this file finished loading  # a navigation that turns into a download (CSV export) is "aborted" by design
     )
     page.on(
         "response",
