@@ -290,3 +290,16 @@ def addition_prices(*, order: Order, tiers: list, paid_cents: int, up_to: int = 
             AdditionPrice(extra_seats=extra, unit_price_cents=price.quote.unit_price_cents, difference_cents=price.difference_cents)
         )
     return rows
+
+
+def returnable_cents(*, payment: Payment, up_to_cents: int) -> int:
+    """What returning a payment until `up_to_cents` of it is back would give back now (<= 0: nothing): less what was
+    given back or reserved as not owed before (returned here, waiting for Stripe, or returned by hand in Stripe's
+    dashboard), and never more than is left of the charge. Seats refunded by staff out of the same payment are not
+    part of what was owed back, so they never shrink a return; they only limit what is left of the charge (and they
+    never take what is reserved). `reserve_return` reserves this; the whole-order refund page shows it."""
+    sums = payment.refund_parts.aggregate(
+        returned=Sum("amount_cents", filter=~Q(refund__kind=Refund.Kind.SEATS)), all=Sum("amount_cents")
+    )
+    left = payment.amount_cents - (sums["all"] or 0)
+    return min(min(up_to_cents, payment.amount_cents) - (sums["returned"] or 0), left)

@@ -5,7 +5,7 @@ and the payments it comes out of, worked out as the refund itself works them out
 from dataclasses import dataclass, field
 
 from ..models import Order, Payment, Seat
-from .ledger import order_money, refund_allocation, refund_amount_cents
+from .ledger import order_money, refund_allocation, refund_amount_cents, returnable_cents
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,9 @@ def whole_order_refund(*, order: Order) -> WholeOrderRefund:
 
 
 def _refused_payments_return(order: Order) -> WholeOrderRefund:
-    """The order's refused payments not fully back yet, each with what is still owed back of it (a return already
-    reserved and waiting on Stripe is sent as it is). A payment one of whose refunds failed at Stripe is not returned
+    """The order's refused payments not fully back yet, each with what is still owed back of it, as return_payment
+    (`return_refused_payments`) sends it: a return already reserved and waiting on Stripe as it is, else what
+    `returnable_cents` gives. A payment one of whose refunds failed at Stripe is not returned
     again: staff were told to pay the buyer another way."""
     parts = []
     for payment in order_money(order=order).payments:
@@ -53,8 +54,10 @@ def _refused_payments_return(order: Order) -> WholeOrderRefund:
             continue
         if payment.pending_cents:
             parts.append((payment, payment.pending_cents))
-        elif not payment.stripe_refund_failed_cents and payment.amount_cents > payment.refunded_cents:
-            parts.append((payment, payment.amount_cents - payment.refunded_cents))
+            continue
+        owed = 0 if payment.stripe_refund_failed_cents else returnable_cents(payment=payment, up_to_cents=payment.amount_cents)
+        if owed > 0:
+            parts.append((payment, owed))
     if not parts:
         return WholeOrderRefund(order=order, outcome="skip", why="Its refused payments are back already, or were "
                                 "refunded another way after Stripe failed: there is nothing to return.")

@@ -15,6 +15,7 @@ from registrations.selectors.ledger import (
     money_kept,
     order_money,
     payment_for_intent,
+    returnable_cents,
 )
 from workshops.templatetags.workshop_tags import usd
 
@@ -255,8 +256,7 @@ def reserve_return(*, order: Order, payment: Payment, up_to_cents: int) -> Refun
     Stripe refuses for a while is still returned in full by the retries. Not counted as refunded until Stripe
     takes it. Returns None when nothing is owed back.
     """
-    returned, left = _returned_and_left(payment)
-    amount = min(min(up_to_cents, payment.amount_cents) - returned, left)
+    amount = returnable_cents(payment=payment, up_to_cents=up_to_cents)
     if amount <= 0:
         return None
     return record_refund(
@@ -300,17 +300,6 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
         )
     _close_refused_order(order_id=payment.order_id, why=why)
     return refund
-
-
-def _returned_and_left(payment: Payment) -> tuple[int, int]:
-    """How much of a payment has been given back or reserved as not owed (returned here, waiting for Stripe, or
-    returned by hand in Stripe's dashboard), and how much of it is left to refund at all. Seats refunded by staff
-    out of the same payment are not part of what was owed back, so they never shrink a return; they only limit what
-    is left of the charge (and they never take what is reserved)."""
-    sums = payment.refund_parts.aggregate(
-        returned=Sum("amount_cents", filter=~Q(refund__kind=Refund.Kind.SEATS)), all=Sum("amount_cents")
-    )
-    return sums["returned"] or 0, payment.amount_cents - (sums["all"] or 0)
 
 
 def _pending_return_cents(payment: Payment) -> int:

@@ -132,7 +132,9 @@ def _new_page(browser, live_server, **options):
         "requestfailed",
         lambda request: errors.append(f"request failed: {request.url} ({request.failure})")
         if request.resource_type in ("stylesheet", "script", "font", "image") and request.failure != "net::ERR_ABORTED"
-        else None,  # ERR_ABORTED: the page moved on (a click navigated) before this file finished loading  # a navigation that turns into a download (CSV export) is "aborted" by design
+        # ERR_ABORTED: the page moved on (a click navigated, or a navigation turned into a CSV download) before the file
+        # finished loading; that is not a file failing to load.
+        else None,
     )
     page.on(
         "response",
