@@ -216,7 +216,9 @@ def catch_up_with_stripe(
             Refund.objects.filter(pk=part.refund_id, made_at__isnull=True).update(made_at=timezone.now())
             extra -= part.amount_cents  # our return, made: its answer was lost or is on its way
     extra = _settle_pending_returns(order=order, payment=payment, cents=extra)
-    refund = None
+    unheld = [p for p in waiting if p.refund.kind == Refund.Kind.SEATS and at_stripe is not None and p.tagged
+              and p.pk not in held]
+    extra, refund = _settle_overtaken_seat_refunds(order=order, payment=payment, parts=unheld, cents=extra)
     if extra > 0:  # refunded in Stripe's dashboard
         refund = record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)],
                                reason="Refunded in Stripe's dashboard")
@@ -246,6 +248,35 @@ def _settle_pending_returns(*, order: Order, payment: Payment, cents: int) -> in
                            reason=f"{refund.reason} (part returned in Stripe's dashboard)")
         cents -= part.amount_cents
     return max(cents, 0)
+
+
+def _settle_overtaken_seat_refunds(*, order: Order, payment: Payment, parts: list[RefundPart], cents: int):
+    """`cents` newly refunded in Stripe's dashboard from a payment whose seat refunds (`parts`) wait on Stripe's answer
+    and, by the charge's refunds listed under the lock, were never made there. When what the charge has left no longer
+    covers them, Stripe can never make them: staff returned that money by hand, so the dashboard refund settles them
+    first (as `_settle_pending_returns` does for returns), and only the rest of it counts as a refund of its own. A
+    seat refund partly settled waits for the rest, which the worker sends as a new request for the smaller amount.
+    When they still fit beside it, they stay waiting and the worker sends them. Returns (what is left of `cents`, the
+    seat refund made here, for the buyer's email, if any)."""
+    recorded = payment.refund_parts.aggregate(n=Sum("amount_cents"))["n"] or 0  # made and waiting
+    made = None
+    if recorded + cents <= payment.amount_cents:
+        return cents, made
+    for part in sorted(parts, key=lambda p: p.pk):
+        take = min(cents, part.amount_cents)
+        if take <= 0:
+            break
+        refund = part.refund
+        if take == refund.amount_cents:
+            Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
+            made = refund
+        else:
+            RefundPart.objects.filter(pk=part.pk).update(amount_cents=part.amount_cents - take)
+            Refund.objects.filter(pk=refund.pk).update(amount_cents=refund.amount_cents - take)
+            made = record_refund(order=order, kind=Refund.Kind.SEATS, seat_count=0, parts=[(payment, take)],
+                                 reason=f"{refund.reason} (part returned in Stripe's dashboard)".strip())
+        cents -= take
+    return cents, made
 
 
 def reserve_return(*, order: Order, payment: Payment, up_to_cents: int) -> Refund | None:

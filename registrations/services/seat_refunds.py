@@ -114,9 +114,10 @@ _STAY_CANCELLED = {
 
 
 def _seat_refund_key(refund: Refund) -> str:
-    """One idempotency key per seat refund, the same on every retry of it: a retry whose first answer was lost gets
-    the same refund back from Stripe; a new refund of the same seats (after Stripe refused one) is a new request."""
-    return f"refund-{refund.order.reference}-{refund.pk}"
+    """One idempotency key per seat refund and amount, the same on every retry of it: a retry whose first answer was
+    lost gets the same refund back from Stripe; a new refund of the same seats (after Stripe refused one), or the rest
+    of one that staff partly returned by hand in Stripe's dashboard meanwhile, is a new request."""
+    return f"refund-{refund.order.reference}-{refund.pk}-{refund.amount_cents}"
 
 
 def _send_seat_refund(refund: Refund) -> None:

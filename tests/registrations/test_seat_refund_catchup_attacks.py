@@ -66,10 +66,10 @@ def test_a_refused_seat_refund_whose_seat_was_sold_again_keeps_it_cancelled_and_
     post_webhook("checkout.session.completed", stripe_double.pay(other.stripe_checkout_session_id))
     other.refresh_from_db()
     assert other.status == Order.Status.PAID  # the freed seat is sold again
-    post_webhook("charge.refunded", stripe_double.refund_in_dashboard(intent, 20000))  # $40 left: less than a seat
+    stripe_double.fail_next(status=400, path_prefix="/v1/refunds", method="POST")
     run_worker_at(3)  # the retry: Stripe refuses outright, the seat refund is undone
 
-    assert site_refunded(intent) == stripe_double.charge(intent)["amount_refunded"] == 20000
+    assert site_refunded(intent) == stripe_double.charge(intent)["amount_refunded"] == 0
     order.refresh_from_db()
     assert order.seats.get(position=2).status == Seat.Status.REFUNDED  # it stays cancelled: it was sold again
     assert order.payment_needs_review and "the buyer is owed" in order.payment_review_note
@@ -77,6 +77,26 @@ def test_a_refused_seat_refund_whose_seat_was_sold_again_keeps_it_cancelled_and_
     assert seats_taken(workshop_id=workshop.pk) <= workshop.capacity, (
         f"{seats_taken(workshop_id=workshop.pk)} seats taken ({active} active) of {workshop.capacity}"
     )
+
+
+def test_a_waiting_seat_refund_that_a_refund_in_stripe_dashboard_leaves_no_room_for_was_made_by_hand(
+    client, stripe_double, post_webhook
+):
+    workshop = WorkshopFactory(capacity=2)
+    order = paid_team(client, stripe_double, post_webhook, workshop)  # $240
+    intent = order.stripe_payment_intent_id
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST")  # Stripe's own error: nothing made, retried
+    refund_seats_post(staff("finance_a"), [order.seats.get(position=2)])  # $120 waits on Stripe
+    post_webhook("charge.refunded", stripe_double.refund_in_dashboard(intent, 20000))  # $40 left: less than the seat
+    run_worker_at(3)
+
+    # The $200 returned by hand holds the seat's $120: Stripe is asked for nothing more, nothing is owed.
+    assert site_refunded(intent) == stripe_double.charge(intent)["amount_refunded"] == 20000
+    assert len(stripe_double.requests_to("POST", "/v1/refunds")) == 1  # the first try only
+    order.refresh_from_db()
+    assert order.seats.get(position=2).status == Seat.Status.REFUNDED and order.seats.get(position=1).status == Seat.Status.ACTIVE
+    assert not order.payment_needs_review
+    assert not Refund.objects.filter(order=order, made_at__isnull=True).exists()
 
 
 def test_the_overpayment_returned_by_hand_beside_a_waiting_seat_refund_is_returned_once(
