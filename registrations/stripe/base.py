@@ -24,18 +24,21 @@ class PaymentProviderError(Exception):
     `outcome_unknown`: Stripe may have done what was asked (no answer in time, the connection dropped, Stripe's own
     error): only a retry with the same idempotency key finds out. Otherwise Stripe answered that it did nothing, or the
     request never left (the cap on requests waiting for Stripe).
+    `in_progress`: Stripe is still answering an earlier request with the same idempotency key (a second press of the
+    same button); that earlier request's answer is the one that counts.
     """
 
-    def __init__(self, message: str = "", *, outcome_unknown: bool = False):
+    def __init__(self, message: str = "", *, outcome_unknown: bool = False, in_progress: bool = False):
         super().__init__(message)
         self.outcome_unknown = outcome_unknown
+        self.in_progress = in_progress
 
     @classmethod
     def from_stripe(cls, exc: stripe.StripeError) -> "PaymentProviderError":
         status = getattr(exc, "http_status", None) or 0
         # 409: a request with the same idempotency key is still being processed at Stripe.
         unknown = isinstance(exc, stripe.APIConnectionError) or status >= 500 or status == 409
-        return cls(str(exc), outcome_unknown=unknown)
+        return cls(str(exc), outcome_unknown=unknown, in_progress=status == 409)
 
 
 def is_test_payment_mode() -> bool:

@@ -140,7 +140,7 @@ def create_checkout_session(
             )
     except stripe.StripeError as exc:
         logger.warning("Stripe refused or failed checkout for %s: %s", order.reference, exc)
-        raise PaymentProviderError(str(exc)) from exc
+        raise PaymentProviderError.from_stripe(exc) from exc
     return _session_from_stripe(session)
 
 

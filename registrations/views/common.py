@@ -15,6 +15,10 @@ INVOICE_DOWN_MESSAGE = (
 )
 
 
+PAYMENT_IN_PROGRESS_MESSAGE = (
+    "Your payment page was already being opened when you pressed again. Nothing was charged: press "
+    "\u201cContinue to payment\u201d below to go on to it."
+)
 PAYMENT_DOWN_MESSAGE = (
     "We could not reach our payment provider just now. Your seats are held and nothing was charged: "
     "please try the payment again in a moment."

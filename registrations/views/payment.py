@@ -33,7 +33,7 @@ from ..models import Order
 from ..stripe import client as stripe_client
 from ..stripe import payments as stripe_payments
 from ..stripe import webhooks
-from .common import INVOICE_DOWN_MESSAGE, PAYMENT_DOWN_MESSAGE, _order_or_404
+from .common import INVOICE_DOWN_MESSAGE, PAYMENT_DOWN_MESSAGE, PAYMENT_IN_PROGRESS_MESSAGE, _order_or_404
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,11 @@ def _go_to_checkout(request, order: Order, *, just_placed: bool = False) -> Http
         return _send_invoice(request, order)
     try:
         url = (open_checkout_session if just_placed else start_checkout)(order=order)
-    except stripe_client.PaymentProviderError:
-        messages.error(request, PAYMENT_DOWN_MESSAGE)
+    except stripe_client.PaymentProviderError as exc:
+        if exc.in_progress:  # a press before this one is still opening the same payment page at Stripe
+            messages.info(request, PAYMENT_IN_PROGRESS_MESSAGE)
+        else:
+            messages.error(request, PAYMENT_DOWN_MESSAGE)
         return redirect(order.get_absolute_url())
     except RegistrationError as exc:
         messages.error(request, str(exc))
