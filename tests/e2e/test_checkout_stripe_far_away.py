@@ -116,3 +116,26 @@ def test_when_stripe_hangs_the_buyer_hears_so_within_the_budget_and_pays_once_it
     expect(page).to_have_url(CHECKOUT)
     assert Order.objects.count() == 1
     assert seats_taken(workshop_id=order.workshop_id) == 3
+
+
+def test_a_keyboard_user_who_presses_enter_again_while_stripe_answers_places_one_order(page, stripe):
+    stripe.set_latency(0.8)
+    stripe_checkout_answers(page)
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.goto(REGISTER)
+    fill(page)
+    keys = []  # keys the registration page itself received (a binding outlives the page)
+    page.expose_function("keySeen", lambda key, label: keys.append((key, label)))
+    page.evaluate("""() => document.addEventListener('keydown', e => window.keySeen(e.key,
+        document.querySelector('#registration-form button[data-busy-label]').textContent))""")
+    page.locator("#registration-form button[data-busy-label]").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Enter")
+    page.keyboard.press(" ")
+    expect(page).to_have_url(CHECKOUT)
+    assert [key for key, _ in keys][:3] == ["Enter", "Enter", " "]
+    assert keys[1][1] == "Placing your order…"  # the page still showing said it was on its way
+    assert len(posts) == 1
+    assert Order.objects.count() == 1
