@@ -15,7 +15,7 @@ from workshops.templatetags.workshop_tags import usd
 from ..models import Order, Payment, Refund, RefundPart
 from ..stripe import client as stripe_client
 from .payments import flag_for_review
-from .refunds import catch_up_with_stripe
+from .dashboard_refunds import catch_up_with_stripe
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,8 @@ def _bring_hand_refunds_down_to(payment: Payment, at_stripe: list[stripe_client.
     holds = min(sum(r.amount_cents for r in at_stripe if r.ledger_part not in waiting), payment.amount_cents)
     made = payment.refund_parts.select_related("refund").filter(refund__made_at__isnull=False)
     over = sum(p.amount_cents for p in made) - holds
-    by_amount = made.filter(stripe_refund_id="", amount_cents__gt=0).exclude(refund__kind=Refund.Kind.SEATS)
+    # Seat refunds too: one without a Stripe id was settled by a dashboard refund (see dashboard_refunds.py).
+    by_amount = made.filter(stripe_refund_id="", amount_cents__gt=0)
     for part in sorted(by_amount, key=lambda p: (p.refund.kind != Refund.Kind.STRIPE, -p.pk)):
         if over <= 0:
             break

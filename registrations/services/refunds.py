@@ -14,7 +14,6 @@ from registrations.selectors.ledger import (
     ledger_owner,
     money_kept,
     order_money,
-    payment_for_intent,
     returnable_cents,
 )
 from workshops.templatetags.workshop_tags import usd
@@ -136,149 +135,6 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> int:
     return outside
 
 
-def _must_list(payment: Payment) -> bool:
-    """Whether an event's total can be misread for this payment: refunds of ours wait on Stripe's answer there, or one
-    of its refunds failed (the total may be from before)."""
-    return bool(payment.stripe_refund_failed_cents) or payment.refund_parts.filter(
-        refund__made_at__isnull=True, tagged=True
-    ).exists()
-
-
-def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) -> Order | None:
-    """A `charge.refunded` event: catch up with refunds made in Stripe's dashboard. Returns the order changed.
-
-    `amount_refunded_cents` is everything refunded from that one charge so far; the highest total reported is kept
-    on the payment (events may arrive out of order) and caught up with (`catch_up_with_stripe`). When refunds of ours
-    wait on Stripe's answer there, or one of its refunds failed, the event's total cannot say which refund it counts:
-    the charge's refunds are listed instead, under the order's lock, so no event handled meanwhile is newer than the
-    listing. Refunding everything an order paid refunds the order and frees its seats.
-    Raises stripe_client.PaymentProviderError (nothing is recorded; Stripe delivers the event again).
-    """
-    payment = payment_for_intent(payment_intent_id)
-    if payment is None:
-        return None
-    with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        at_stripe = stripe_client.list_refunds(payment_intent_id) if _must_list(payment) else None
-        _keep_highest_total(payment, amount_refunded_cents, at_stripe)
-        changed, refund = catch_up_with_stripe(order=order, payment=payment, at_stripe=at_stripe)
-        if not changed:
-            return None
-    # A payment that could not stand, returned by hand before the automatic refund got to it (or after Stripe refused
-    # it): the buyer is told as when the worker returns it, and the worker's retry then finds nothing to return.
-    _close_refused_order(order_id=order.pk, why=_refused_why(order))
-    if refund is not None and payment.status == Payment.Status.ACCEPTED:
-        emails.send_refund_made(refund_id=refund.pk)
-    return order
-
-
-def _keep_highest_total(payment: Payment, amount_refunded_cents: int, at_stripe) -> None:
-    """Keep on the payment the highest total Stripe reported refunded from it (events arrive in any order), or, when
-    the charge's refunds were listed under the lock, what they hold now (as new as anything recorded, and lower once
-    one failed)."""
-    if at_stripe is not None:
-        reported = min(sum(r.amount_cents for r in at_stripe), payment.amount_cents)
-    else:
-        reported = max(min(amount_refunded_cents, payment.amount_cents), payment.stripe_refunded_cents)
-    if reported != payment.stripe_refunded_cents:
-        Payment.objects.filter(pk=payment.pk).update(stripe_refunded_cents=reported)
-        payment.stripe_refunded_cents = reported
-
-
-def catch_up_with_stripe(
-    *, order: Order, payment: Payment, at_stripe: list[stripe_client.StripeRefund] | None = None
-) -> tuple[bool, Refund | None]:
-    """Record what Stripe reported refunded from a payment and the ledger cannot explain, inside the caller's
-    transaction with the order (the payment's ledger owner) and the payment locked. Returns (anything changed, the
-    refund recorded as made in Stripe's dashboard, if any).
-
-    Explained: refunds counted as made, and seat refunds staff asked for whose answer from Stripe is not known yet
-    and that Stripe holds (they are settled by their own answer, made or refused). Which of our waiting refunds
-    Stripe holds is read from `at_stripe`, the charge's refunds listed with the ledger part each was sent for; without
-    it (nothing of ours tagged waits there), a waiting seat refund is taken as held. Money owed back that Stripe holds
-    as ours is settled as made; what is left was refunded by hand: it settles money owed back that was waiting for
-    Stripe (staff returned it in the dashboard), and the rest is recorded as refunded in Stripe's dashboard.
-    """
-    held = {r.ledger_part for r in at_stripe or () if r.ledger_part is not None}
-    parts = list(payment.refund_parts.select_related("refund").order_by("pk"))
-    made = sum(p.amount_cents for p in parts if p.refund.made_at is not None)
-    waiting = [p for p in parts if p.refund.made_at is None]
-    explained = sum(
-        p.amount_cents for p in waiting
-        if p.refund.kind == Refund.Kind.SEATS and (p.pk in held or (at_stripe is None or not p.tagged))
-    )
-    extra = max(payment.stripe_refunded_cents, made) - made - explained
-    if extra <= 0:  # nothing new; but a seat refund made meanwhile may have brought the last of its money back
-        return refund_order_if_all_back(order, held=frozenset(held)), None
-    for part in waiting:
-        if part.refund.kind != Refund.Kind.SEATS and part.pk in held and extra >= part.amount_cents:
-            Refund.objects.filter(pk=part.refund_id, made_at__isnull=True).update(made_at=timezone.now())
-            extra -= part.amount_cents  # our return, made: its answer was lost or is on its way
-    extra = _settle_pending_returns(order=order, payment=payment, cents=extra)
-    unheld = [p for p in waiting if p.refund.kind == Refund.Kind.SEATS and at_stripe is not None and p.tagged
-              and p.pk not in held]
-    extra, refund = _settle_overtaken_seat_refunds(order=order, payment=payment, parts=unheld, cents=extra)
-    if extra > 0:  # refunded in Stripe's dashboard
-        refund = record_refund(order=order, kind=Refund.Kind.STRIPE, seat_count=0, parts=[(payment, extra)],
-                               reason="Refunded in Stripe's dashboard")
-    if not refund_order_if_all_back(order, held=frozenset(held)) and refund and payment.status == Payment.Status.ACCEPTED:
-        order.staff_note = (order.staff_note + f"\nPartial refund of {usd(extra)} made in Stripe's dashboard.").strip()
-        order.save()
-    return True, refund
-
-
-def _settle_pending_returns(*, order: Order, payment: Payment, cents: int) -> int:
-    """`cents` newly refunded at Stripe from a payment that has money owed back waiting for Stripe: that money went
-    back (our refund was made and its answer lost, or staff returned it by hand), so it is counted as made, once.
-    A part returned by hand is recorded as made and the rest stays pending. Returns what is left of `cents`."""
-    pending = RefundPart.objects.select_for_update().select_related("refund").filter(
-        payment=payment, refund__made_at__isnull=True
-    ).exclude(refund__kind=Refund.Kind.SEATS).order_by("pk")
-    for part in pending:
-        if cents <= 0:
-            break
-        refund = part.refund
-        if cents >= part.amount_cents:
-            Refund.objects.filter(pk=refund.pk).update(made_at=timezone.now())
-        else:
-            RefundPart.objects.filter(pk=part.pk).update(amount_cents=part.amount_cents - cents)
-            Refund.objects.filter(pk=refund.pk).update(amount_cents=refund.amount_cents - cents)
-            record_refund(order=order, kind=refund.kind, seat_count=0, parts=[(payment, cents)],
-                           reason=f"{refund.reason} (part returned in Stripe's dashboard)")
-        cents -= part.amount_cents
-    return max(cents, 0)
-
-
-def _settle_overtaken_seat_refunds(*, order: Order, payment: Payment, parts: list[RefundPart], cents: int):
-    """`cents` newly refunded in Stripe's dashboard from a payment whose seat refunds (`parts`) wait on Stripe's answer
-    and, by the charge's refunds listed under the lock, were never made there. When what the charge has left no longer
-    covers them, Stripe can never make them: staff returned that money by hand, so the dashboard refund settles them
-    first (as `_settle_pending_returns` does for returns), and only the rest of it counts as a refund of its own. A
-    seat refund partly settled waits for the rest, which the worker sends as a new request for the smaller amount.
-    When they still fit beside it, they stay waiting and the worker sends them. Returns (what is left of `cents`, the
-    seat refund made here, for the buyer's email, if any)."""
-    recorded = payment.refund_parts.aggregate(n=Sum("amount_cents"))["n"] or 0  # made and waiting
-    made = None
-    if recorded + cents <= payment.amount_cents:
-        return cents, made
-    for part in sorted(parts, key=lambda p: p.pk):
-        take = min(cents, part.amount_cents)
-        if take <= 0:
-            break
-        refund = part.refund
-        if take == refund.amount_cents:
-            Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
-            made = refund
-        else:
-            RefundPart.objects.filter(pk=part.pk).update(amount_cents=part.amount_cents - take)
-            Refund.objects.filter(pk=refund.pk).update(amount_cents=refund.amount_cents - take)
-            made = record_refund(order=order, kind=Refund.Kind.SEATS, seat_count=0, parts=[(payment, take)],
-                                 reason=f"{refund.reason} (part returned in Stripe's dashboard)".strip())
-        cents -= take
-    return cents, made
-
-
 def reserve_return(*, order: Order, payment: Payment, up_to_cents: int) -> Refund | None:
     """Record money owed back from a payment (until `up_to_cents` of it has been returned) as a pending return,
     inside the caller's transaction with `order` (the payment's ledger owner) locked; `return_payment` sends it.
@@ -329,7 +185,7 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
             note=f"{usd(outside)} of payment {payment.reference or payment.pk} is owed back to the buyer and was paid "
             "outside Stripe (a cheque or transfer): return it the same way. The ledger counts it as refunded.",
         )
-    _close_refused_order(order_id=payment.order_id, why=why)
+    close_refused_order(order_id=payment.order_id, why=why)
     return refund
 
 
@@ -338,7 +194,7 @@ def _pending_return_cents(payment: Payment) -> int:
     return payment.refund_parts.filter(refund__made_at__isnull=True).aggregate(n=Sum("amount_cents"))["n"] or 0
 
 
-def _close_refused_order(*, order_id: int, why: str) -> None:
+def close_refused_order(*, order_id: int, why: str) -> None:
     """An order whose payment could not stand becomes refunded once all its money is back; the buyer is told.
 
     A payment under review (a Payment Link naming the order) is not part of it: it is not returned automatically,
@@ -368,7 +224,7 @@ def _close_refused_order(*, order_id: int, why: str) -> None:
             )
 
 
-def _refused_why(order: Order) -> str:
+def refused_why(order: Order) -> str:
     """Why an order's payment could not stand, for the buyer's email: "late" (its hold lapsed and the seats or code
     were gone), or "changed" (seats added to an order that changed before they were paid)."""
     return "late" if order.kind == Order.Kind.PURCHASE else "changed"
@@ -380,7 +236,7 @@ def return_refused_payments(*, order: Order) -> int:
     Returns how many were returned. Raises stripe_client.PaymentProviderError.
     """
     count = 0
-    why = _refused_why(order)
+    why = refused_why(order)
     for payment in Payment.objects.filter(order=order, status=Payment.Status.REFUSED).order_by("pk"):
         count += return_payment(payment_id=payment.pk, up_to_cents=payment.amount_cents, why=why) is not None
     return count

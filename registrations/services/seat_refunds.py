@@ -18,10 +18,10 @@ from ..errors import RefundError
 from ..models import Order, Payment, Refund, Seat
 from ..outbox import retry_delay
 from ..stripe import client as stripe_client
+from .dashboard_refunds import catch_up_with_stripe
 from .payments import flag_for_review
 from .refunds import (
     RETURN_ATTEMPTS,
-    catch_up_with_stripe,
     mark_made,
     record_refund,
     refund_order_if_all_back,
@@ -114,10 +114,10 @@ _STAY_CANCELLED = {
 
 
 def _seat_refund_key(refund: Refund) -> str:
-    """One idempotency key per seat refund and amount, the same on every retry of it: a retry whose first answer was
-    lost gets the same refund back from Stripe; a new refund of the same seats (after Stripe refused one), or the rest
-    of one that staff partly returned by hand in Stripe's dashboard meanwhile, is a new request."""
-    return f"refund-{refund.order.reference}-{refund.pk}-{refund.amount_cents}"
+    """One idempotency key per seat refund, the same on every retry of it: a retry whose first answer was lost gets
+    the same refund back from Stripe; a new refund of the same seats (after Stripe refused one), or the rest of one
+    that staff partly returned by hand in Stripe's dashboard meanwhile, is a new request (a refund of its own)."""
+    return f"refund-{refund.order.reference}-{refund.pk}"
 
 
 def _send_seat_refund(refund: Refund) -> None:
@@ -171,8 +171,8 @@ def _after_refusal(refund: Refund, error: str) -> str:
             refund.delete()
         for payment in Payment.objects.select_for_update().filter(pk__in=payment_ids).order_by("pk"):
             _, made_there = catch_up_with_stripe(order=order, payment=payment)
-            if made_there is not None and payment.status == Payment.Status.ACCEPTED:
-                stripe_refunds.append(made_there.pk)
+            if payment.status == Payment.Status.ACCEPTED:
+                stripe_refunds += [made.pk for made in made_there]
         owed = min(refund.amount_cents - kept, max(money_kept(order=order), 0))
         if outcome == "made" and owed > 0 and not refund_order_if_all_back(order):
             note = (f"Stripe made {usd(kept)} of a refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
@@ -192,6 +192,18 @@ def _refunded_meanwhile(order: Order, refund: Refund) -> bool:
         return False
     money = order_money(order=order)
     return bool(money.paid_cents) and money_kept(order=order, money=money) <= 0
+
+
+def send_seat_refund_rests(*, order: Order) -> int:
+    """After a `charge.refunded` event: the rest of a seat refund that a refund in Stripe's dashboard settled in part
+    waits as a seat refund of its own, for no seats (dashboard_refunds.py records it); the worker sends each such one
+    now, as the same request on every try. Returns how many were queued. A second event queues it again: each try is
+    the same request, so Stripe makes it once, and a try that finds it made does nothing."""
+    rests = list(Refund.objects.filter(order=order, kind=Refund.Kind.SEATS, seat_count=0, made_at__isnull=True)
+                 .values_list("pk", flat=True))
+    for refund_id in rests:
+        send_seat_refund_task.using(run_after=timezone.now()).enqueue(refund_id)
+    return len(rests)
 
 
 def resend_pending_seat_refunds(*, order: Order) -> tuple[int, int]:

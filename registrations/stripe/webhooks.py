@@ -14,8 +14,9 @@ from registrations.services.fulfilment import (
 )
 from registrations.services.invoices import close_invoice_order, record_invoice_paid
 from registrations.services.payments import ReceivedPayment, record_dispute
+from registrations.services.dashboard_refunds import record_stripe_refund
 from registrations.services.refund_failures import record_failed_refund
-from registrations.services.refunds import record_stripe_refund
+from registrations.services.seat_refunds import send_seat_refund_rests
 
 from ..models import Order, Payment, PaymentRequest, StripeEvent
 from . import client as stripe_client
@@ -164,6 +165,7 @@ def _dispatch(event_type: str, obj: dict, event_id: str) -> tuple[Order | None, 
         if order is None:
             logger.info("charge.refunded for %s changed nothing (unknown payment, or recorded already)", _payment_intent_id(obj))
             return None, "ignored"
+        send_seat_refund_rests(order=order)
         return order, "refund recorded"
     if event_type == "refund.failed":
         amount = _amount(obj, "amount")
