@@ -95,12 +95,14 @@ def _carry_out(modeladmin, request, plan: WholeOrderRefund) -> str:
         modeladmin.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
         return "failed"
     emails.send_refund_made(refund_id=refund.pk)  # sends nothing for a refund of nothing
-    outcome, text = _refunded(order, refund, seat_count=len(plan.seats))
+    outcome, text = refund_outcome(order, refund, seat_count=len(plan.seats))
     modeladmin.message_user(request, text, messages.WARNING if outcome == "by hand" else messages.SUCCESS)
     return outcome
 
 
-def _refunded(order: Order, refund: Refund, *, seat_count: int) -> tuple[str, str]:
+def refund_outcome(order: Order, refund: Refund, *, seat_count: int) -> tuple[str, str]:
+    """A refund just made, for staff: "refunded", "cancelled" (nothing left to refund: no money, no email) or "by hand"
+    (paid outside Stripe), and what to tell them."""
     seats = f"{seat_count} seat{pluralize(seat_count)}"
     if refund.amount_cents == 0:
         return "cancelled", (f"{order.reference}: {seats} cancelled; nothing was left to refund, so no money moved and the "

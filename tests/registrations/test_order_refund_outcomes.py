@@ -92,8 +92,9 @@ def test_a_cheque_paid_order_is_refunded_by_hand_not_through_stripe(staff_client
 
 def test_refunding_one_seat_of_a_cheque_paid_order_flags_it_the_same_way(staff_client, cheque_order, stripe_double):
     seat = cheque_order.seats.get(position=1)
-    staff_client.post(ROSTER, {"action": "refund_selected_seats", "_selected_action": [seat.pk], "post": "yes"})
+    answer = staff_client.post(ROSTER, {"action": "refund_selected_seats", "_selected_action": [seat.pk], "post": "yes"}, follow=True)
     assert stripe_double.requests_to("POST", "/v1/refunds") == []
+    assert f"{cheque_order.reference}: 1 seat cancelled and a refund of $120.00 recorded. $120.00 of it was paid outside Stripe" in answer.content.decode()
     assert Seat.objects.get(pk=seat.pk).status == Seat.Status.REFUNDED
     cheque_order.refresh_from_db()
     assert cheque_order.payment_needs_review
