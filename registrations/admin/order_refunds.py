@@ -6,8 +6,8 @@ how many of each."""
 from collections import Counter
 
 from django.contrib import messages
-from django.template.response import TemplateResponse
 from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
 
 from registrations.errors import RefundChangedError, RefundError
 from registrations.selectors.order_refunds import WholeOrderRefund, whole_order_refund
