@@ -12,7 +12,7 @@ from workshops.site import site_url
 from workshops.templatetags.workshop_tags import usd
 
 from .email_layout import html_version, links_page_url, with_footer
-from .models import Order, OutboundEmail, Refund, ReminderSent, Seat, SeatAlert, is_erased_address
+from .models import Order, OutboundEmail, Payment, Refund, ReminderSent, Seat, SeatAlert, is_erased_address
 from .outbox import deliver_emails
 from .selectors.breakout import breakout_for_seat
 from .selectors.ledger import order_money
@@ -291,7 +291,13 @@ def send_refund_made(*, refund_id: int) -> None:
         to=order.buyer_email,
         subject=f"Refund of {usd(refund.amount_cents)}: {order.workshop.title} ({order.reference})",
         template="refund_made",
-        context={"order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order)},
+        context={
+            "order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order),
+            # Paid outside Stripe (a cheque or transfer): no refund API returns it, staff send it back the same way.
+            "outside_cents": sum(
+                p.amount_cents for p in refund.parts.select_related("payment") if p.payment.source == Payment.Source.OUT_OF_BAND
+            ),
+        },
         key=f"refund_made:{refund.pk}",
     )
 

@@ -98,6 +98,11 @@ class RefundError(Exception):
     """A refund staff asked for cannot be made; the message says why."""
 
 
+class RefundChangedError(RefundError):
+    """The order is no longer as the confirmation page showed it (paid, grown or refunded meanwhile): nothing changed,
+    and staff confirm again what it refunds now."""
+
+
 class VoucherError(RegistrationError):
     """The code cannot be used; the message goes beside the code field."""
 

@@ -3,10 +3,12 @@
 import zoneinfo
 from functools import update_wrapper
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
-from django.http import Http404
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,6 +17,26 @@ from workshops.models import DEFAULT_TIME_ZONE
 
 from . import home, previews
 from .navigation import SECTIONS, sections_for
+
+
+UNREADABLE_SELECTION = "Nothing was done: the rows chosen were not understood. Tick them again and choose the action."
+
+
+def _unreadable_selection(view, request) -> bool:
+    """An action posted to a list with ticked rows that are not ids of its model ("abc"): admin's own lookup of them
+    would raise (a server error), so every list refuses them here, before any action runs."""
+    modeladmin = getattr(view, "__self__", None)
+    if request.method != "POST" or getattr(view, "__name__", "") != "changelist_view":
+        return False
+    if not isinstance(modeladmin, admin.ModelAdmin):
+        return False
+    pk = modeladmin.model._meta.pk
+    try:
+        for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME):
+            pk.run_validators(pk.to_python(value))
+    except (ValidationError, ValueError, TypeError):
+        return True
+    return False
 
 
 class StaffAdminSite(admin.AdminSite):
@@ -31,6 +53,9 @@ class StaffAdminSite(admin.AdminSite):
         filters and their rows then agree."""
 
         def in_zone(request, *args, **kwargs):
+            if _unreadable_selection(view, request):
+                messages.error(request, UNREADABLE_SELECTION)
+                return HttpResponseRedirect(request.get_full_path())
             with timezone.override(zoneinfo.ZoneInfo(DEFAULT_TIME_ZONE)):
                 response = view(request, *args, **kwargs)
                 # Render while the zone is active; a lazy TemplateResponse would render in UTC.

@@ -25,6 +25,7 @@ from ..models import (
     Seat,
 )
 from ..stripe import client as stripe_client
+from .order_refunds import refund_outcome
 
 
 REFUND_PERMISSION = "registrations.refund_order"
@@ -148,11 +149,12 @@ def refund_selected_seats(modeladmin, request, queryset):
                 request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR
             )
         else:
-            emails.send_refund_made(refund_id=refund.pk)
+            emails.send_refund_made(refund_id=refund.pk)  # sends nothing for a refund of nothing
             names = ", ".join(s.attendee_name or f"seat {s.position}" for s in group)
-            modeladmin.message_user(
-                request, f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}. The buyer has been emailed.", messages.SUCCESS
-            )
+            outcome, text = refund_outcome(order, refund, seat_count=len(group))
+            if outcome == "refunded":
+                text = f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}. The buyer has been emailed."
+            modeladmin.message_user(request, text, messages.WARNING if outcome == "by hand" else messages.SUCCESS)
 
 
 # Who holds a seat changes only through change_seat (the order page's seat forms), which

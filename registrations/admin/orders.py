@@ -3,27 +3,16 @@
 from django.contrib import admin, messages
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from registrations.errors import (
-    InvoiceError,
-    RefundError,
-)
+from registrations.errors import InvoiceError
 from registrations.selectors.ledger import with_money
-from registrations.selectors.order_refunds import whole_order_refund
 from registrations.selectors.staff_reports import ORDER_QUEUES, orders_in_queue
 from registrations.services.invoices import mark_invoice_paid_out_of_band
 from registrations.services.payments import clear_review
-from registrations.services.refunds import return_refused_payments
-from registrations.services.seat_refunds import (
-    RefundPendingError,
-    refund_pending_message,
-    refund_seats,
-    resend_pending_seat_refunds,
-)
+from registrations.services.seat_refunds import resend_pending_seat_refunds
 from workshops.admin import LocalTimeZoneMixin
 from workshops.adminforms import RowLabelsMixin
 from workshops.models import Session
@@ -32,6 +21,7 @@ from workshops.templatetags.workshop_tags import usd
 from .. import emails, exports
 from ..models import Order, Seat
 from ..stripe import client as stripe_client
+from . import order_refunds
 from .actions import (
     ACCESS_NEEDS_FIELDS,
     MARK_PAID_PERMISSION,
@@ -283,25 +273,8 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     def refund_whole_order(self, request, queryset):
         require_permission(request, REFUND_PERMISSION)
         if request.POST.get("post") != "yes":
-            return _confirm_whole_order_refunds(self, request, queryset)
-        for order in queryset:
-            if order.status == Order.Status.NEEDS_REFUND:
-                self._return_refused(request, order)
-                continue
-            seats = list(order.seats.filter(status=Seat.Status.ACTIVE))
-            try:
-                refund = refund_seats(order=order, seats=seats, reason=f"Refunded by {request.user}")
-            except RefundError as exc:
-                self.message_user(request, f"{order.reference}: {exc}", messages.ERROR)
-            except RefundPendingError as exc:
-                self.message_user(request, refund_pending_message(order, exc), messages.WARNING)
-            except stripe_client.PaymentProviderError as exc:
-                self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
-            else:
-                emails.send_refund_made(refund_id=refund.pk)
-                self.message_user(
-                    request, f"{order.reference}: refunded {usd(refund.amount_cents)}; the buyer has been emailed.", messages.SUCCESS
-                )
+            return order_refunds.confirm_page(self, request, order_refunds.chosen(queryset))
+        return order_refunds.refund_as_shown(self, request, queryset)
 
     @admin.action(description="Send pending seat refunds again", permissions=["refund"])
     def resend_pending_seat_refunds(self, request, queryset):
@@ -313,15 +286,6 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
             self.message_user(
                 request, f"{order.reference}: {made} pending seat refund(s) made, {waiting} still waiting on Stripe.", level
             )
-
-    def _return_refused(self, request, order):
-        """An order whose payment could not stand: retry returning it (its automatic refund failed)."""
-        try:
-            count = return_refused_payments(order=order)
-        except stripe_client.PaymentProviderError as exc:
-            self.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
-        else:
-            self.message_user(request, f"{order.reference}: returned {count} payment(s).", messages.SUCCESS)
 
     @admin.action(description="Resend the confirmation email", permissions=["change"])
     def resend_confirmation(self, request, queryset):
@@ -390,26 +354,6 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
             header=exports.ORDER_HEADER,
             rows=exports.order_rows(queryset.select_related("workshop", "parent")),
         )
-
-
-def _confirm_whole_order_refunds(modeladmin, request, queryset):
-    """The page before "Refund the whole order" runs: what each selected order would give back, and from which
-    payments. Nothing changes and nothing is sent to Stripe until staff press "Yes" (a second POST with post=yes)."""
-    orders = list(queryset.select_related("workshop").order_by("created_at", "pk"))
-    refunds = [whole_order_refund(order=order) for order in orders]
-    return TemplateResponse(
-        request,
-        "registrations/admin/order_refund_confirm.html",
-        {
-            **modeladmin.admin_site.each_context(request),
-            "title": "Refund these orders?",
-            "opts": modeladmin.model._meta,
-            "refunds": refunds,
-            "anything_to_refund": any(refund.outcome != "skip" for refund in refunds),
-            "orders": orders,
-            "action": "refund_whole_order",
-        },
-    )
 
 
 def _workshop_label(order) -> str:

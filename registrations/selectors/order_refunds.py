@@ -23,6 +23,19 @@ class WholeOrderRefund:
     def amount_cents(self) -> int:
         return sum(cents for _, cents in self.parts)
 
+    @property
+    def outside_stripe_cents(self) -> int:
+        """What of it was paid outside Stripe (a cheque or transfer): no refund API returns it, staff do."""
+        return sum(cents for payment, cents in self.parts if payment.source == Payment.Source.OUT_OF_BAND)
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        """What the confirmation page showed, as its form sends it back: the cents ("skip" for nothing) and the seats
+        cancelled. "Yes" carries out only what still reads the same."""
+        if self.outcome == "skip":
+            return "skip", "0"
+        return str(self.amount_cents), str(len(self.seats))
+
 
 def whole_order_refund(*, order: Order) -> WholeOrderRefund:
     """What "Refund the whole order" would do to this order now."""

@@ -135,6 +135,21 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> int:
     return outside
 
 
+def flag_return_by_hand(*, refund: Refund, order: Order | None = None) -> int:
+    """A sent refund's money that was paid outside Stripe (its parts with no Stripe refund id): no refund API returns
+    a cheque, so nobody has acted yet, and its order (`order`, else the refund's) is flagged for staff to send it back
+    the same way. Returns those cents."""
+    outside = [p for p in refund.parts.select_related("payment").order_by("pk") if p.amount_cents and not p.stripe_refund_id]
+    for part in outside:
+        flag_for_review(
+            order=order or refund.order, key=f"payment_review:return_by_hand:{refund.pk}:{part.payment_id}",
+            note=f"{usd(part.amount_cents)} of payment {part.payment.reference or part.payment_id} is owed back to the "
+            "buyer and was paid outside Stripe (a cheque or transfer): return it the same way. The ledger counts it "
+            "as refunded.",
+        )
+    return sum(part.amount_cents for part in outside)
+
+
 def reserve_return(*, order: Order, payment: Payment, up_to_cents: int) -> Refund | None:
     """Record money owed back from a payment (until `up_to_cents` of it has been returned) as a pending return,
     inside the caller's transaction with `order` (the payment's ledger owner) locked; `return_payment` sends it.
@@ -175,16 +190,10 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
         # What was returned before this one (not counting it): the key is the same on every retry of it.
         returned = payment.refund_parts.filter(refund__made_at__isnull=False).exclude(refund__kind=Refund.Kind.SEATS)
         key = f"return-{payment.pk}-{returned.aggregate(n=Sum('amount_cents'))['n'] or 0}"
-    outside = send_refund(refund=refund, idempotency_key=key)
+    send_refund(refund=refund, idempotency_key=key)
     mark_made(refund)
     refund.refresh_from_db()
-    if outside:
-        # No refund API returns a cheque: nobody acted, so staff are told to send it back.
-        flag_for_review(
-            order=ledger_owner(payment), key=f"payment_review:return_by_hand:{refund.pk}",
-            note=f"{usd(outside)} of payment {payment.reference or payment.pk} is owed back to the buyer and was paid "
-            "outside Stripe (a cheque or transfer): return it the same way. The ledger counts it as refunded.",
-        )
+    flag_return_by_hand(refund=refund, order=ledger_owner(payment))
     close_refused_order(order_id=payment.order_id, why=why)
     return refund
 

@@ -14,7 +14,7 @@ from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
 
 from .. import emails
-from ..errors import RefundError
+from ..errors import RefundChangedError, RefundError
 from ..models import Order, Payment, Refund, Seat
 from ..outbox import retry_delay
 from ..stripe import client as stripe_client
@@ -22,6 +22,7 @@ from .dashboard_refunds import catch_up_with_stripe
 from .payments import flag_for_review
 from .refunds import (
     RETURN_ATTEMPTS,
+    flag_return_by_hand,
     mark_made,
     record_refund,
     refund_order_if_all_back,
@@ -51,27 +52,34 @@ def refund_pending_message(order: Order, exc: RefundPendingError) -> str:
     )
 
 
-def refund_seats(*, order: Order, seats: list[Seat], reason: str = "") -> Refund:
+def refund_seats(*, order: Order, seats: list[Seat], reason: str = "", expected_cents: int | None = None) -> Refund:
     """Refund some or all seats of a paid order through the payments it was paid with, at each seat's share.
 
     The seats stop counting against capacity at once, and the refund is recorded as pending before Stripe is asked:
     a `charge.refunded` event that arrives meanwhile leaves that money to the refund's own answer rather than counting
     it as a refund made in Stripe's dashboard. Stripe refuses outright: nothing changes. Stripe's answer is lost
     (timeout, its own error): RefundPendingError, and the worker finishes it.
-    Raises RefundError, RefundPendingError, stripe_client.PaymentProviderError.
+    `expected_cents`: the whole order as a confirmation page showed it; refunded only if, under the order's lock, these
+    seats are still all its active seats and refund exactly that, else RefundChangedError and nothing changes.
+    Money paid outside Stripe (a cheque) is not sent to Stripe: the order is flagged for staff to return it by hand.
+    Raises RefundError, RefundChangedError, RefundPendingError, stripe_client.PaymentProviderError.
     """
     if not seats:
         raise RefundError("Choose at least one seat to refund.")
     seat_ids = sorted(seat.pk for seat in seats)
+    shown = expected_cents is not None
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order.pk)
+        changed = RefundChangedError(f"Order {order.reference} changed since its refund was shown.")
         if order.status != Order.Status.PAID:
-            raise RefundError(f"Order {order.reference} is {order.get_status_display().lower()}, not paid.")
+            raise changed if shown else RefundError(f"Order {order.reference} is {order.get_status_display().lower()}, not paid.")
         active = list(order.seats.filter(pk__in=seat_ids, status=Seat.Status.ACTIVE))
         if len(active) != len(seat_ids):
-            raise RefundError("Some of these seats are not active seats of this order.")
+            raise changed if shown else RefundError("Some of these seats are not active seats of this order.")
         money = order_money(order=order)
         amount = refund_amount_cents(order=order, seat_count=len(active), money=money)
+        if shown and (amount != expected_cents or order.seats.filter(status=Seat.Status.ACTIVE).count() != len(active)):
+            raise changed
         parts = refund_allocation(money=money, amount_cents=amount)
         order.seats.filter(pk__in=seat_ids).update(status=Seat.Status.REFUNDED, updated_at=timezone.now())
         order.refunded_seat_count += len(active)
@@ -121,9 +129,11 @@ def _seat_refund_key(refund: Refund) -> str:
 
 
 def _send_seat_refund(refund: Refund) -> None:
-    """Send a pending seat refund to Stripe and count it as made. Raises stripe_client.PaymentProviderError."""
+    """Send a pending seat refund to Stripe and count it as made; what was paid outside Stripe is flagged for staff to
+    return by hand. Raises stripe_client.PaymentProviderError."""
     send_refund(refund=refund, idempotency_key=_seat_refund_key(refund))
     mark_made(refund)
+    flag_return_by_hand(refund=refund)
 
 
 def _after_refusal(refund: Refund, error: str) -> str:

@@ -18,7 +18,7 @@ from registrations.models import Attendance, Order, Payment, Refund, Seat, SeatA
 from tests.cohorts.factories import WaitlistEntryFactory
 from tests.e2e.helpers import audit, expect, screenshot
 from tests.e2e.pages import demo_workshop, invoiced_order, paid_team_order, pending_order
-from tests.factories import OrderFactory, WorkshopFactory
+from tests.factories import OrderFactory, WorkshopFactory, record_refund
 
 pytestmark = pytest.mark.e2e
 
@@ -201,6 +201,30 @@ def test_a_whole_order_refund_asks_first_on_a_phone_and_is_confirmed_by_keyboard
             break
     phone_page.keyboard.press("Enter")
     expect(phone_page.locator(".messagelist")).to_contain_text(f"{order.reference}: refunded $500.00")
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+
+
+def test_an_order_that_changed_before_yes_comes_back_to_be_confirmed_on_a_phone(phone_page, django_user_model, axe_source):
+    order = paid_team_order()
+    log_in(phone_page, django_user_model)
+    phone_page.goto("/admin/registrations/order/")
+    phone_page.locator("#result_list tbody tr").filter(has_text=order.reference).get_by_role("checkbox").check()
+    phone_page.locator("select[name=action]").select_option(label="Refund the whole order through Stripe")
+    phone_page.locator("button[name=index]").click()
+    expect(phone_page.locator(".refund-confirm")).to_contain_text("Refund $500.00 and cancel 5 seats")
+    record_refund(order, 10000, kind=Refund.Kind.STRIPE)  # $100 refunded in Stripe's dashboard meanwhile
+    phone_page.get_by_role("button", name="Yes, refund through Stripe").click()
+    expect(phone_page.locator(".messagelist")).to_contain_text(
+        f"Order {order.reference} changed since you looked: it now refunds $400.00, not $500.00. Check and confirm again."
+    )
+    expect(phone_page.locator(".refund-confirm")).to_contain_text("Refund $400.00 and cancel 5 seats")
+    assert not Refund.objects.filter(kind=Refund.Kind.SEATS).exists()
+    assert sideways_scrolling(phone_page) == []
+    audit(phone_page, axe_source, "whole-order refund confirmation again, the order changed")
+    phone_page.get_by_role("button", name="Yes, refund through Stripe").click()
+    expect(phone_page.locator(".messagelist")).to_contain_text(f"{order.reference}: refunded $400.00")
+    expect(phone_page.locator(".messagelist")).to_contain_text("1 order chosen: 1 refunded.")
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
 

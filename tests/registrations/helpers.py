@@ -1,3 +1,4 @@
+import re
 import threading
 
 from django.db import connection
@@ -57,3 +58,25 @@ def register_at_once(workshop, forms: list[dict], *, client=Client) -> list:
     for thread in threads:
         thread.join()
     return answers
+
+
+ORDERS = "/admin/registrations/order/"
+
+
+def choose_whole_order_refund(client, orders):
+    """Tick the orders in the Orders list, choose "Refund the whole order", press Go: the confirmation page."""
+    return client.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [o.pk for o in orders]})
+
+
+def press_yes(client, page, *, follow=True):
+    """Submit the confirmation page's form as a browser would: its hidden fields, as they are on the page."""
+    form = page.content.decode().split('<form method="post">', 1)[1].split("</form>", 1)[0]
+    data: dict = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form):
+        data.setdefault(name, []).append(value)
+    return client.post(ORDERS, data, follow=follow)
+
+
+def refund_whole_orders(client, orders, *, follow=True):
+    """Refund the whole orders as staff do: choose the action, read the confirmation page, press "Yes"."""
+    return press_yes(client, choose_whole_order_refund(client, orders), follow=follow)

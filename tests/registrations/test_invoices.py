@@ -23,7 +23,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 
 from registrations.models import Order, StripeEvent, Voucher
 from tests.factories import OrderFactory, WorkshopFactory
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import refund_whole_orders, registration_data
 
 # Fulfilment and its emails happen on commit, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -308,7 +308,7 @@ def test_a_card_order_has_no_invoice_to_mark_paid(staff_client, workshop, stripe
 
 def test_refunding_a_cheque_payment_records_it_without_stripe(staff_client, invoice_order, stripe_double):
     mark_paid(staff_client, invoice_order)
-    staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [invoice_order.pk], "post": "yes"})
+    refund_whole_orders(staff_client, [invoice_order])
     invoice_order.refresh_from_db()
     assert invoice_order.status == Order.Status.REFUNDED
     assert not stripe_double.requests_to("POST", "/v1/refunds")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from registrations.models import Order, Payment, Refund, RefundPart, Voucher
 from registrations.selectors.ledger import order_money
 from tests.factories import OrderFactory, WorkshopFactory
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import refund_whole_orders, registration_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,7 +125,7 @@ def test_a_local_test_payment_is_refunded_locally_without_stripe(client, staff_c
     client.post(f"/orders/{order.token}/test-payment/")
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and Payment.objects.get().source == Payment.Source.LOCAL
-    staff_client.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
+    refund_whole_orders(staff_client, [order])
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert RefundPart.objects.get().stripe_refund_id.startswith("re_local_")

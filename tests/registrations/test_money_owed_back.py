@@ -16,6 +16,7 @@ from django.utils import timezone
 from registrations.models import Order
 from registrations.selectors.ledger import order_money
 from tests.factories import WorkshopFactory
+from tests.registrations.helpers import refund_whole_orders
 from tests.registrations.test_money_review import DATABASE_TASKS, add_seats, overpaid_addition, paid_team, receipt
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,7 +30,7 @@ def given_back_at_stripe(stripe_double) -> int:
 
 
 def refund_the_whole_order(staff_client, order):
-    return staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
+    return refund_whole_orders(staff_client, [order], follow=False)
 
 
 def finance_cents(staff_client, workshop) -> dict[str, int]:

@@ -20,6 +20,7 @@ from registrations.selectors.availability import seats_taken
 from tests.conftest import WEBHOOK_SECRET
 from tests.factories import OrderFactory, WorkshopFactory
 from tests.registrations.helpers import INVOICE_BILLING as BILLING
+from tests.registrations.helpers import refund_whole_orders
 from tests.registrations.helpers import registration_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -258,9 +259,7 @@ def test_7_the_test_invoice_page_is_404_when_a_stripe_key_is_set(client, worksho
 def test_7_a_real_payment_is_not_refunded_locally_without_a_stripe_key(staff_client, workshop, settings):
     settings.STRIPE_SECRET_KEY = ""
     order = OrderFactory(workshop=workshop, seat_count=2, stripe_payment_intent_id="pi_3RealCardPayment")
-    response = staff_client.post(
-        "/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"}, follow=True
-    )
+    response = refund_whole_orders(staff_client, [order])
     assert "no Stripe key is configured" in response.content.decode()
     order.refresh_from_db()
     assert order.status == Order.Status.PAID and not order.refunds.exists()

@@ -17,7 +17,7 @@ from registrations.models import Order, Refund
 from registrations.selectors.availability import seats_taken
 from registrations.selectors.ledger import order_money
 from tests.factories import WorkshopFactory
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import refund_whole_orders, registration_data
 from workshops.models import PriceTier
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -247,7 +247,7 @@ def test_a_partial_dashboard_refund_of_an_invoice_payment_caps_what_staff_refund
     post_webhook("invoice.paid", stripe_double.pay_invoice(order.stripe_invoice_id))
     intent = stripe_double.invoice(order.stripe_invoice_id)["payments"]["data"][0]["payment"]["payment_intent"]
     post_webhook("charge.refunded", stripe_double.refund_in_dashboard(intent, 45000))  # $450 of $500, by hand
-    staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
+    refund_whole_orders(staff_client, [order])
     assert refunds_asked(stripe_double) == [(intent, "5000")]  # only what was left of the charge
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED

@@ -1,32 +1,17 @@
 """Refund the whole order: the first press shows what each order would give back and changes nothing; only "Yes"
 (a second POST with post=yes) refunds, and it refunds what the page said."""
 
-import re
-
 import pytest
 from django.contrib.auth.models import Permission
 
 from registrations.models import Order, Payment, Refund, Seat
 from tests.factories import OrderFactory, record_refund
+from tests.registrations.helpers import choose_whole_order_refund as choose_refund
+from tests.registrations.helpers import press_yes
 
 pytestmark = pytest.mark.django_db
 
 ORDERS = "/admin/registrations/order/"
-
-
-def choose_refund(client, orders):
-    """Tick the orders, choose the action, press Go: the first POST, without post=yes."""
-    return client.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [o.pk for o in orders]})
-
-
-def press_yes(client, page):
-    """Submit the confirmation page's form as a browser would: its hidden fields, as they are on the page."""
-    form = page.content.decode().split('<form method="post">', 1)[1].split("</form>", 1)[0]
-    fields = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form)
-    data = {}
-    for name, value in fields:
-        data.setdefault(name, []).append(value)
-    return client.post(ORDERS, {k: v if len(v) > 1 else v[0] for k, v in data.items()}, follow=True)
 
 
 def refunds_asked(stripe_double) -> list[tuple[str, str]]:
@@ -49,6 +34,9 @@ def test_choosing_the_action_shows_what_would_be_refunded_and_changes_nothing(st
     assert "Seat 1: Ana Diaz" in html and "Seat 2: Ben Okafor" in html
     assert "Stripe Checkout pi_team: $240.00" in html
     assert f'<input type="hidden" name="_selected_action" value="{team.pk}">' in html
+    # What the page shows goes back with "Yes", which refunds only that (test_order_refund_changed.py).
+    assert f'<input type="hidden" name="amount_{team.pk}" value="24000">' in html
+    assert f'<input type="hidden" name="seats_{team.pk}" value="2">' in html
     assert '<input type="hidden" name="action" value="refund_whole_order">' in html
     assert '<input type="hidden" name="post" value="yes">' in html
     assert 'value="Yes, refund through Stripe"' in html and "No, take me back" in html

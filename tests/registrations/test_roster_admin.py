@@ -15,6 +15,7 @@ from registrations.selectors.availability import seats_taken
 from registrations.selectors.ledger import order_money
 from registrations.selectors.progress import emails_meeting_prerequisite
 from tests.factories import OrderFactory, WorkshopFactory, complete_seat
+from tests.registrations.helpers import refund_whole_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -349,7 +350,7 @@ def test_stripe_refusing_a_refund_changes_nothing(staff_client, big_team, stripe
 
 
 def test_whole_order_refund_still_works(staff_client, big_team, stripe_double):
-    act(staff_client, ORDERS, "refund_whole_order", [big_team], post="yes")
+    refund_whole_orders(staff_client, [big_team])
     big_team.refresh_from_db()
     assert big_team.status == Order.Status.REFUNDED
     assert stripe_double.requests_to("POST", "/v1/refunds")[0]["params"]["amount"] == "50000"

@@ -15,6 +15,7 @@ from django.test import Client
 from registrations.models import Order, Refund, Seat
 from staff.roles import FINANCE, ROLES
 from tests.factories import WorkshopFactory
+from tests.registrations.helpers import refund_whole_orders
 from tests.registrations.test_refund_races import (  # noqa: F401 (no_leftover_retries: a fixture, used by every test)
     assert_money_reconciles,
     no_leftover_retries,
@@ -147,7 +148,7 @@ def test_a_whole_order_refund_left_pending_is_sent_again_although_the_order_alre
     intent = order.stripe_payment_intent_id
     a = finance("finance_a")
     stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST")
-    a.post(ORDERS, {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
+    refund_whole_orders(a, [order])
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED and Refund.objects.get(order=order).made_at is None
 

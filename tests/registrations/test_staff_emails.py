@@ -9,6 +9,7 @@ from django.utils import timezone
 from registrations.models import Order, Refund
 from registrations.services.invoices import tidy_invoices
 from tests.factories import OrderFactory
+from tests.registrations.helpers import refund_whole_orders
 from tests.registrations.test_after_purchase import change
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +58,7 @@ def test_refunding_seats_emails_the_buyer_the_amount_the_seats_and_when_it_arriv
 
 def test_refunding_a_whole_order_emails_the_buyer_once(staff_client, big_team, stripe_double, deliver):
     with deliver():
-        response = act(staff_client, ORDERS, "refund_whole_order", [big_team], post="yes")
+        response = refund_whole_orders(staff_client, [big_team])
         act(staff_client, ORDERS, "refund_whole_order", [big_team], post="yes")  # already refunded: refused, nothing sent
     assert "the buyer has been emailed" in response.content.decode()
     [email] = to(mail.outbox, "maya@lincoln.example")
@@ -87,7 +88,7 @@ def test_a_test_payment_refund_says_no_money_moves(staff_client, workshop, strip
     order = OrderFactory(workshop=workshop, buyer_email="lee@school.example", is_test_payment=True, seats=["Lee Park"],
                          stripe_payment_intent_id="pi_local_123")
     with deliver():
-        act(staff_client, ORDERS, "refund_whole_order", [order], post="yes")
+        refund_whole_orders(staff_client, [order])
     [email] = to(mail.outbox, "lee@school.example")
     assert "test payment, so no money moves" in email.body
     assert "business days" not in email.body

@@ -14,7 +14,7 @@ from registrations.models import Order, Seat
 from registrations.selectors.availability import seats_taken
 from registrations.selectors.ledger import order_money
 from tests.factories import OrderFactory, WorkshopFactory
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import refund_whole_orders, registration_data
 
 # Payments are fulfilled (and emails queued) on commit, so these tests commit for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -274,7 +274,7 @@ def test_refunding_a_grown_order_refunds_each_payment_within_its_amount(staff_cl
     add_seats(client, team, 2)
     paid = stripe_double.pay(the_addition(team).stripe_checkout_session_id)
     post_webhook("checkout.session.completed", paid)
-    staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [team.pk], "post": "yes"})
+    refund_whole_orders(staff_client, [team])
     team.refresh_from_db()
     assert (team.status, order_money(order=team).refunded_cents) == (Order.Status.REFUNDED, 50000)
     refunds = [(r["params"]["payment_intent"], r["params"]["amount"]) for r in stripe_double.requests_to("POST", "/v1/refunds")]
@@ -333,7 +333,7 @@ def test_after_the_first_payment_is_refunded_in_stripe_the_rest_comes_from_the_a
 ):
     first_payment, added_payment = grown(client, team, stripe_double, post_webhook)
     charge_refunded(post_webhook, first_payment, 36000)
-    staff_client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [team.pk], "post": "yes"})
+    refund_whole_orders(staff_client, [team])
     refunds = [(r["params"]["payment_intent"], r["params"]["amount"]) for r in stripe_double.requests_to("POST", "/v1/refunds")]
     assert refunds == [(added_payment, "14000")]
     team.refresh_from_db()

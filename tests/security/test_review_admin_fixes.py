@@ -17,6 +17,7 @@ from registrations.models import (
 )
 from tests.cohorts.factories import WaitlistEntryFactory
 from tests.factories import OrderFactory, WorkshopFactory, complete_seat, pacific
+from tests.registrations.helpers import refund_whole_orders
 from workshops.models import Workshop
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,7 @@ def test_view_only_staff_cannot_refund_a_whole_order(staff_with, stripe_double):
 
 def test_staff_with_the_refund_permission_can_refund_a_whole_order(staff_with, stripe_double):
     order = OrderFactory(seat_count=2)
-    run_action(staff_with("view_order", "change_order", "refund_order"), ORDERS, "refund_whole_order", [order], post="yes")
+    refund_whole_orders(staff_with("view_order", "change_order", "refund_order"), [order])
     order.refresh_from_db()
     assert order.status == Order.Status.REFUNDED
     assert stripe_double.requests_to("POST", "/v1/refunds")

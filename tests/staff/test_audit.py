@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from registrations.models import Order, Refund, Seat
 from tests.cohorts.factories import WaitlistEntryFactory
 from tests.factories import OrderFactory, WorkshopFactory
-from tests.registrations.helpers import registration_data
+from tests.registrations.helpers import refund_whole_orders, registration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def test_a_staff_edit_of_access_needs_is_recorded_with_who_when_and_before_after
 def test_a_refund_from_admin_is_recorded_as_the_staff_members_change(role_client, stripe_double):
     client = role_client("Finance")
     order = OrderFactory(seat_count=2)
-    client.post("/admin/registrations/order/", {"action": "refund_whole_order", "_selected_action": [order.pk], "post": "yes"})
+    refund_whole_orders(client, [order])
     refund = Refund.objects.get()
     assert _entries(refund).get(action=LogEntry.Action.CREATE).actor == client.user
     change = _entries(order).filter(actor=client.user).latest("timestamp")

@@ -15,6 +15,7 @@ from registrations.models import Attendance, Order, Refund, RosterSeat, Seat
 from staff.roles import ALL_PERMISSIONS, ROLES
 from tests.cohorts.factories import WaitlistEntryFactory
 from tests.factories import OrderFactory, WorkshopFactory
+from tests.registrations.helpers import refund_whole_orders
 
 pytestmark = pytest.mark.django_db
 
@@ -104,7 +105,7 @@ def test_finance_handles_orders_refunds_and_codes_but_never_sees_access_needs(ro
     for url in (ROSTER, "/admin/workshops/workshop/", "/admin/cohorts/waitlistentry/", "/admin/auditlog/logentry/",
                 "/admin/staff/erasure/add/", "/admin/auth/user/"):
         assert _status(client, url) == 403, url
-    _action(client, ORDERS, "refund_whole_order", [team_order], post="yes")
+    refund_whole_orders(client, [team_order])
     team_order.refresh_from_db()
     assert team_order.status == Order.Status.REFUNDED
     assert stripe_double.requests_to("POST", "/v1/refunds")
