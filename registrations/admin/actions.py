@@ -11,7 +11,7 @@ from registrations.errors import (
     CertificateError,
     RefundError,
 )
-from registrations.selectors.ledger import refund_amount_cents
+from registrations.selectors.repricing import seat_refund_price
 from registrations.selectors.staff_reports import ACCESS_NEEDS_PERMISSION
 from registrations.services.learning import (
     issue_certificate,
@@ -117,8 +117,8 @@ def refund_selected_seats(modeladmin, request, queryset):
         groups = []
         for group in by_order.values():
             order = group[0].order
-            amount = refund_amount_cents(order=order, seat_count=len(group))
-            groups.append({"order": order, "seats": group, "amount_cents": amount})
+            price = seat_refund_price(order=order, seat_count=len(group))
+            groups.append({"order": order, "seats": group, "amount_cents": price.amount_cents, "price": price})
         return TemplateResponse(
             request,
             "registrations/admin/refund_confirm.html",
@@ -150,9 +150,11 @@ def refund_selected_seats(modeladmin, request, queryset):
         else:
             emails.send_refund_made(refund_id=refund.pk)
             names = ", ".join(s.attendee_name or f"seat {s.position}" for s in group)
-            modeladmin.message_user(
-                request, f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}. The buyer has been emailed.", messages.SUCCESS
+            done = f"refunded {usd(refund.amount_cents)} for {names}" if refund.amount_cents else (
+                f"cancelled {names} with no money back (nothing was sent to Stripe)"
             )
+            why = f" {refund.pricing_note}" if refund.pricing_note else ""
+            modeladmin.message_user(request, f"{order.reference}: {done}.{why} The buyer has been emailed.", messages.SUCCESS)
 
 
 # Who holds a seat changes only through change_seat (the order page's seat forms), which
