@@ -142,3 +142,10 @@ def test_an_invoice_paid_by_cheque_follows_the_same_price_rule(client, staff_cli
     assert stripe_refunds(stripe_double) == []  # paid outside Stripe: returned the same way, by staff
     assert order_money(order=order).net_cents == 36000  # the 3 seats kept cost $360 at the single-seat price
     assert Refund.objects.get(order=order).withheld_cents == 6000
+
+
+def test_the_order_page_in_admin_shows_the_prices_kept_at_purchase(client, staff_client, workshop, stripe_double, post_webhook):
+    order = paid(client, workshop, stripe_double, post_webhook, seat_count=5)
+    PriceTier.objects.filter(workshop=workshop, min_seats=1).update(unit_price_cents=15000)
+    page = staff_client.get(f"/admin/registrations/order/{order.pk}/change/").content.decode()
+    assert "1+ seats: $120.00 each · 5+ seats: $100.00 each" in page
