@@ -141,13 +141,14 @@ def send_seat_released(*, seat: Seat, name: str, email: str, handed_over: bool) 
     )
 
 
-def send_seat_refunded(*, seat: Seat, order: Order) -> None:
-    """Tell an attendee that the seat they held was cancelled and refunded to whoever paid for it (no amounts)."""
+def send_seat_refunded(*, seat: Seat, order: Order, no_money: bool = False) -> None:
+    """Tell an attendee that the seat they held was cancelled and refunded to whoever paid for it (no amounts), or,
+    `no_money`, cancelled with nothing refunded because the seats the order keeps cost what was paid."""
     _send(
         to=seat.attendee_email,
         subject=f"Your seat at {order.workshop.title} has been cancelled",
         template="seat_refunded",
-        context={"name": seat.attendee_name, "order": order, "workshop": order.workshop},
+        context={"name": seat.attendee_name, "order": order, "workshop": order.workshop, "no_money": no_money},
         key=f"seat_refunded:{seat.pk}",
     )
 
@@ -282,11 +283,22 @@ def send_seats_added(*, addition_id: int, paid_cents: int | None = None) -> None
 
 
 def send_refund_made(*, refund_id: int) -> None:
-    """To the buyer: how much was refunded, for how many seats, and when it reaches their card. Once per refund."""
+    """To the buyer: how much was refunded, for how many seats, why the seats kept were priced again (if they were),
+    and when it reaches their card; seats cancelled with nothing to give back get a cancellation instead. Once per
+    refund."""
     refund = Refund.objects.select_related("order__workshop").get(pk=refund_id)
-    if refund.amount_cents == 0:
+    if refund.amount_cents == 0 and (refund.kind != Refund.Kind.SEATS or refund.parts.exists()):
         return  # all of it failed at Stripe (refund.failed) before this was sent: nothing reached the buyer
     order = refund.order
+    if refund.amount_cents == 0:  # seats cancelled with nothing to give back: never "refunded $0"
+        _send(
+            to=order.buyer_email,
+            subject=f"Seats cancelled, no refund: {order.workshop.title} ({order.reference})",
+            template="seats_cancelled",
+            context={"order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order)},
+            key=f"refund_made:{refund.pk}",
+        )
+        return
     _send(
         to=order.buyer_email,
         subject=f"Refund of {usd(refund.amount_cents)}: {order.workshop.title} ({order.reference})",

@@ -148,13 +148,25 @@ def _invoice_context(to_billing: bool):
     return build
 
 
-def _refund_context(now):
-    workshop = _workshop(now)
-    order = _order(workshop, now, refunded_seat_count=1)
-    refund = Refund(pk=SAMPLE_ID, order=order, seat_count=1, amount_cents=10000, created_at=now)
-    paid = Payment(pk=SAMPLE_ID, order=order, amount_cents=order.total_cents, status=Payment.Status.ACCEPTED, received_at=now)
-    paid.refunded_cents = refund.amount_cents
-    return {"order": order, "refund": refund, "workshop": workshop, "money": OrderMoney(payments=[paid], refunds=[refund])}
+def _refund_context(seats: int, amount: int, note: str = ""):
+    """A 5-seat team at $100 a seat refunding `seats` of them; `note` when the seats kept were priced again."""
+
+    def build(now):
+        workshop = _workshop(now)
+        order = _order(workshop, now, refunded_seat_count=seats)
+        refund = Refund(pk=SAMPLE_ID, order=order, seat_count=seats, amount_cents=amount, created_at=now,
+                        withheld_cents=10000 * seats - amount, pricing_note=note)
+        paid = Payment(pk=SAMPLE_ID, order=order, amount_cents=order.total_cents, status=Payment.Status.ACCEPTED, received_at=now)
+        paid.refunded_cents = refund.amount_cents
+        return {"order": order, "refund": refund, "workshop": workshop, "money": OrderMoney(payments=[paid], refunds=[refund])}
+
+    return build
+
+
+REPRICED = ("4 seats kept cost $480.00 at the single-seat price ($120.00 each); $20.00 is refunded and $80.00 stays "
+            "toward the seats kept.")
+NOTHING_BACK = ("4 seats kept cost $480.00 at the single-seat price ($120.00 each), and the order has kept $480.00, so "
+                "no money comes back: the seats are cancelled.")
 
 
 def _oversold_context(why: str):
@@ -180,12 +192,14 @@ def _cancelled_context(now):
     return {"order": order, "page": order, "workshop": workshop}
 
 
-def _released_context(handed_over: bool):
-    """The previous holder of a seat: it was given to someone else, or their address was corrected."""
+def _released_context(handed_over: bool, no_money: bool = False):
+    """The previous holder of a seat: it was given to someone else, or their address was corrected (or, for a seat
+    cancelled, whether money came back for it)."""
 
     def build(now):
         workshop = _workshop(now)
-        return {"name": "Luis Ortega", "order": _order(workshop, now), "workshop": workshop, "handed_over": handed_over}
+        return {"name": "Luis Ortega", "order": _order(workshop, now), "workshop": workshop, "handed_over": handed_over,
+                "no_money": no_money}
 
     return build
 
@@ -245,10 +259,11 @@ CATALOGUE: dict[tuple[str, str], tuple[str, str, dict[str, Callable]]] = {
     ("registrations", "order_confirmation"): ("Registration confirmed", "To the buyer when an order is paid.", {"": _order_context}),
     ("registrations", "seat_welcome"): ("Your seat (welcome)", "To each named attendee, and to a new attendee when a seat changes hands.", {"": _seat_context}),
     ("registrations", "seats_added"): ("Seats added", "To the buyer when seats added to a paid order are paid.", {"": _addition_context}),
-    ("registrations", "refund_made"): ("Refund made", "To the buyer when staff refund seats, or a refund is made in Stripe.", {"": _refund_context}),
+    ("registrations", "refund_made"): ("Refund made", "To the buyer when staff refund seats, or a refund is made in Stripe.", {"": _refund_context(1, 10000), "seats kept priced again": _refund_context(1, 2000, REPRICED)}),
+    ("registrations", "seats_cancelled"): ("Seats cancelled, no refund", "To the buyer when staff refund seats and nothing comes back: the seats the order keeps cost what it kept.", {"": _refund_context(1, 0, NOTHING_BACK)}),
     ("registrations", "order_cancelled"): ("Order cancelled", "To the buyer when an unpaid order is cancelled (checkout left, invoice voided, added seats withdrawn).", {"": _cancelled_context}),
     ("registrations", "seat_released"): ("Your link stopped working", "To the previous attendee when the team lead gives their seat to someone else, or corrects its email (the new address gets the welcome).", {"given to someone else": _released_context(True), "email corrected": _released_context(False)}),
-    ("registrations", "seat_refunded"): ("Your seat was cancelled", "To an attendee (other than the buyer) whose seat staff refund; the buyer gets the refund email.", {"": _released_context(False)}),
+    ("registrations", "seat_refunded"): ("Your seat was cancelled", "To an attendee (other than the buyer) whose seat staff refund; the buyer gets the refund email.", {"refunded": _released_context(False), "no money back": _released_context(False, True)}),
     ("registrations", "second_registration"): ("You already have an order", "To a buyer's address when a second registration for the same workshop is started with it (at most once a day).", {"": _second_registration_context}),
     ("registrations", "oversold_refund"): ("Paid too late: refunded", "To the buyer when a payment could not stand and was returned in full.", {"arrived too late": _oversold_context("late"), "order had changed": _oversold_context("changed")}),
     ("registrations", "payment_review"): ("Payment needs review (to staff)", "To staff when a payment does not match its order, or a dispute is opened.", {"": _review_context}),

@@ -11,7 +11,7 @@ from registrations.errors import (
     CertificateError,
     RefundError,
 )
-from registrations.selectors.ledger import refund_amount_cents
+from registrations.selectors.repricing import seat_refund_price
 from registrations.selectors.staff_reports import ACCESS_NEEDS_PERMISSION
 from registrations.services.learning import (
     issue_certificate,
@@ -118,8 +118,8 @@ def refund_selected_seats(modeladmin, request, queryset):
         groups = []
         for group in by_order.values():
             order = group[0].order
-            amount = refund_amount_cents(order=order, seat_count=len(group))
-            groups.append({"order": order, "seats": group, "amount_cents": amount})
+            price = seat_refund_price(order=order, seat_count=len(group))
+            groups.append({"order": order, "seats": group, "amount_cents": price.amount_cents, "price": price})
         return TemplateResponse(
             request,
             "registrations/admin/refund_confirm.html",
@@ -154,6 +154,8 @@ def refund_selected_seats(modeladmin, request, queryset):
             outcome, text = refund_outcome(order, refund, seat_count=len(group))
             if outcome == "refunded":
                 text = f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}. The buyer has been emailed."
+            if refund.pricing_note:
+                text += f" {refund.pricing_note}"
             modeladmin.message_user(request, text, messages.WARNING if outcome == "by hand" else messages.SUCCESS)
 
 

@@ -85,11 +85,18 @@ def _made(refund: Refund) -> str:
     return made
 
 
+def _withheld(refund: Refund) -> str:
+    """What a seat refund kept back because the seats the order keeps cost more at their own tier, and why."""
+    if not refund.pricing_note:
+        return "–"
+    return f"{usd(refund.withheld_cents)}: {refund.pricing_note}" if refund.withheld_cents else refund.pricing_note
+
+
 class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["created_at", "made", "kind", "seat_count", "amount", "from_payments", "reason", "stripe_refund_id"]
+    fields = ["created_at", "made", "kind", "seat_count", "amount", "withheld", "from_payments", "reason", "stripe_refund_id"]
     readonly_fields = fields
 
     def get_queryset(self, request):
@@ -106,6 +113,10 @@ class RefundInline(admin.TabularInline):
     def made(self, obj):
         return _made(obj)
 
+    @admin.display(description="Withheld for the seats kept")
+    def withheld(self, obj):
+        return _withheld(obj)
+
     @admin.display(description="From payment")
     def from_payments(self, obj):
         """Which payment each part came out of: the order's own, or a batch of seats added later."""
@@ -117,12 +128,14 @@ class RefundInline(admin.TabularInline):
 
 @admin.register(Refund)
 class RefundAdmin(admin.ModelAdmin):
-    list_display = ["order", "kind", "seat_count", "amount", "reason", "stripe_refund_id", "created_at", "made"]
+    list_display = ["order", "kind", "seat_count", "amount", "withheld", "reason", "stripe_refund_id", "created_at", "made"]
     list_filter = ["kind"]
     list_select_related = ["order"]
     search_fields = ["order__reference", "stripe_refund_id", "parts__stripe_refund_id"]
     date_hierarchy = "created_at"
-    fields = ["seats", "order", "kind", "seat_count", "amount", "reason", "stripe_refund_id", "created_at", "made_at"]
+    fields = [
+        "seats", "order", "kind", "seat_count", "amount", "withheld", "reason", "stripe_refund_id", "created_at", "made_at",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -131,6 +144,10 @@ class RefundAdmin(admin.ModelAdmin):
     @admin.display(description="Amount", ordering="amount_cents")
     def amount(self, obj):
         return usd(obj.amount_cents)
+
+    @admin.display(description="Withheld for the seats kept", ordering="withheld_cents")
+    def withheld(self, obj):
+        return _withheld(obj)
 
     @admin.display(description="Made", ordering="made_at")
     def made(self, obj):

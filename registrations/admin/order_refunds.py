@@ -105,8 +105,8 @@ def refund_outcome(order: Order, refund: Refund, *, seat_count: int) -> tuple[st
     (paid outside Stripe), and what to tell them."""
     seats = f"{seat_count} seat{pluralize(seat_count)}"
     if refund.amount_cents == 0:
-        return "cancelled", (f"{order.reference}: {seats} cancelled; nothing was left to refund, so no money moved and the "
-                             "buyer was not emailed.")
+        return "cancelled", (f"{order.reference}: {seats} cancelled; nothing was left to refund, so no money moved. The "
+                             "buyer has been emailed that the seats are cancelled with no refund, and why.")
     outside = sum(part.amount_cents for part in refund.parts.all() if part.amount_cents and not part.stripe_refund_id)
     if outside:
         return "by hand", (

@@ -117,8 +117,8 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
             "Seats and money",
             {
                 "fields": [
-                    "seat_count", "refunded_seat_count", "unit_price", "tier_min_seats", "voucher", "voucher_seat_count",
-                    "total", "money",
+                    "seat_count", "refunded_seat_count", "unit_price", "tier_min_seats", "prices_kept", "voucher",
+                    "voucher_seat_count", "total", "money",
                 ]
             },
         ),
@@ -175,6 +175,13 @@ class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
                 obj.reference, obj.parent.reference, ordered,
             )
         return format_html("{}<br><small>{} · {}</small>", obj.reference, ordered, _workshop_label(obj))
+
+    @admin.display(description="Prices kept at purchase")
+    def prices_kept(self, obj):
+        """The tiers seat refunds price the seats kept with (README "Partial refunds")."""
+        if not obj.price_tiers:
+            return "None kept (placed before they were): seat refunds use the workshop's tiers as they are now"
+        return " · ".join(f"{low}+ seats: {usd(cents)} each" for low, cents in obj.price_tiers)
 
     @admin.display(description="Status", ordering="status")
     def state(self, obj):

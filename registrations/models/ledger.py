@@ -111,6 +111,14 @@ class Refund(models.Model):
     seat_count = models.PositiveSmallIntegerField()
     amount_cents = models.PositiveIntegerField()
     reason = models.CharField(max_length=200, blank=True)
+    withheld_cents = models.PositiveIntegerField(
+        default=0,
+        help_text="Of the refunded seats' share of what the order kept, what stays with the order because the seats it "
+        "keeps cost more at the price for that many seats (a team below its team size pays the single-seat price).",
+    )
+    pricing_note = models.CharField(
+        max_length=300, blank=True, help_text="Why the amount is what it is, as staff and the buyer read it."
+    )
     stripe_refund_id = models.CharField(max_length=255, blank=True, db_index=True)
     seats = models.ManyToManyField(
         "registrations.Seat", blank=True, related_name="refunds", help_text="The seats staff refunded (kind seats)."

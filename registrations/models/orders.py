@@ -218,6 +218,15 @@ class Order(models.Model):
     )
     total_cents = models.PositiveIntegerField(help_text="What the order costs (with seats added later); money taken is in its payments.")
     tier_min_seats = models.PositiveSmallIntegerField()
+    price_tiers = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text="The workshop's price tiers when the order was placed ([min seats, cents per seat] rows): seats kept "
+        "after a seat refund cost at least their price under these. Empty before 0030: today's tiers are used.",
+    )
+    voucher_terms = models.JSONField(
+        null=True, blank=True, editable=False,
+        help_text="The code's terms when the order was placed, kept for the same reason. Empty: the code as it is now.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     hold_expires_at = models.DateTimeField()
     checkout_attempts = models.PositiveSmallIntegerField(default=0)

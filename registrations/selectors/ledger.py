@@ -153,20 +153,6 @@ def with_workshop_money(workshops: QuerySet) -> QuerySet:
     ).annotate(net_cents=F("paid_cents") - F("refunded_cents"))
 
 
-def refund_amount_cents(*, order: Order, seat_count: int, money: OrderMoney | None = None) -> int:
-    """What refunding some seats returns: each seat's share of what the order costs.
-
-    Shares are whole cents and add up exactly to the total, so a discounted order never
-    refunds more per seat than it paid (without a discount a share is the unit price). A team
-    that drops below the team-price seat count keeps its team price; nothing is re-charged.
-    Never more than is left of what the order paid, less money reserved to be returned (owed back, waiting for Stripe).
-    """
-    money = money or order_money(order=order)
-    done = order.refunded_seat_count
-    share = order.total_cents * (done + seat_count) // order.seat_count - order.total_cents * done // order.seat_count
-    return max(min(share, money.refundable_cents), 0)
-
-
 def refund_allocation(*, money: OrderMoney, amount_cents: int) -> list[tuple[Payment, int]]:
     """Which accepted payments a refund of `amount_cents` comes from: newest first, each within what is left of it.
 

@@ -5,7 +5,8 @@ and the payments it comes out of, worked out as the refund itself works them out
 from dataclasses import dataclass, field
 
 from ..models import Order, Payment, Seat
-from .ledger import order_money, refund_allocation, refund_amount_cents, returnable_cents
+from .ledger import order_money, refund_allocation, returnable_cents
+from .repricing import refund_amount_cents
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from registrations.selectors.availability import (
     seat_counts,
 )
 from registrations.selectors.codes import voucher_seats_left
+from registrations.selectors.repricing import tier_snapshot, voucher_snapshot
 from workshops import catalog
 from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
@@ -168,6 +169,8 @@ def place_order(
             quote=from_quote,
             total_cents=quote.total_cents - discount,
             tier_min_seats=quote.tier_min_seats,
+            price_tiers=tier_snapshot(workshop.tier_list),
+            voucher_terms=voucher_snapshot(voucher),
             hold_expires_at=now + hold_duration(),
             is_test_payment=stripe_client.is_test_payment_mode(),
             hold_source=hold_source,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from registrations.selectors.availability import seats_available
 from registrations.selectors.codes import voucher_seats_left
 from registrations.selectors.ledger import grown_order_price, ledger_owner, order_money
+from registrations.selectors.repricing import tier_snapshot
 from workshops.models import Workshop
 
 from .. import emails
@@ -232,6 +233,7 @@ def _merge_addition(*, addition: Order, payment: Payment | None, now: datetime) 
     if price is not None:
         addition.unit_price_cents, addition.tier_min_seats = price.quote.unit_price_cents, price.quote.tier_min_seats
         addition.total_cents = addition.subtotal_cents = price.difference_cents
+        addition.price_tiers = tier_snapshot(addition.workshop.tier_list)  # the tiers it was priced again under
     parent.unit_price_cents = addition.unit_price_cents
     parent.tier_min_seats = addition.tier_min_seats
     parent.subtotal_cents = parent.unit_price_cents * parent.seat_count

@@ -17,6 +17,7 @@ from registrations.selectors.ledger import (
     order_money,
     pending_addition,
 )
+from registrations.selectors.repricing import tier_snapshot
 from workshops.models import Workshop
 
 from ..errors import InvoiceHoldError, NotEnoughSeatsError, RegistrationClosedError, SeatChangeError
@@ -77,9 +78,8 @@ def place_addition(
         left = seats_available(workshop=workshop, now=now)
         if extra_seats > left:
             raise NotEnoughSeatsError(left)
-        price = grown_order_price(
-            order=parent, tiers=list(workshop.price_tiers.all()), extra_seats=extra_seats, paid_cents=money.net_cents
-        )
+        tiers = list(workshop.price_tiers.all())
+        price = grown_order_price(order=parent, tiers=tiers, extra_seats=extra_seats, paid_cents=money.net_cents)
         if price.difference_cents < settings.STRIPE_MINIMUM_CHARGE_CENTS:
             raise SeatChangeError("Please reply to your confirmation email and we will add these seats for you.")
         hold_source = _check_hold(workshop=workshop, extra_seats=extra_seats, billing=billing, hold_source=hold_source, now=now)
@@ -98,6 +98,7 @@ def place_addition(
             subtotal_cents=difference,
             total_cents=difference,
             tier_min_seats=quote.tier_min_seats,
+            price_tiers=tier_snapshot(tiers),
             priced_for_seat_count=parent.seat_count,
             hold_expires_at=now + (invoice_hold_duration() if billing else hold_duration()),
             is_test_payment=stripe_client.is_test_payment_mode(),

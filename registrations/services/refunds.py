@@ -33,11 +33,13 @@ from .payments import flag_for_review, note_when_failed_money_is_back
 logger = logging.getLogger(__name__)
 
 
-def tell_attendees(*, order: Order, seats: list[Seat]) -> None:
-    """Each attendee other than the buyer, that their seat was cancelled and refunded to whoever paid for it."""
+def tell_attendees(*, order: Order, seats: list[Seat], refund: Refund | None = None) -> None:
+    """Each attendee other than the buyer, that their seat was cancelled and refunded to whoever paid for it (or, by a
+    seat `refund` that gave nothing back, cancelled with no money back, and why)."""
+    no_money = refund is not None and refund.amount_cents == 0
     for seat in seats:
         if seat.attendee_email and seat.attendee_email.strip().lower() != order.buyer_email.strip().lower():
-            emails.send_seat_refunded(seat=seat, order=order)
+            emails.send_seat_refunded(seat=seat, order=order, no_money=no_money)
 
 
 def mark_made(refund: Refund) -> None:

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django_tasks import task
 
 from registrations.selectors.availability import seats_taken
-from registrations.selectors.ledger import money_kept, order_money, refund_allocation, refund_amount_cents
+from registrations.selectors.ledger import money_kept, order_money, refund_allocation
+from registrations.selectors.repricing import seat_refund_price
 from workshops.models import Workshop
 from workshops.templatetags.workshop_tags import usd
 
@@ -53,7 +54,9 @@ def refund_pending_message(order: Order, exc: RefundPendingError) -> str:
 
 
 def refund_seats(*, order: Order, seats: list[Seat], reason: str = "", expected_cents: int | None = None) -> Refund:
-    """Refund some or all seats of a paid order through the payments it was paid with, at each seat's share.
+    """Refund some or all seats of a paid order through the payments it was paid with: what the order kept less what
+    the seats it keeps cost under its prices (`seat_refund_price`). When that is nothing, the seats are cancelled
+    without asking Stripe.
 
     The seats stop counting against capacity at once, and the refund is recorded as pending before Stripe is asked:
     a `charge.refunded` event that arrives meanwhile leaves that money to the refund's own answer rather than counting
@@ -77,19 +80,25 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "", expected_
         if len(active) != len(seat_ids):
             raise changed if shown else RefundError("Some of these seats are not active seats of this order.")
         money = order_money(order=order)
-        amount = refund_amount_cents(order=order, seat_count=len(active), money=money)
-        if shown and (amount != expected_cents or order.seats.filter(status=Seat.Status.ACTIVE).count() != len(active)):
+        price = seat_refund_price(order=order, seat_count=len(active), money=money)
+        if shown and (price.amount_cents != expected_cents
+                      or order.seats.filter(status=Seat.Status.ACTIVE).count() != len(active)):
             raise changed
-        parts = refund_allocation(money=money, amount_cents=amount)
+        parts = refund_allocation(money=money, amount_cents=price.amount_cents)
         order.seats.filter(pk__in=seat_ids).update(status=Seat.Status.REFUNDED, updated_at=timezone.now())
         order.refunded_seat_count += len(active)
         if order.refunded_seat_count >= order.seat_count:
             order.status = Order.Status.REFUNDED
         order.save()
         refund = record_refund(
-            order=order, kind=Refund.Kind.SEATS, seat_count=len(active), parts=parts, reason=reason, pending=True
+            order=order, kind=Refund.Kind.SEATS, seat_count=len(active), parts=parts, reason=reason, pending=bool(parts)
         )
+        Refund.objects.filter(pk=refund.pk).update(withheld_cents=price.withheld_cents, pricing_note=price.explanation[:300])
         refund.seats.set(active)
+    if not parts:  # nothing comes back (the seats kept cost what the order kept): cancelled, and Stripe is not asked
+        tell_attendees(order=order, seats=active, refund=refund)
+        refund.refresh_from_db()
+        return refund
     try:
         _send_seat_refund(refund)
     except stripe_client.PaymentProviderError as exc:
@@ -105,7 +114,7 @@ def refund_seats(*, order: Order, seats: list[Seat], reason: str = "", expected_
         if outcome != "made":
             tell_attendees(order=order, seats=active)  # their seats stay cancelled
             raise RefundError(f"Stripe refused the refund ({exc}){_STAY_CANCELLED[outcome](refund)}") from exc
-    tell_attendees(order=order, seats=active)  # the buyer is told by the caller, with the money
+    tell_attendees(order=order, seats=active, refund=refund)  # the buyer is told by the caller, with the money
     refund.refresh_from_db()
     return refund
 

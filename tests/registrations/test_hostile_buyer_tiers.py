@@ -1,7 +1,6 @@
 """A hostile buyer at the team-price boundary: reach 5 seats (or buy 5) for the $100 tier, then have staff refund
-seats, and keep fewer than 5 seats at $100 each. README "Choices made where the issues were silent" says a team
-that drops below 5 keeps its team price; it is not among "Known limitations", and it lets a buyer pay less than
-"$120 per participant" for fewer than 5 seats. These tests state the price rule and are expected to fail."""
+seats, and keep fewer than 5 seats at $100 each. The rule: the seats kept have cost at least what that many seats
+cost bought as one order, at the prices the order was placed under ("$120 per participant" below 5)."""
 
 import pytest
 from django.core import mail
@@ -36,11 +35,6 @@ def active_seats(order) -> list[Seat]:
     return list(order.seats.filter(status=Seat.Status.ACTIVE).order_by("position"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="refund_amount_cents (registrations/selectors/ledger.py) returns each seat's share of the team total and "
-    "never re-prices the seats kept: 5 seats at $100, 4 refunded, leaves 1 seat for $100 (rule: $120)",
-)
 def test_a_team_refunded_down_to_one_seat_pays_the_single_seat_price(
     client, staff_client, workshop, stripe_double, post_webhook
 ):
@@ -53,11 +47,6 @@ def test_a_team_refunded_down_to_one_seat_pays_the_single_seat_price(
     assert order_money(order=order).net_cents >= 12000 * len(active_seats(order)), order_money(order=order).net_cents
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="growing 4 -> 5 costs $20 (services/growth.py), refunding one seat then returns $100 "
-    "(selectors/ledger.py refund_amount_cents): 4 seats end up at $100 each for an $80 profit on the round trip",
-)
 def test_growing_into_the_tier_then_refunding_a_seat_does_not_keep_the_tier(
     client, staff_client, workshop, stripe_double, post_webhook
 ):

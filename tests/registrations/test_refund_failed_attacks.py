@@ -56,14 +56,15 @@ def test_a_failed_hand_refund_beside_our_waiting_seat_refund_stripe_holds_is_tak
     post_webhook("charge.refunded", hand)  # $50 by hand, recorded by amount
     hand_id = the_refund_of(stripe_double, intent, 5000)
     stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST", lost_answer=True)  # made, answer lost
-    refund_seats_post(staff("finance_a"), [order.seats.get(position=2)])  # $120 at Stripe; the ledger waits
+    # $190 kept; the seat kept costs $120, so $70 at Stripe; the ledger waits
+    refund_seats_post(staff("finance_a"), [order.seats.get(position=2)])
 
     post_webhook("refund.failed", stripe_double.fail_refund(hand_id))  # the $50 hand refund fails
     run_worker_at(3)  # the seat refund's retry gets Stripe's replay: made
     post_webhook("charge.refunded", stripe_double.charge(intent))
 
-    assert stripe_double.charge(intent)["amount_refunded"] == 12000
-    assert site_refunded(intent) == 12000, f"ledger counts {site_refunded(intent)} refunded, Stripe holds 12000"
+    assert stripe_double.charge(intent)["amount_refunded"] == 7000
+    assert site_refunded(intent) == 7000, f"ledger counts {site_refunded(intent)} refunded, Stripe holds 7000"
     assert_money_reconciles(stripe_double, order)
 
 
@@ -152,13 +153,13 @@ def test_a_refund_failure_reported_before_its_payment_is_not_lost(client, stripe
 
 def test_a_failed_part_and_a_refused_part_send_no_zero_refund_email(client, stripe_double, post_webhook, monkeypatch):
     team, first, added = grown_team(client, stripe_double, post_webhook)  # $360 + $140
-    fail_the_nth_refund_request(monkeypatch, stripe_double, n=2, status=500)  # $140 made, then Stripe errs on $60
-    refund_seats_post(staff("finance_a"), [team.seats.get(position=4), team.seats.get(position=5)])
+    fail_the_nth_refund_request(monkeypatch, stripe_double, n=2, status=500)  # $140 made, then Stripe errs on $120
+    refund_seats_post(staff("finance_a"), [team.seats.get(position=n) for n in (3, 4, 5)])
     post_webhook("charge.refunded", stripe_double.charge(added))
     post_webhook("refund.failed", stripe_double.fail_refund(ours(stripe_double, added)))  # the $140 fails
     mail.outbox.clear()
 
-    stripe_double.fail_next(status=400, path_prefix="/v1/refunds", method="POST")  # Stripe refuses the $60 outright
+    stripe_double.fail_next(status=400, path_prefix="/v1/refunds", method="POST")  # Stripe refuses the $120 outright
     run_worker_at(3)
     for intent in (first, added):
         post_webhook("charge.refunded", stripe_double.charge(intent))
@@ -235,20 +236,22 @@ def test_a_whole_order_refund_after_a_failed_part_asks_each_charge_for_what_is_l
     from tests.registrations.test_refund_races import refund_order_post
 
     team, first, added = grown_team(client, stripe_double, post_webhook)  # $360 + $140
-    refund_seats_post(staff("finance_a"), [team.seats.get(position=4), team.seats.get(position=5)])  # $140 + $60
-    post_webhook("refund.failed", stripe_double.fail_refund(ours(stripe_double, first)))  # the $60 part fails
+    refund_seats_post(staff("finance_a"), [team.seats.get(position=n) for n in (3, 4, 5)])  # $140 + $120: the 2 seats kept cost $240
+    post_webhook("refund.failed", stripe_double.fail_refund(ours(stripe_double, first)))  # the $120 part fails
     assert (site_refunded(first), site_refunded(added)) == (0, 14000)
     before = len(stripe_double.requests_to("POST", "/v1/refunds"))
 
-    refund_order_post(staff("finance_a"), team)  # the other three seats: $300, all from the first charge
+    # the other two seats: no seat is kept, so all the order kept ($360, the failed $120 included), from the first charge
+    refund_order_post(staff("finance_a"), team)
     for intent in (first, added):
         post_webhook("charge.refunded", stripe_double.charge(intent))
 
     asked = [(r["params"]["payment_intent"], r["params"]["amount"])
              for r in stripe_double.requests_to("POST", "/v1/refunds")[before:]]
-    assert asked == [(first, "30000")]
-    assert (site_refunded(first), site_refunded(added)) == (30000, 14000)
+    assert asked == [(first, "36000")]
+    assert (site_refunded(first), site_refunded(added)) == (36000, 14000)
     team.refresh_from_db()
     assert team.status == Order.Status.REFUNDED
+    assert "nothing more is owed" in team.payment_review_note.splitlines()[-1]  # the failed $120 went back with it
     assert zero_emails() == []
     assert_money_reconciles(stripe_double, team)

@@ -172,12 +172,12 @@ def test_a_grown_order_refunded_by_hand_while_a_seat_refund_part_waits_owes_noth
     client, stripe_double, post_webhook, monkeypatch
 ):
     team, first, added = grown_team(client, stripe_double, post_webhook)  # $360 + $140
-    fail_the_nth_refund_request(monkeypatch, stripe_double, n=2, status=500)  # $140 made, then Stripe errs on $60
-    refund_seats_post(staff("finance_a"), [team.seats.get(position=4), team.seats.get(position=5)])
+    fail_the_nth_refund_request(monkeypatch, stripe_double, n=2, status=500)  # $140 made, then Stripe errs on $120
+    refund_seats_post(staff("finance_a"), [team.seats.get(position=n) for n in (3, 4, 5)])
     post_webhook("charge.refunded", stripe_double.charge(added))  # the $140 Stripe made
     post_webhook("charge.refunded", stripe_double.refund_in_dashboard(first, 36000))  # all the first charge, by hand
 
-    for hour in range(1, 14):  # the $60 part's retries: Stripe refuses it (nothing left of that charge)
+    for hour in range(1, 14):  # the $120 part's retries: Stripe refuses it (nothing left of that charge)
         run_worker_at(hour * 60)
     for intent in (first, added):
         post_webhook("charge.refunded", stripe_double.charge(intent))

@@ -302,7 +302,8 @@ def test_refund_action_asks_for_confirmation_first(staff_client, big_team, strip
     response = act(staff_client, ROSTER, "refund_selected_seats", seats)
     html = response.content.decode()
     assert "Yes, refund through Stripe" in html
-    assert f"{big_team.reference}: Lincoln Unified School District – refund $200.00" in html
+    # 5 seats at $100, 2 refunded: the 3 kept cost $360 at the single-seat price, so $140 of the $500 comes back.
+    assert f"{big_team.reference}: Lincoln Unified School District – refund $140.00" in html
     assert not stripe_double.requests_to("POST", "/v1/refunds")
     assert not Refund.objects.exists()
 
@@ -312,16 +313,17 @@ def test_partial_refund_frees_exactly_the_refunded_seats(client, staff_client, b
     kept = list(big_team.seats.exclude(position__in=[2, 4]))
     before = seats_taken(workshop_id=workshop.pk)
     response = act(staff_client, ROSTER, "refund_selected_seats", seats, post="yes")
-    assert f"{big_team.reference}: refunded $200.00 for Ben Okafor, Dev Patel. The buyer has been emailed." in response.content.decode()
+    assert f"{big_team.reference}: refunded $140.00 for Ben Okafor, Dev Patel." in response.content.decode()
+    assert "The buyer has been emailed." in response.content.decode()
     requests = stripe_double.requests_to("POST", "/v1/refunds")
     assert len(requests) == 1
-    assert requests[0]["params"]["amount"] == "20000"
+    assert requests[0]["params"]["amount"] == "14000"  # the 3 seats kept cost $360 at the single-seat price
     assert requests[0]["params"]["payment_intent"] == big_team.stripe_payment_intent_id
     assert seats_taken(workshop_id=workshop.pk) == before - 2
     assert sorted(Seat.objects.filter(status=Seat.Status.REFUNDED).values_list("pk", flat=True)) == sorted(s.pk for s in seats)
     big_team.refresh_from_db()
     assert (big_team.status, big_team.refunded_seat_count, order_money(order=big_team).refunded_cents) == (
-        Order.Status.PAID, 2, 20000
+        Order.Status.PAID, 2, 14000
     )
     for seat in seats:
         assert client.get(f"/seats/{seat.token}/").status_code == 404
@@ -334,7 +336,7 @@ def test_refunding_seats_of_two_orders_makes_one_refund_each(staff_client, big_t
     seats = [big_team.seats.get(position=1), single.seats.get()]
     act(staff_client, "/admin/registrations/seat/", "refund_selected_seats", seats, post="yes")
     amounts = sorted(int(r["params"]["amount"]) for r in stripe_double.requests_to("POST", "/v1/refunds"))
-    assert amounts == [10000, 12000]
+    assert amounts == [2000, 12000]  # the team's 4 seats kept cost $480 at the single-seat price
     single.refresh_from_db()
     assert single.status == Order.Status.REFUNDED
 

@@ -86,10 +86,10 @@ def test_a_grown_order_seat_refund_whose_second_part_failed_is_counted_in_full_b
     client, stripe_double, post_webhook, monkeypatch
 ):
     team, first, added = grown_team(client, stripe_double, post_webhook)
-    fail_the_nth_refund_request(monkeypatch, stripe_double, n=2, status=500)  # $140 made, then Stripe errs on $60
-    refund_seats_post(staff("finance_a"), [team.seats.get(position=4), team.seats.get(position=5)])
+    fail_the_nth_refund_request(monkeypatch, stripe_double, n=2, status=500)  # $140 made, then Stripe errs on $120
+    refund_seats_post(staff("finance_a"), [team.seats.get(position=n) for n in (3, 4, 5)])
     asked = [(r["params"]["payment_intent"], r["params"]["amount"]) for r in stripe_double.requests_to("POST", "/v1/refunds")]
-    assert asked == [(added, "14000"), (first, "6000")]
+    assert asked == [(added, "14000"), (first, "12000")]
     assert (stripe_double.charge(added)["amount_refunded"], stripe_double.charge(first)["amount_refunded"]) == (14000, 0)
 
     post_webhook("charge.refunded", stripe_double.charge(added))  # Stripe's event for the $140 it made

@@ -49,11 +49,12 @@ def test_refunding_seats_emails_the_buyer_the_amount_the_seats_and_when_it_arriv
     with deliver():
         act(staff_client, ROSTER, "refund_selected_seats", big_team.seats.filter(position__in=[2, 4]), post="yes")
     [email] = to(mail.outbox, "maya@lincoln.example")
-    assert email.subject == f"Refund of $200.00: {big_team.workshop.title} ({big_team.reference})"
-    assert "We have refunded $200.00 for your order" in email.body
+    # 5 seats at $100, 2 refunded: the 3 kept cost $360 at the single-seat price, so $140 of the $500 comes back.
+    assert email.subject == f"Refund of $140.00: {big_team.workshop.title} ({big_team.reference})"
+    assert "We have refunded $140.00 for your order" in email.body
     assert "Seats refunded: 2; 3 seats remain booked." in email.body
     assert "within 5–10 business days" in email.body
-    assert "You paid $500.00 for this order; refunded so far: $200.00; net: $300.00." in email.body
+    assert "You paid $500.00 for this order; refunded so far: $140.00; net: $360.00." in email.body
 
 
 def test_refunding_a_whole_order_emails_the_buyer_once(staff_client, big_team, stripe_double, deliver):

@@ -286,7 +286,7 @@ def test_refunding_a_grown_order_refunds_each_payment_within_its_amount(staff_cl
     assert order_money(order=team).refunded_cents == 50000 and team.refunds.count() == 1
 
 
-def test_refunding_one_seat_of_a_grown_order_returns_the_new_unit_price(staff_client, client, team, stripe_double, post_webhook):
+def test_refunding_one_seat_of_a_grown_order_prices_the_seats_kept_again(staff_client, client, team, stripe_double, post_webhook):
     add_seats(client, team, 2)
     paid = stripe_double.pay(the_addition(team).stripe_checkout_session_id)
     post_webhook("checkout.session.completed", paid)
@@ -295,7 +295,8 @@ def test_refunding_one_seat_of_a_grown_order_returns_the_new_unit_price(staff_cl
         "/admin/registrations/seat/", {"action": "refund_selected_seats", "_selected_action": [seat.pk], "post": "yes"}
     )
     (refund,) = [r["params"] for r in stripe_double.requests_to("POST", "/v1/refunds")]
-    assert (refund["payment_intent"], refund["amount"]) == (paid["payment_intent"], "10000")
+    # $500 for 5 seats; the 4 kept cost $480 at the single-seat price, so $20 comes back (not the $100 team price).
+    assert (refund["payment_intent"], refund["amount"]) == (paid["payment_intent"], "2000")
     assert Seat.objects.get(pk=seat.pk).status == Seat.Status.REFUNDED
 
 
@@ -318,14 +319,15 @@ def test_a_dashboard_refund_of_the_first_payment_is_counted_once_after_an_admin_
 ):
     first_payment, added_payment = grown(client, team, stripe_double, post_webhook)
     charge_refunded(post_webhook, first_payment, 10000)  # staff refund $100 of the first charge in Stripe
-    seat = team.seats.get(position=5)
+    seats = list(team.seats.filter(position__in=[4, 5]))
     staff_client.post(
-        "/admin/registrations/seat/", {"action": "refund_selected_seats", "_selected_action": [seat.pk], "post": "yes"}
+        "/admin/registrations/seat/", {"action": "refund_selected_seats", "_selected_action": [s.pk for s in seats], "post": "yes"}
     )
-    charge_refunded(post_webhook, added_payment, 10000)  # Stripe's event for the seat refunded from admin
+    # $400 kept; the 3 seats kept cost $360 at the single-seat price, so $40 comes back, from the added seats' charge.
+    charge_refunded(post_webhook, added_payment, 4000)  # Stripe's event for the seats refunded from admin
     charge_refunded(post_webhook, first_payment, 10000)  # and the first charge's event, delivered again
     team.refresh_from_db()
-    assert (order_money(order=team).refunded_cents, team.refunds.count()) == (20000, 2)
+    assert (order_money(order=team).refunded_cents, team.refunds.count()) == (14000, 2)
 
 
 def test_after_the_first_payment_is_refunded_in_stripe_the_rest_comes_from_the_added_seats(
