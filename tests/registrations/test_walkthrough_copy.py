@@ -1,0 +1,28 @@
+"""Copy found wrong in a walk-through of the site as a teacher, a team lead and a coordinator."""
+
+import pytest
+from django.core import mail
+
+from registrations.emails import send_order_confirmation
+from tests.factories import OrderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _confirmation_text(workshop, capture, **order_fields) -> str:
+    order = OrderFactory(workshop=workshop, **order_fields)
+    with capture(execute=True):
+        send_order_confirmation(order=order)
+    return mail.outbox[-1].body
+
+
+def test_a_team_lead_who_does_not_attend_is_not_told_to_do_the_pre_work(workshop, django_capture_on_commit_callbacks):
+    text = _confirmation_text(workshop, django_capture_on_commit_callbacks, seat_count=6, buyer_attends=False,
+                              unit_price_cents=10000, tier_min_seats=5)
+    assert "please complete about" not in text
+    assert "each attendee completes about 2 hours of pre-work on their own attendee page" in text
+
+
+def test_a_buyer_who_attends_is_asked_to_do_the_pre_work(workshop, django_capture_on_commit_callbacks):
+    text = _confirmation_text(workshop, django_capture_on_commit_callbacks, seat_count=1, buyer_attends=True)
+    assert "Before the first session, please complete about 2 hours of pre-work." in text
