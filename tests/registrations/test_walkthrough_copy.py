@@ -26,3 +26,9 @@ def test_a_team_lead_who_does_not_attend_is_not_told_to_do_the_pre_work(workshop
 def test_a_buyer_who_attends_is_asked_to_do_the_pre_work(workshop, django_capture_on_commit_callbacks):
     text = _confirmation_text(workshop, django_capture_on_commit_callbacks, seat_count=1, buyer_attends=True)
     assert "Before the first session, please complete about 2 hours of pre-work." in text
+
+
+def test_the_workshop_dashboard_counts_unpaid_invoices_as_held_and_says_so(staff_client, workshop):
+    response = staff_client.get("/admin/registrations/workshopdashboard/")
+    assert response.status_code == 200
+    assert "Held: seats in a checkout or unpaid invoice that has not lapsed" in response.content.decode()
