@@ -4,6 +4,7 @@ import pytest
 from django.core import mail
 
 from registrations.emails import send_order_confirmation
+from registrations.models import Seat
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,3 +33,11 @@ def test_the_workshop_dashboard_counts_unpaid_invoices_as_held_and_says_so(staff
     response = staff_client.get("/admin/registrations/workshopdashboard/")
     assert response.status_code == 200
     assert "Held: seats in a checkout or unpaid invoice that has not lapsed" in response.content.decode()
+
+
+def test_the_receipt_says_how_many_of_its_seats_were_refunded(client, workshop):
+    order = OrderFactory(workshop=workshop, seat_count=8, unit_price_cents=10000, tier_min_seats=5,
+                         refunded_seat_count=1, refunded=10000)
+    Seat.objects.filter(order=order, position=3).update(status=Seat.Status.REFUNDED)
+    html = client.get(order.get_absolute_url()).content.decode()
+    assert '<dt class="col-sm-4">Seats</dt><dd class="col-sm-8">8 (1 refunded)</dd>' in html
