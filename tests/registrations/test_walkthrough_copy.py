@@ -1,10 +1,13 @@
 """Copy found wrong in a walk-through of the site as a teacher, a team lead and a coordinator."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
-from registrations.emails import send_order_confirmation
-from registrations.models import Seat
+from registrations.emails import send_invoice_issued, send_order_confirmation
+from registrations.models import Order, Seat
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -41,3 +44,17 @@ def test_the_receipt_says_how_many_of_its_seats_were_refunded(client, workshop):
     Seat.objects.filter(order=order, position=3).update(status=Seat.Status.REFUNDED)
     html = client.get(order.get_absolute_url()).content.decode()
     assert '<dt class="col-sm-4">Seats</dt><dd class="col-sm-8">8 (1 refunded)</dd>' in html
+
+
+def test_the_invoice_email_tells_the_billing_contact_whose_seats_are_held(workshop, django_capture_on_commit_callbacks):
+    order = OrderFactory(workshop=workshop, seat_count=5, unit_price_cents=10000, tier_min_seats=5, status=Order.Status.PENDING,
+                         organisation="Hill County Schools", buyer_email="ivy@hill.example",
+                         payment_method=Order.PaymentMethod.INVOICE, invoice_number="TEST-1", billing_name="Accounts Payable",
+                         billing_email="ap@hill.example", stripe_invoice_url="https://invoice.example/1",
+                         invoice_due_at=timezone.now() + timedelta(days=14),
+                         hold_expires_at=timezone.now() + timedelta(days=14))
+    with django_capture_on_commit_callbacks(execute=True):
+        send_invoice_issued(order_id=order.pk)
+    bodies = {message.to[0]: message.body for message in mail.outbox}
+    assert "The seats are held for Hill County Schools until" in bodies["ap@hill.example"]
+    assert "The seats are held for you until" in bodies["ivy@hill.example"]
