@@ -9,6 +9,7 @@ from django.utils import timezone
 from registrations.emails import send_invoice_issued, send_order_confirmation
 from registrations.models import Order, Seat
 from tests.factories import OrderFactory
+from tests.registrations.helpers import registration_data
 
 pytestmark = pytest.mark.django_db
 
@@ -58,3 +59,16 @@ def test_the_invoice_email_tells_the_billing_contact_whose_seats_are_held(worksh
     bodies = {message.to[0]: message.body for message in mail.outbox}
     assert "The seats are held for Hill County Schools until" in bodies["ap@hill.example"]
     assert "The seats are held for you until" in bodies["ivy@hill.example"]
+
+
+def test_adding_a_seat_at_the_standard_price_does_not_speak_of_a_team_price(client, workshop, settings):
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_WEBHOOK_SECRET = ""
+    client.post(f"/workshops/{workshop.slug}/register/", registration_data(seat_count=1))
+    order = Order.objects.get()
+    client.post(f"/orders/{order.token}/test-payment/")
+    response = client.post(f"/orders/{order.token}/add-seats/", {"grow-extra_seats": "1", "grow-payment_method": "card"})
+    addition = Order.objects.get(parent=order)
+    assert response["Location"].startswith(f"/orders/{addition.token}/test-payment/")
+    page = client.get(f"/orders/{addition.token}/test-payment/").content.decode()
+    assert "team price" not in page
+    assert "1 added to order " + order.reference + " (the difference between the order's old and new total)" in page
