@@ -72,3 +72,11 @@ def test_adding_a_seat_at_the_standard_price_does_not_speak_of_a_team_price(clie
     page = client.get(f"/orders/{addition.token}/test-payment/").content.decode()
     assert "team price" not in page
     assert "1 added to order " + order.reference + " (the difference between the order's old and new total)" in page
+
+
+def test_the_links_email_counts_refunded_seats_as_the_order_page_does(client, workshop, django_capture_on_commit_callbacks):
+    order = OrderFactory(workshop=workshop, buyer_email="lena@riverside.example", seat_count=8, unit_price_cents=10000,
+                         tier_min_seats=5, refunded_seat_count=1, refunded=10000)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/links/", {"email": "lena@riverside.example"}, REMOTE_ADDR="203.0.113.9")
+    assert f"{order.reference}, {workshop.title}, 8 seats (1 refunded), paid:" in mail.outbox[-1].body
