@@ -80,3 +80,11 @@ def test_the_links_email_counts_refunded_seats_as_the_order_page_does(client, wo
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/links/", {"email": "lena@riverside.example"}, REMOTE_ADDR="203.0.113.9")
     assert f"{order.reference}, {workshop.title}, 8 seats (1 refunded), paid:" in mail.outbox[-1].body
+
+
+def test_with_no_attendee_rows_the_form_does_not_ask_to_leave_a_row_blank(client, workshop):
+    html = client.get(f"/workshops/{workshop.slug}/register/").content.decode()
+    assert '<p id="attendees-help" class="form-text" hidden>' in html
+    data = registration_data(seat_count=3, buyer_attends=False)
+    html = client.post(f"/workshops/{workshop.slug}/register/", {**data, "update": "1"}).content.decode()
+    assert '<p id="attendees-help" class="form-text">Name each attendee now' in html
