@@ -18,6 +18,7 @@
   var totalForms = form.querySelector("[name=attendees-TOTAL_FORMS]");
   var summary = document.getElementById("price-summary");
   var noRows = document.getElementById("no-attendee-rows");
+  var rowsHelp = document.getElementById("attendees-help");
   var max = parseInt(seatInput.getAttribute("max"), 10) || 50;
   var seatsLeft = seatInput.dataset.seatsLeft === "" ? null : parseInt(seatInput.dataset.seatsLeft, 10);
   var perOrder = parseInt(seatInput.dataset.maxPerOrder, 10) || 50;
@@ -117,6 +118,7 @@
     var count = rows.querySelectorAll("[data-attendee-row]").length;
     totalForms.value = String(count);
     noRows.hidden = count !== 0;
+    rowsHelp.hidden = count === 0; // "leave a row blank" means nothing with no rows
     showBuyersOwn();
   }
   // The buyer's access needs and affinity group are for their own seat: shown only while they attend.
