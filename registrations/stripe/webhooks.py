@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 
 import stripe
 from django.db import IntegrityError, transaction
@@ -28,15 +29,18 @@ class InvalidWebhookError(Exception):
     """Bad or missing signature, stale timestamp or unreadable body: answer 400."""
 
 
-def _has_nul(value) -> bool:
-    """Whether any string in the parsed event (key or value) holds a NUL character, which PostgreSQL's JSON cannot
-    store. Checked on the parsed values: the six characters of a JSON escape inside someone's text are not a NUL."""
+def _unstorable(value) -> bool:
+    """Whether the parsed event holds what PostgreSQL's JSON cannot store and Stripe never sends: a NUL character in
+    any string (key or value), or a number that is not finite (JSON's Infinity, which Python's parser accepts).
+    Checked on the parsed values: the six characters of a JSON escape inside someone's text are not a NUL."""
     if isinstance(value, str):
         return "\x00" in value
+    if isinstance(value, float):
+        return not math.isfinite(value)
     if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+        return any(_unstorable(v) for v in value)
     return False
 
 
@@ -61,7 +65,7 @@ def handle_webhook(*, payload: bytes, signature: str | None) -> str:
         or not isinstance(event_type, str)
         or not 0 < len(event_id) <= 255
         or len(event_type) > 100
-        or _has_nul(event)  # Stripe never sends one
+        or _unstorable(event)  # Stripe never sends one
     ):
         raise InvalidWebhookError("Malformed event.")
     if event_type == "invoice.paid" and not StripeEvent.objects.filter(event_id=event_id).exists():

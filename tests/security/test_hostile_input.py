@@ -152,3 +152,17 @@ class WebhookProperties(TestCase):
         if not signed:
             self.assertEqual(response.status_code, 400)
             self.assertFalse(StripeEvent.objects.exists())
+
+
+@override_settings(STRIPE_SECRET_KEY="sk_test_props", STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET)
+class WebhookNumbersJsonCannotStore(TestCase):
+    def test_a_signed_event_holding_infinity_is_refused_not_an_error(self):
+        """Python's JSON parser reads Infinity; PostgreSQL's JSON cannot store it (found by the property above)."""
+        for value in ("Infinity", "-Infinity", "1e999"):
+            payload = ('{"id": "evt_inf", "type": "charge.refunded", "created": 1, "data": {"object": '
+                       f'{{"payment_intent": "pi_1", "amount_refunded": 1, "x": {value}}}}}}}')
+            header = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)
+            response = self.client.post("/stripe/webhook/", payload, content_type="application/json",
+                                        HTTP_STRIPE_SIGNATURE=header)
+            self.assertEqual(response.status_code, 400, value)
+        self.assertFalse(StripeEvent.objects.exists())
