@@ -1,8 +1,12 @@
 """Sequences the money state machine (test_money_state_machine.py) once found breaking a rule, replayed step by step
 so each stays fixed whatever examples hypothesis draws. After every step the machine's invariants are checked."""
 
-import pytest
+import re
 
+import pytest
+from django.core import mail
+
+from registrations.models import Order
 from tests.registrations import test_money_state_machine
 from tests.registrations.test_money_state_machine import MoneyMachine
 
@@ -15,13 +19,16 @@ def _outside_hypothesis(monkeypatch):
     monkeypatch.setattr(test_money_state_machine, "event", lambda *args: None)
 
 
-def replay(machine: MoneyMachine, steps) -> None:
+def replay(machine: MoneyMachine, steps, then=None) -> None:
+    """Run the steps, checking the machine's invariants after each, then `then(machine)` (what people read)."""
     try:
         machine.money_rules_hold()
         for name, kwargs in steps:
             getattr(machine, name)(**kwargs)
             machine.money_rules_hold()
             machine.the_site_and_stripe_agree_on_every_refund()
+        if then is not None:
+            then(machine)
     finally:
         machine.teardown()
 
@@ -47,3 +54,122 @@ def test_a_seat_refund_waiting_on_stripe_then_a_refund_in_stripe_dashboard(strip
         ("the_worker_retries", {}),
         ("stripe_reports_a_charge_refunded", {"index": 0}),
     ])
+
+
+def grown_order() -> list:
+    """A team of two paid by card (one charge of $240) grows by one seat, paid by card (a second charge of $120)."""
+    return paid_order(False, 2) + [("team_grows_paying_by_card", {"index": 0, "extra": 1}),
+                                   ("checkout_completes", {"index": 0, "delayed": False})]
+
+
+@pytest.mark.xfail(strict=True, reason="A refund made in Stripe's dashboard that settled a waiting seat refund fails "
+                   "(refund.failed), and the ledger keeps counting the seat refund as made: refunded <= Stripe's total "
+                   "breaks (whole: ledger $120 refunded, Stripe $0; part: ledger $60 refunded and $180 waiting, Stripe $0)")
+@pytest.mark.parametrize(("seats", "share"), [(1, 1), (2, 4)], ids=["whole", "part"])
+def test_a_dashboard_refund_that_settled_a_waiting_seat_refund_then_fails(stripe_double, seats, share):
+    machine = MoneyMachine(stripe_double)
+    replay(machine, paid_order(False, seats) + [
+        ("stripe_refuses_a_refund_once", {"status": 500}),
+        ("staff_refund_seats", {"index": 0, "count": seats}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": share}),
+        ("a_refund_fails_at_stripe", {"index": 0}),
+        ("the_worker_retries", {}),
+        ("stripe_reports_a_charge_refunded", {"index": 0}),
+    ])
+
+
+@pytest.mark.xfail(strict=True, reason="A grown order's seat refund ($240: $120 from the new charge, whose answer is "
+                   "lost though Stripe made it, and $120 from the first) is partly settled by a $240 dashboard refund of "
+                   "the first charge; its retry goes under a new key (the amount changed), Stripe refuses the $120 "
+                   "again, and the refund is dropped: the new charge has $120 refunded at Stripe, $0 in the ledger")
+def test_a_grown_orders_seat_refund_with_a_lost_answer_then_the_first_charge_refunded_in_the_dashboard(stripe_double):
+    machine = MoneyMachine(stripe_double)
+    replay(machine, grown_order() + [
+        ("stripe_loses_its_answer_to_the_next_refund", {"status": 500}),
+        ("staff_refund_seats", {"index": 0, "count": 2}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": 1}),
+        ("the_worker_retries", {}),
+        ("stripe_reports_a_charge_refunded", {"index": 1}),
+    ])
+
+
+@pytest.mark.parametrize("lost", [False, True], ids=["not made", "answer lost"])
+@pytest.mark.parametrize("share", [1, 4])
+def test_a_grown_orders_seat_refund_half_made_then_the_first_charge_refunded_in_the_dashboard(stripe_double, lost, share):
+    """The part from the new charge is made, the part from the first errs (not made, or made with its answer lost),
+    then staff refund all or a quarter of the first charge in Stripe's dashboard and the worker retries."""
+    machine = MoneyMachine(stripe_double)
+    replay(machine, grown_order() + [
+        ("stripe_answers_one_refund_then_errs_on_the_next", {"lost": lost}),
+        ("staff_refund_seats", {"index": 0, "count": 2}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": share}),
+        ("the_worker_retries", {}),
+        ("stripe_reports_a_charge_refunded", {"index": 0}),
+        ("stripe_reports_a_charge_refunded", {"index": 1}),
+    ])
+
+
+def test_staff_send_a_partly_settled_seat_refund_again_before_the_worker(stripe_double):
+    """A $240 seat refund waits; a $60 dashboard refund settles part of it; staff send the rest again from the Orders
+    list, and the worker's retry then finds nothing waiting."""
+    machine = MoneyMachine(stripe_double)
+    replay(machine, paid_order(False, 2) + [
+        ("stripe_refuses_a_refund_once", {"status": 500}),
+        ("staff_refund_seats", {"index": 0, "count": 2}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": 4}),
+        ("staff_send_pending_seat_refunds_again", {"index": 0}),
+        ("the_worker_retries", {}),
+        ("stripe_reports_a_charge_refunded", {"index": 0}),
+    ])
+
+
+def test_two_dashboard_refunds_in_a_row_while_a_seat_refund_waits_and_the_old_total_arrives_last(stripe_double):
+    """The first dashboard refund leaves room for the waiting seat refund, the second does not; then the first
+    refund's event (the old total) arrives again, before and after the worker's retry."""
+    machine = MoneyMachine(stripe_double)
+    replay(machine, paid_order(False, 2) + [
+        ("stripe_refuses_a_refund_once", {"status": 500}),
+        ("staff_refund_seats", {"index": 0, "count": 1}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": 2}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": 2}),
+        ("stripe_sends_an_event_again", {"index": 2, "same_id": False}),
+        ("the_worker_retries", {}),
+        ("stripe_sends_an_event_again", {"index": 2, "same_id": False}),
+    ])
+
+
+def buyer_is_told_all_that_went_back(machine: MoneyMachine) -> None:
+    told = sum(int(m.group(1).replace(",", "").replace(".", "")) for m in (
+        re.match(r"Refund of \$([\d,]+\.\d\d):", message.subject) for message in mail.outbox) if m)
+    assert told == machine.double.charge(next(iter(machine.double.intents)))["amount_refunded"]
+
+
+@pytest.mark.xfail(strict=True, reason="A $240 dashboard refund settles a waiting $120 seat refund and records the "
+                   "other $120 as a dashboard refund: the buyer is emailed one 'Refund of $120.00' (the seat refund made "
+                   "there is not emailed), though $240 went back")
+def test_the_buyer_is_told_of_a_seat_refund_a_dashboard_refund_settled(stripe_double):
+    machine = MoneyMachine(stripe_double)
+    replay(machine, paid_order(False, 2) + [
+        ("stripe_refuses_a_refund_once", {"status": 500}),
+        ("staff_refund_seats", {"index": 0, "count": 1}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": 1}),
+        ("the_worker_retries", {}),
+    ], then=buyer_is_told_all_that_went_back)
+
+
+def staff_read_no_empty_dashboard_refund(machine: MoneyMachine) -> None:
+    order = Order.objects.get()
+    page = machine.as_staff().get(f"/admin/registrations/order/{order.pk}/change/").content.decode()
+    assert "Partial refund of $0.00" not in page
+
+
+@pytest.mark.xfail(strict=True, reason="A dashboard refund of all $120 of a one-seat order settles its waiting $120 "
+                   "seat refund, nothing is left over, and the order's staff note still says 'Partial refund of $0.00 "
+                   "made in Stripe's dashboard.'")
+def test_staff_read_no_partial_refund_of_nothing(stripe_double):
+    machine = MoneyMachine(stripe_double)
+    replay(machine, paid_order(False, 1) + [
+        ("stripe_refuses_a_refund_once", {"status": 500}),
+        ("staff_refund_seats", {"index": 0, "count": 1}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": 1}),
+    ], then=staff_read_no_empty_dashboard_refund)
