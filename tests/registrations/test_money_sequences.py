@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 
 from registrations.models import Order
+from registrations.services import seat_refunds
 from tests.registrations import test_money_state_machine
 from tests.registrations.test_money_state_machine import MoneyMachine
 
@@ -20,11 +21,15 @@ def _outside_hypothesis(monkeypatch):
 
 
 def replay(machine: MoneyMachine, steps, then=None) -> None:
-    """Run the steps, checking the machine's invariants after each, then `then(machine)` (what people read)."""
+    """Run the steps (the machine's rules by name, or a callable: something outside the site changed), checking the
+    machine's invariants after each, then `then(machine)` (what people read)."""
     try:
         machine.money_rules_hold()
-        for name, kwargs in steps:
-            getattr(machine, name)(**kwargs)
+        for step in steps:
+            if callable(step):
+                step()
+            else:
+                getattr(machine, step[0])(**step[1])
             machine.money_rules_hold()
             machine.the_site_and_stripe_agree_on_every_refund()
         if then is not None:
@@ -173,3 +178,42 @@ def test_staff_read_no_partial_refund_of_nothing(stripe_double):
         ("staff_refund_seats", {"index": 0, "count": 1}),
         ("refund_in_stripe_dashboard", {"index": 0, "share": 1}),
     ], then=staff_read_no_empty_dashboard_refund)
+
+
+@pytest.mark.xfail(strict=True, reason="A seat refund sent by the release before (key refund-<order>-<id>, no amount) "
+                   "whose answer was lost is retried by this one under refund-<order>-<id>-<cents>: Stripe makes it twice "
+                   "(a 2-seat $240 charge: Stripe $240 refunded, ledger $120 made)")
+def test_a_seat_refund_sent_by_the_release_before_and_retried_by_this_one(stripe_double, monkeypatch):
+    """The release before named the key without the amount (monkeypatched back for the first request only)."""
+    new_key = seat_refunds._seat_refund_key
+    monkeypatch.setattr(seat_refunds, "_seat_refund_key", lambda refund: f"refund-{refund.order.reference}-{refund.pk}")
+    machine = MoneyMachine(stripe_double)
+    replay(machine, paid_order(False, 2) + [
+        ("stripe_loses_its_answer_to_the_next_refund", {"status": 500}),
+        ("staff_refund_seats", {"index": 0, "count": 1}),
+        lambda: monkeypatch.setattr(seat_refunds, "_seat_refund_key", new_key),  # this release is deployed
+        ("the_worker_retries", {}),
+        ("stripe_reports_a_charge_refunded", {"index": 0}),
+    ])
+
+
+def the_first_charge_gave_back_the_seats_share(machine: MoneyMachine) -> None:
+    first = next(iter(machine.double.intents))
+    assert machine.double.charge(first)["amount_refunded"] == 24000  # $180 by hand, then the $60 left by the worker
+
+
+@pytest.mark.xfail(strict=True, reason="A grown order's $360 seat refund ($120 from the new charge, made; $240 from the "
+                   "first, not made) is partly settled by a $180 dashboard refund of the first charge; the retry goes "
+                   "under a new key and resends the $120 already made, Stripe refuses it, and the $60 still owed is "
+                   "dropped and flagged for staff to refund by hand (first charge: $180 refunded, not $240)")
+def test_a_grown_orders_half_made_seat_refund_partly_settled_then_retried(stripe_double):
+    machine = MoneyMachine(stripe_double)
+    replay(machine, paid_order(False, 3) + [
+        ("team_grows_paying_by_card", {"index": 0, "extra": 1}),
+        ("checkout_completes", {"index": 0, "delayed": False}),
+        ("stripe_answers_one_refund_then_errs_on_the_next", {"lost": False}),
+        ("staff_refund_seats", {"index": 0, "count": 3}),
+        ("refund_in_stripe_dashboard", {"index": 0, "share": 2}),
+        ("the_worker_retries", {}),
+        ("stripe_reports_a_charge_refunded", {"index": 0}),
+    ], then=the_first_charge_gave_back_the_seats_share)
