@@ -63,6 +63,7 @@ class Fault:
     delay: float = 0.0
     lost_answer: bool = False  # do what was asked, then answer with the fault: the client never learns it was done
     method: str | None = None  # only requests of this method (None: any)
+    skip: int = 0  # matching requests answered as usual before the fault starts
 
 
 @dataclass
@@ -204,14 +205,14 @@ class StripeDouble:
 
     def fail_next(
         self, status: int = 500, times: int = 1, path_prefix: str = "", delay: float = 0.0, lost_answer: bool = False,
-        method: str | None = None,
+        method: str | None = None, skip: int = 0,
     ) -> None:
         """The next `times` requests under `path_prefix` (of `method`, when given) fail with `status` (0 drops the
         connection, -1 hangs past the client's timeout); with `lost_answer`, each is carried out first, as when
-        Stripe's answer is lost."""
+        Stripe's answer is lost; with `skip`, that many such requests are answered as usual first."""
         with self.lock:
             self.faults.append(Fault(status=status, times=times, path_prefix=path_prefix, delay=delay,
-                                     lost_answer=lost_answer, method=method))
+                                     lost_answer=lost_answer, method=method, skip=skip))
 
     # Test-side actions that stand for what a buyer does on Stripe's page.
     def pay(self, session_id: str) -> dict:
@@ -299,6 +300,9 @@ class StripeDouble:
         with self.lock:
             for fault in self.faults:
                 if fault.times > 0 and path.startswith(fault.path_prefix) and fault.method in (None, method):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        return None
                     fault.times -= 1
                     return fault
         return None

@@ -12,7 +12,9 @@ and being retried; and the receipt, the orders CSV, the finance CSV and the staf
 ledger holds (money owed back that Stripe has not taken yet is not counted as refunded); and per charge, Stripe's
 refunded total lies between what the ledger counts as refunded and that plus what it keeps pending.
 
-Profiles: `money-ci` (300 examples; CI sets CI=true) and `money-dev` (25, for a quick run); MONEY_PROFILE picks one.
+Profiles: `money-ci` (300 examples; CI sets CI=true) and `money-dev` (25, for a quick run); `money-probe` (MONEY_EXAMPLES
+examples) and `money-probe-long` (as many, of MONEY_STEPS steps, 20 unless told) for a longer hunt; MONEY_PROFILE
+picks one.
 """
 
 import csv
@@ -53,6 +55,7 @@ settings.register_profile(
 )
 settings.register_profile("money-dev", settings.get_profile("money-ci"), max_examples=25)
 settings.register_profile("money-probe", settings.get_profile("money-ci"), max_examples=int(os.environ.get("MONEY_EXAMPLES", "5")))
+settings.register_profile("money-probe-long", settings.get_profile("money-probe"), stateful_step_count=int(os.environ.get("MONEY_STEPS", "20")))
 PROFILE = os.environ.get("MONEY_PROFILE") or ("money-ci" if os.environ.get("CI") else "money-dev")
 
 CAPACITY = 10
@@ -271,6 +274,23 @@ class MoneyMachine(RuleBasedStateMachine):
     def stripe_loses_its_answer_to_the_next_refund(self, status):
         """The next refund asked of Stripe is made, but its answer never arrives (Stripe's error, or a dropped line)."""
         self.double.fail_next(status=status, path_prefix="/v1/refunds", method="POST", lost_answer=True)
+
+    @rule(lost=st.booleans())
+    def stripe_answers_one_refund_then_errs_on_the_next(self, lost):
+        """Of the next two refunds asked of Stripe, the first is answered and the second errs (made and its answer lost,
+        or not made): a seat refund spanning a grown order's two charges, one part made and the other left waiting."""
+        self.double.fail_next(status=500, path_prefix="/v1/refunds", method="POST", lost_answer=lost, skip=1)
+
+    @precondition(lambda self: Order.objects.filter(refunds__kind="seats", refunds__made_at__isnull=True).exists())
+    @rule(index=st.integers(0, 99))
+    def staff_send_pending_seat_refunds_again(self, index):
+        """Staff choose "Send pending seat refunds again" for an order whose seat refund waits on Stripe's answer."""
+        order = self.pick(index, Order.objects.filter(refunds__kind="seats", refunds__made_at__isnull=True).distinct())
+        staff = self.as_staff()
+        response = self.step(lambda: staff.post(
+            "/admin/registrations/order/", {"action": "resend_pending_seat_refunds", "_selected_action": [order.pk]},
+        ))
+        assert response.status_code == 302, response.status_code
 
     @precondition(lambda self: self.refunded_charges())
     @rule(index=st.integers(0, 99))
