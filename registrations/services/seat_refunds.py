@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from registrations.selectors.availability import seats_taken
+from registrations.selectors.codes import voucher_seats_left
 from registrations.selectors.ledger import money_kept, order_money, refund_allocation
 from registrations.selectors.repricing import seat_refund_price
 from workshops.models import Workshop
@@ -125,7 +126,8 @@ _STAY_CANCELLED = {
     "review note says what the buyer is owed.",
     "refunded meanwhile": lambda refund: ": the whole order was refunded in Stripe's dashboard meanwhile, so its seats "
     "stay cancelled and nothing more is owed.",
-    "seats gone": lambda refund: ". Its seats were taken by other buyers meanwhile, so they stay cancelled; the order "
+    "seats gone": lambda refund: ". Its seats (or its code's seats) were taken by other buyers meanwhile, so they stay "
+    "cancelled; the order "
     f"is flagged: the buyer is owed {usd(refund.amount_cents)}.",
 }
 
@@ -174,7 +176,7 @@ def _after_refusal(refund: Refund, error: str) -> str:
         elif _refunded_meanwhile(order, refund):
             outcome, note = "refunded meanwhile", ""  # the whole order went back by hand: its seats stay cancelled
             refund.delete()
-        elif seats_taken(workshop_id=workshop.pk) + refund.seat_count > workshop.capacity:
+        elif seats_taken(workshop_id=workshop.pk) + refund.seat_count > workshop.capacity or _code_taken_meanwhile(order):
             outcome = "seats gone"
             refund.delete()
             note = (f"Stripe refused the refund of {usd(refund.amount_cents)} for {refund.seat_count} seat(s) "
@@ -202,6 +204,15 @@ def _after_refusal(refund: Refund, error: str) -> str:
     for refund_id in stripe_refunds:
         emails.send_refund_made(refund_id=refund_id)
     return outcome
+
+
+def _code_taken_meanwhile(order: Order) -> bool:
+    """The order was refunded whole by the seat refund that waited, so its code's seats were free for others; restoring
+    it now would use more of the code than it covers if other buyers took them meanwhile."""
+    if order.status != Order.Status.REFUNDED or not order.voucher_id or not order.voucher_seat_count:
+        return False
+    left = voucher_seats_left(voucher=order.voucher, exclude_order_id=order.pk)
+    return left is not None and left < order.voucher_seat_count
 
 
 def _refunded_meanwhile(order: Order, refund: Refund) -> bool:

@@ -206,10 +206,10 @@ def test_a_grown_orders_half_made_seat_refund_partly_settled_then_retried(stripe
     ], then=the_first_charge_gave_back_the_seats_share)
 
 
-@pytest.mark.xfail(strict=True, reason="A seat refund waiting on Stripe frees its order's FREE seats (the order is "
-                   "refunded), another buyer takes both with a free order, then Stripe refuses the retry and the seats are "
-                   "restored: capacity is checked, the code is not (FREE covers 4 seats of its 2)")
 def test_a_refused_seat_refund_restores_seats_whose_code_another_buyer_took(stripe_double):
+    """A seat refund waiting on Stripe frees its order's FREE seats (the order is refunded), another buyer takes both
+    with a free order, then Stripe refuses the retry: the seats stay cancelled (the buyer is owed the money), never
+    restored on a code already used up."""
     machine = MoneyMachine(stripe_double)
     replay(machine, [
         ("register", {"invoice": False, "seats": 3, "code": "FREE"}),
