@@ -20,6 +20,9 @@ PAGE_ACTIONS = {"refund_whole_order": "Refund this order…", "resend_confirmati
 class OrderPageTools:
     """For OrderAdmin: `order_tools` in the change page's context, and the URL its POST buttons go to."""
 
+    class Media:
+        js = ["js/scroll-regions.js"]  # the page's wide inline tables, scrollable by keyboard on a phone
+
     def get_urls(self):
         own = path(
             "<path:object_id>/do/<str:action>/",
