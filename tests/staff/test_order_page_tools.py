@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
+from auditlog.models import LogEntry
 from django.test import Client
 
 from registrations.models import Order, Refund, Seat
@@ -81,6 +82,13 @@ def test_yes_on_that_confirmation_refunds_the_order_and_returns_to_its_page(role
     assert [r["params"]["amount"] for r in stripe_double.requests_to("POST", "/v1/refunds")] == ["36000"]
     team.refresh_from_db()
     assert team.status == Order.Status.REFUNDED
+
+
+def test_a_refund_from_the_order_page_is_in_the_audit_trail_under_who_pressed_it(role_client, team, stripe_double):
+    client = role_client("Finance")
+    press_yes(client, client.post(do_url(team, "refund_whole_order")))
+    changes = LogEntry.objects.get_for_object(team).filter(actor=client.user)
+    assert any("status" in (entry.changes_dict or {}) for entry in changes)
 
 
 def test_no_take_me_back_returns_to_the_order_page_without_refunding(role_client, team, stripe_double):
