@@ -92,10 +92,10 @@ def _people_figures(card: WorkshopOperations, can: _Perms) -> list[Figure]:
     figures = []
     if can.roster:
         figures.append(Figure(
-            "Pre-work finished", f"{card.prework_finished} of {card.attendees}", key="prework",
-            url=_list("registrations_rosterseat", order__workshop__id__exact=w, prework="finished"),
+            "Pre-work finished", f"{card.prework_finished} of {card.named}", key="prework",
+            url=_list("registrations_rosterseat", order__workshop__id__exact=w, named="yes", prework="finished"),
             note=f"{card.prework_unfinished} not finished",
-            note_url=_list("registrations_rosterseat", order__workshop__id__exact=w, prework="unfinished"),
+            note_url=_list("registrations_rosterseat", order__workshop__id__exact=w, named="yes", prework="unfinished"),
         ))
     if can.needs:
         figures.append(Figure(

@@ -22,6 +22,7 @@ from .. import emails, exports
 from ..models import Order, Seat
 from ..stripe import client as stripe_client
 from . import order_refunds
+from .order_page import OrderPageTools
 from .actions import (
     ACCESS_NEEDS_FIELDS,
     MARK_PAID_PERMISSION,
@@ -74,7 +75,7 @@ def _money(cents) -> str:
 
 
 @admin.register(Order)
-class OrderAdmin(MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
+class OrderAdmin(OrderPageTools, MoneyActionPermissions, LocalTimeZoneMixin, admin.ModelAdmin):
     list_display = ["order", "buyer", "state", "seats", "total", "paid", "refunded", "net", "method"]
     list_display_links = ["order"]
     list_filter = [

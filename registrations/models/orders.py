@@ -329,7 +329,10 @@ class Order(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.reference} – {self.buyer_name} ({self.seat_count} seat{'s' if self.seat_count != 1 else ''})"
+        seats = f"{self.seat_count} seat{'s' if self.seat_count != 1 else ''}"
+        if self.refunded_seat_count:  # the admin title and breadcrumbs: "8 seats" alone reads as 8 still held
+            seats += f", {self.refunded_seat_count} refunded"
+        return f"{self.reference} – {self.buyer_name} ({seats})"
 
     def get_absolute_url(self) -> str:
         # Seats added to a paid order are shown, and paid for, on that order's page.

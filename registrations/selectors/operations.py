@@ -29,8 +29,8 @@ class WorkshopOperations:
     paid_cents: int
     refunded_cents: int
     net_cents: int
-    attendees: int = 0
-    prework_finished: int = 0
+    attendees: int = 0  # active seats of paid orders, named or not
+    prework_finished: int = 0  # of the named ones: a seat nobody holds yet has no one to do pre-work
     access_needs: int = 0
     unnamed: int = 0
     invoices_due: int = 0
@@ -46,8 +46,12 @@ class WorkshopOperations:
         return max(self.workshop.capacity - self.seats_sold - self.seats_held, 0)
 
     @property
+    def named(self) -> int:
+        return self.attendees - self.unnamed
+
+    @property
     def prework_unfinished(self) -> int:
-        return self.attendees - self.prework_finished
+        return self.named - self.prework_finished
 
 
 def _workshops(*, now: datetime, past: bool) -> QuerySet[Workshop]:
@@ -119,7 +123,7 @@ def _count_attendees(cards: dict[int, WorkshopOperations], ids: list[int]) -> No
         card.attendees += 1
         card.unnamed += not email
         card.access_needs += bool(captions or interpreter or note)
-        card.prework_finished += done >= total
+        card.prework_finished += bool(email) and done >= total
 
 
 def _count_invoices(cards: dict[int, WorkshopOperations], ids: list[int], now: datetime) -> None:

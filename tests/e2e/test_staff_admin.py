@@ -205,6 +205,36 @@ def test_a_whole_order_refund_asks_first_on_a_phone_and_is_confirmed_by_keyboard
     assert order.status == Order.Status.REFUNDED
 
 
+def test_an_order_is_refunded_from_its_own_page_on_a_phone(phone_page, django_user_model, axe_source):
+    order = paid_team_order()
+    log_in(phone_page, django_user_model)
+    phone_page.goto(f"/admin/registrations/order/{order.pk}/change/")
+    tools = phone_page.locator("ul.object-tools")
+    buttons = [tools.get_by_role("button", name="Refund this order…"), tools.get_by_role("link", name="Refund seats…"),
+               tools.get_by_role("button", name="Resend confirmation")]
+    for tool in buttons:
+        expect(tool).to_be_visible()
+        assert tool.bounding_box()["height"] >= 44  # big enough to tap
+        assert tool.bounding_box()["x"] + tool.bounding_box()["width"] <= 375  # wrapped, not cut off
+    # The page does not scroll sideways (the seat, payment and refund tables scroll inside their own boxes).
+    assert [p for p in sideways_scrolling(phone_page) if p.startswith("page") or "object-tools" in p] == []
+    audit(phone_page, axe_source, "order page with its buttons")
+    screenshot(phone_page, "admin-order-tools-phone")
+    buttons[0].click()
+    expect(phone_page.get_by_role("heading", level=1)).to_have_text("Refund these orders?")
+    expect(phone_page.locator(".refund-confirm")).to_contain_text("Refund $500.00 and cancel 5 seats")
+    phone_page.get_by_role("link", name="No, take me back").click()
+    expect(phone_page).to_have_url(re.compile(rf"/admin/registrations/order/{order.pk}/change/$"))
+    assert not Refund.objects.exists()
+    phone_page.locator("ul.object-tools").get_by_role("button", name="Refund this order…").click()
+    phone_page.get_by_role("button", name="Yes, refund through Stripe").click()
+    expect(phone_page.locator(".messagelist")).to_contain_text(f"{order.reference}: refunded $500.00")
+    expect(phone_page).to_have_url(re.compile(rf"/admin/registrations/order/{order.pk}/change/$"))
+    expect(phone_page.locator("ul.object-tools")).not_to_contain_text("Refund seats…")  # none left to refund
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+
+
 def test_an_order_that_changed_before_yes_comes_back_to_be_confirmed_on_a_phone(phone_page, django_user_model, axe_source):
     order = paid_team_order()
     log_in(phone_page, django_user_model)

@@ -64,7 +64,7 @@ EXPECTED = {
     "net": "$520.00",  # $500 + $120 + $120 paid, $100 + $120 refunded
     "invoices_due": "1",
     "invoices_overdue": "1",
-    "prework": "2 of 5",
+    "prework": "2 of 4",  # Ana and Eve of the 4 named attendees; seat 4 has nobody to do it yet
     "access_needs": "2",
     "unnamed": "1",
     "waiting": "2",
@@ -77,7 +77,7 @@ def test_home_shows_every_figure_for_an_upcoming_workshop(staff_client, busy):
     assert figure(html, busy, "net")["note"] == "paid $740.00, refunded $220.00"
     assert figure(html, busy, "invoices_due")["note"] == "$240.00"
     assert figure(html, busy, "invoices_overdue")["note"] == "$360.00"
-    assert figure(html, busy, "prework")["note"] == "3 not finished"
+    assert figure(html, busy, "prework")["note"] == "2 not finished"
 
 
 def _seat_total(listed) -> int:
@@ -96,7 +96,7 @@ def test_each_figure_opens_the_list_that_adds_up_to_it(staff_client, busy):
     assert sum(dollars(row["net"]) for row in money) == 52000
     assert sum(dollars(row["paid"]) for row in money) == 74000
     assert len(listed("prework")) == 2
-    assert len(rows(staff_client.get(figure(html, busy, "prework")["url"].replace("finished", "unfinished")))) == 3
+    assert len(rows(staff_client.get(figure(html, busy, "prework")["url"].replace("finished", "unfinished")))) == 2
     assert sorted(row["attendee"].split(" | ")[0] for row in listed("access_needs")) == ["Ben Okafor", "Eve Adams"]
     assert [row["attendee"] for row in listed("unnamed")] == ["Seat 4 (not named yet)"]
     assert len(listed("invoices_due")) == 1 and len(listed("invoices_overdue")) == 1
@@ -176,6 +176,20 @@ def test_the_course_card_counts_the_waitlist_and_links_to_each_part(staff_client
     waiting_url = f"/admin/cohorts/waitlistentry/?cohort__id__exact={cohort.pk}&amp;status__exact=waiting"
     assert waiting_url in card
     assert len(rows(staff_client.get(waiting_url.replace("&amp;", "&")))) == 3
+
+
+def test_pre_work_counts_only_seats_someone_holds(staff_client, workshop):
+    """A team bought 10 seats and named one so far: nobody sits in the other 9 to do pre-work (walk-through)."""
+    team = OrderFactory(workshop=workshop, seat_count=10, seats=["Lena Lead"])
+    OrderFactory(workshop=workshop, seats=["Eve Adams"])
+    complete_seat(team.seats.get(position=1), sessions=0)
+    html = staff_client.get(HOME).content.decode()
+    prework = figure(html, workshop, "prework")
+    assert (prework["value"], prework["note"]) == ("1 of 2", "1 not finished")
+    assert figure(html, workshop, "unnamed")["value"] == "9"
+    assert [row["attendee"].split(" | ")[0] for row in rows(staff_client.get(prework["url"]))] == ["Lena Lead"]
+    unfinished = staff_client.get(prework["url"].replace("=finished", "=unfinished"))
+    assert [row["attendee"].split(" | ")[0] for row in rows(unfinished)] == ["Eve Adams"]
 
 
 def test_home_query_count_does_not_grow_with_orders(staff_client, busy):
