@@ -50,7 +50,8 @@ def test_the_summary_links_to_the_payment_choice(client, workshop):
     assert 'id="payment-choice"' in html
 
 
-def test_a_form_back_with_an_error_and_invoice_chosen_says_the_invoice_is_sent(client, settings, workshop, stripe_double):
+def test_a_form_back_with_an_error_and_invoice_chosen_says_the_invoice_is_sent(client, settings, workshop,
+                                                                                stripe_double):
     settings.INVOICE_HOLD_DAYS = 30
     data = registration_data(seat_count=3, **{**INVOICE_BILLING, "billing_city": ""})
     response = client.post(register_url(workshop), data)
