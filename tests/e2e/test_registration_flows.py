@@ -210,7 +210,7 @@ def test_district_pays_by_invoice_with_a_purchase_order_number(page, axe_source)
                    role="District leader")
     page.get_by_label("Number of seats").fill("5")
     page.get_by_label("Invoice my organisation").check()
-    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_role("button", name="Send the invoice").click()
 
     # The billing details were left out: each missing one is flagged on its own field.
     billing_name = page.get_by_label("Billing contact name")
@@ -227,7 +227,7 @@ def test_district_pays_by_invoice_with_a_purchase_order_number(page, axe_source)
     page.get_by_label("State").fill("CA")
     page.get_by_label("ZIP or postal code").fill("92501")
     page.get_by_label(re.compile("purchase.order", re.I)).first.fill("PO-2027-0042")
-    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_role("button", name="Send the invoice").click()
 
     expect(page).to_have_url(re.compile(r"/orders/[\w-]+/"))
     screenshot(page, "order-invoice-desktop")

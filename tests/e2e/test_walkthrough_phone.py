@@ -25,7 +25,7 @@ def test_an_invoice_refused_for_its_billing_details_says_so_where_the_page_opens
     page.get_by_label("School or district").fill("Riverside Unified School District")
     page.get_by_label("Your role").select_option(index=1)
     page.get_by_label("Invoice my organisation").check()
-    page.get_by_role("button", name="Continue to payment").click()
+    page.get_by_role("button", name="Send the invoice").click()
 
     # Everything else was fine: the only problems are the billing fields, thousands of pixels down a phone's page.
     summary = page.get_by_role("alert").first

@@ -143,7 +143,10 @@ def test_with_the_cap_at_zero_there_is_no_cap(client, settings, big_workshop, st
 
 def test_the_form_states_the_rule(client, cap, big_workshop):
     html = client.get(f"/workshops/{big_workshop.slug}/register/").content.decode()
-    assert "Card checkouts not yet paid from one network (a school's, say) hold at most 6 seats at a time." in html
+    assert (
+        "People paying by card from the same school or office internet connection can hold up to 6 seats between "
+        "them while their payments are unfinished."
+    ) in html
 
 
 def test_the_daily_purge_forgets_the_network_once_a_hold_is_over_for_good(client, cap, big_workshop, stripe_double,
