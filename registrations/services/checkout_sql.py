@@ -8,7 +8,7 @@ the rows are the ORM's rows (tests/registrations/test_checkout_sql.py holds them
 from datetime import datetime
 from functools import cache
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 
 from ..models import Order, PaymentRequest, Seat
@@ -23,8 +23,36 @@ def _insert_fields(model) -> list:
     return [field for field in model._meta.local_concrete_fields if field is not model._meta.auto_field]
 
 
+# Fields whose get_db_prep_save gives a value of exactly this type back unchanged (Django's own classes, not
+# subclasses): such a value goes as it is, anything else through get_db_prep_save.
+_AS_IS = {
+    **dict.fromkeys((models.CharField, models.TextField, models.EmailField, models.SlugField, models.URLField), str),
+    **dict.fromkeys((
+        models.IntegerField, models.SmallIntegerField, models.BigIntegerField, models.PositiveIntegerField,
+        models.PositiveSmallIntegerField, models.PositiveBigIntegerField,
+    ), int),
+    models.BooleanField: bool,
+}
+
+
+@cache
+def _as_is(field) -> type | None:
+    if type(field) is models.ForeignKey:
+        return _as_is(field.target_field) if type(field.target_field) in (models.AutoField, models.BigAutoField) else None
+    if type(field) in (models.AutoField, models.BigAutoField):
+        return int
+    return _AS_IS.get(type(field))
+
+
 def _values(obj, fields) -> list:
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    values = []
+    for field in fields:
+        value, kind = field.pre_save(obj, True), _as_is(field)
+        if kind is not None and (type(value) is kind or value is None and field.null):
+            values.append(value)
+        else:
+            values.append(field.get_db_prep_save(value, connection))
+    return values
 
 
 def _placeholders(count: int) -> str:
