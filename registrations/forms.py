@@ -5,6 +5,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.conf import settings
+from django.utils.functional import cached_property
 
 from registrations.services.invoices import BillingDetails
 from workshops.adminforms import DollarsField, LocalDateTimeInput
@@ -43,13 +44,18 @@ class RegistrationForm(forms.Form):
         self.fields["buyer_name"].widget.attrs["autocomplete"] = "name"
         self.fields["buyer_email"].widget.attrs["autocomplete"] = "email"
         self.fields["organisation"].widget.attrs["autocomplete"] = "organization"
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """Built when the form is rendered: checkout start validates the form and moves on, rendering nothing."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        helper.layout = Layout(
             Div(Field("buyer_name", wrapper_class="col-md-6"), Field("buyer_email", wrapper_class="col-md-6"), css_class="row"),
             Div(Field("organisation", wrapper_class="col-md-6"), Field("role", wrapper_class="col-md-6"), css_class="row"),
         )
+        return helper
 
     def show_seats_left(self, seats_left: int | None) -> None:
         """Limit the seat count to the seats left (None: not counted yet, so only the per-order limit).
@@ -371,9 +377,14 @@ class PaymentForm(forms.Form):
         ]:
             self.fields[name].widget.attrs["autocomplete"] = autocomplete
         self.fields["billing_postal_code"].widget.attrs["inputmode"] = "text"
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """Built when the form is rendered (checkout start renders nothing)."""
+        helper = FormHelper()
+        helper.form_tag = False
+        helper.disable_csrf = True
+        return helper
 
     def clean_payment_method(self):
         return self.cleaned_data["payment_method"] or self.CARD
