@@ -10,6 +10,7 @@ from functools import cache
 
 from django.db import connection, models, transaction
 from django.db.models import F
+from psycopg.adapt import Transformer
 
 from ..models import Order, PaymentRequest, Seat
 
@@ -55,6 +56,21 @@ def _values(obj, fields) -> list:
     return values
 
 
+@cache
+def _parts(sql: str) -> tuple[str, ...]:
+    return tuple(sql.split("%s"))  # statements built here, with no other % in them
+
+
+def _execute(cursor, sql: str, params: list) -> None:
+    """cursor.execute(sql, params) as psycopg's client-side binding runs it (each value as psycopg's literal for it),
+    with the statement's parts split once: psycopg parses a statement of more than 50 parameters afresh each time."""
+    literal, parts = Transformer.from_context(cursor.cursor).as_literal, _parts(sql)
+    query = [parts[0]]
+    for value, part in zip(params, parts[1:], strict=True):
+        query += ["NULL" if value is None else literal(value).decode(), part]  # Django connects in UTF8
+    cursor.execute("".join(query))
+
+
 def _placeholders(count: int) -> str:
     return f"({', '.join(['%s'] * count)})"
 
@@ -92,7 +108,7 @@ def save_order_with_seats(order: Order, seats: list[Seat]) -> Order:
     for seat in seats:
         params += _values(seat, _seat_fields())
     with connection.cursor() as cursor:
-        cursor.execute(_order_with_seats_sql(len(seats)), params)
+        _execute(cursor, _order_with_seats_sql(len(seats)), params)
         order.pk = cursor.fetchone()[0]
     order._state.adding, order._state.db = False, connection.alias
     return order
@@ -149,7 +165,7 @@ def record_checkout_session(*, request: PaymentRequest, session_url: str, is_tes
                          (get("is_test_payment"), is_test_payment), (get("updated_at"), now), (Order._meta.pk, request.order_id)):
         params.append(field.get_db_prep_save(value, connection))
     with connection.cursor() as cursor:
-        cursor.execute(_session_sql(), params)
+        _execute(cursor, _session_sql(), params)
     return None
 
 
