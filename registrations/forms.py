@@ -2,10 +2,8 @@
 they validate, never act."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.conf import settings
-from django.utils.functional import cached_property
 
 from registrations.services.invoices import BillingDetails
 from workshops.adminforms import DollarsField, LocalDateTimeInput
@@ -13,6 +11,7 @@ from workshops.schedule import time_zone_choices
 from workshops.templatetags.workshop_tags import usd
 
 from . import seat_lists
+from .form_layouts import lazy_helper, registration_layout
 from .models import Order, Seat
 
 
@@ -45,17 +44,7 @@ class RegistrationForm(forms.Form):
         self.fields["buyer_email"].widget.attrs["autocomplete"] = "email"
         self.fields["organisation"].widget.attrs["autocomplete"] = "organization"
 
-    @cached_property
-    def helper(self) -> FormHelper:
-        """Built when the form is rendered: checkout start validates the form and moves on, rendering nothing."""
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
-        helper.layout = Layout(
-            Div(Field("buyer_name", wrapper_class="col-md-6"), Field("buyer_email", wrapper_class="col-md-6"), css_class="row"),
-            Div(Field("organisation", wrapper_class="col-md-6"), Field("role", wrapper_class="col-md-6"), css_class="row"),
-        )
-        return helper
+    helper = lazy_helper(registration_layout)
 
     def show_seats_left(self, seats_left: int | None) -> None:
         """Limit the seat count to the seats left (None: not counted yet, so only the per-order limit).
@@ -378,13 +367,7 @@ class PaymentForm(forms.Form):
             self.fields[name].widget.attrs["autocomplete"] = autocomplete
         self.fields["billing_postal_code"].widget.attrs["inputmode"] = "text"
 
-    @cached_property
-    def helper(self) -> FormHelper:
-        """Built when the form is rendered (checkout start renders nothing)."""
-        helper = FormHelper()
-        helper.form_tag = False
-        helper.disable_csrf = True
-        return helper
+    helper = lazy_helper()
 
     def clean_payment_method(self):
         return self.cleaned_data["payment_method"] or self.CARD
