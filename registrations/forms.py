@@ -2,7 +2,6 @@
 they validate, never act."""
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Div, Field, Layout
 from django import forms
 from django.conf import settings
 
@@ -12,6 +11,7 @@ from workshops.schedule import time_zone_choices
 from workshops.templatetags.workshop_tags import usd
 
 from . import seat_lists
+from .form_layouts import lazy_helper, registration_layout
 from .models import Order, Seat
 
 
@@ -43,13 +43,8 @@ class RegistrationForm(forms.Form):
         self.fields["buyer_name"].widget.attrs["autocomplete"] = "name"
         self.fields["buyer_email"].widget.attrs["autocomplete"] = "email"
         self.fields["organisation"].widget.attrs["autocomplete"] = "organization"
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
-        self.helper.layout = Layout(
-            Div(Field("buyer_name", wrapper_class="col-md-6"), Field("buyer_email", wrapper_class="col-md-6"), css_class="row"),
-            Div(Field("organisation", wrapper_class="col-md-6"), Field("role", wrapper_class="col-md-6"), css_class="row"),
-        )
+
+    helper = lazy_helper(registration_layout)
 
     def show_seats_left(self, seats_left: int | None) -> None:
         """Limit the seat count to the seats left (None: not counted yet, so only the per-order limit).
@@ -371,9 +366,8 @@ class PaymentForm(forms.Form):
         ]:
             self.fields[name].widget.attrs["autocomplete"] = autocomplete
         self.fields["billing_postal_code"].widget.attrs["inputmode"] = "text"
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True
+
+    helper = lazy_helper()
 
     def clean_payment_method(self):
         return self.cleaned_data["payment_method"] or self.CARD

@@ -2,14 +2,14 @@
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 # Availability (paid seats plus live holds) is registrations' knowledge; the catalog asks its selector.
 from registrations.selectors.availability import catalog_with_availability, with_seat_counts
 
-from .selectors import workshops_for_catalog
+from .selectors import catalog_workshop_or_404
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,7 +29,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def workshop_detail(request: HttpRequest, slug: str) -> HttpResponse:
     from cohorts.selectors import featured_cohort
 
-    workshop = with_seat_counts(get_object_or_404(workshops_for_catalog(), slug=slug))
+    workshop = with_seat_counts(catalog_workshop_or_404(slug))
     cohort = featured_cohort()
     # The course this workshop opens the way to, said plainly on the page.
     requiring = cohort if cohort is not None and cohort.prerequisite_workshop_id == workshop.pk else None

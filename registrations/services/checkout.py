@@ -42,6 +42,7 @@ from ..models import (
 )
 from ..stripe import client as stripe_client
 from ..stripe import payments as stripe_payments
+from . import checkout_sql
 from .fulfilment import close_order, fulfil_order
 from .payments import ReceivedPayment
 from .vouchers import check_minimum_charge, claim_voucher, code_discount
@@ -74,9 +75,9 @@ def check_network_hold(*, held: int, seat_count: int, renewing: bool = False) ->
         )
 
 
-def _create_seats(*, order: Order, attendees: list[AttendeeData]) -> None:
+def _seats(*, order: Order, attendees: list[AttendeeData]) -> list[Seat]:
     """The order's seats: the attendees named so far first, then unnamed seats."""
-    Seat.objects.bulk_create(
+    return [
         Seat(
             order=order,
             position=position,
@@ -87,17 +88,20 @@ def _create_seats(*, order: Order, attendees: list[AttendeeData]) -> None:
             access_note=attendee.access_note,
         )
         for position, attendee in enumerate(attendees + [AttendeeData()] * (order.seat_count - len(attendees)), start=1)
-    )
+    ]
 
 
 def _lock_for_sale(workshop: Workshop) -> None:
     """Lock the workshop's row and read its capacity as it stands under the lock. Dates, sessions and prices are the
     caller's copy of the workshop, read a moment ago in the same request, unless staff have changed them since: every
     such change renews catalog_version on this row, so it is seen here, and priced from."""
-    workshop.capacity, workshop.is_published, version = (
-        Workshop.objects.select_for_update().filter(pk=workshop.pk)
-        .values_list("capacity", "is_published", "catalog_version").get()
-    )
+    if checkout_sql.writes_in_sql():
+        workshop.capacity, workshop.is_published, version = checkout_sql.lock_workshop(workshop.pk)
+    else:
+        workshop.capacity, workshop.is_published, version = (
+            Workshop.objects.select_for_update().filter(pk=workshop.pk)
+            .values_list("capacity", "is_published", "catalog_version").get()
+        )
     if version != workshop.catalog_version:
         workshop.catalog_version = version
         catalog.attach([workshop])
@@ -153,7 +157,7 @@ def place_order(
         check_minimum_charge(total_cents=quote.total_cents - discount, voucher=voucher)
         if hold_source and quote.total_cents > discount:  # a free order is confirmed at once: no checkout holds it
             check_network_hold(held=held_from_here, seat_count=seat_count)
-        order = Order.objects.create(
+        order = Order(
             workshop=workshop,
             buyer_name=buyer_name,
             buyer_email=buyer_email,
@@ -176,7 +180,7 @@ def place_order(
             hold_source=hold_source,
             submission_key=submission_key,
         )
-        _create_seats(order=order, attendees=attendees)
+        checkout_sql.save_order_with_seats(order, _seats(order=order, attendees=attendees))
     return order
 
 
@@ -294,7 +298,6 @@ def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
     """
     now = now or timezone.now()
     product_name, description = _checkout_text(order)
-    this_order = Order.objects.filter(pk=order.pk)
     try:
         session = stripe_client.create_checkout_session(
             order=order,
@@ -304,23 +307,15 @@ def open_checkout_session(*, order: Order, now: datetime | None = None) -> str:
             attempt=int(order.hold_expires_at.timestamp()),
         )
     except stripe_client.PaymentProviderError:
-        this_order.update(checkout_attempts=F("checkout_attempts") + 1)
+        Order.objects.filter(pk=order.pk).update(checkout_attempts=F("checkout_attempts") + 1)
         raise
-    with transaction.atomic():  # one commit for both
-        # Kept for good: a payment is accepted only from a session the site created, for the amount it asked.
-        # (A retry within the hold gets the same session back: its row is there already.)
-        PaymentRequest.objects.bulk_create(
-            [PaymentRequest(order=order, kind=PaymentRequest.Kind.CHECKOUT, provider_id=session.id,
-                            amount_cents=order.total_cents, currency=settings.STRIPE_CURRENCY)],
-            ignore_conflicts=True,
-        )
-        this_order.update(
-            checkout_attempts=F("checkout_attempts") + 1,
-            stripe_checkout_session_id=session.id,
-            stripe_checkout_url=session.url,
-            is_test_payment=stripe_client.is_test_payment_mode(),
-            updated_at=now,
-        )
+    # Kept for good: a payment is accepted only from a session the site created, for the amount it asked.
+    # (A retry within the hold gets the same session back: its row is there already.)
+    checkout_sql.record_checkout_session(
+        request=PaymentRequest(order=order, kind=PaymentRequest.Kind.CHECKOUT, provider_id=session.id,
+                               amount_cents=order.total_cents, currency=settings.STRIPE_CURRENCY),
+        session_url=session.url, is_test_payment=stripe_client.is_test_payment_mode(), now=now,
+    )
     return session.url
 
 

@@ -43,7 +43,7 @@ from registrations.services.invoices import (
     place_invoice_order,
 )
 from registrations.services.vouchers import check_minimum_charge, check_voucher, code_discount, create_quote
-from workshops.selectors import NoPriceError, workshops_for_catalog
+from workshops.selectors import NoPriceError, catalog_workshop_or_404
 
 from ..forms import (
     AttendeeFormSet,
@@ -69,7 +69,7 @@ from .prefill import (
 def register(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and "update" not in request.POST and "download_quote" not in request.POST:
         return _submit_registration(request, slug)
-    workshop = with_seat_counts(get_object_or_404(workshops_for_catalog(), slug=slug))
+    workshop = with_seat_counts(catalog_workshop_or_404(slug))
     seats_left = workshop.seats_left
     state = workshop.registration_state()
     if state != "open" or seats_left == 0:
@@ -126,7 +126,7 @@ def _submit_registration(request: HttpRequest, slug: str) -> HttpResponse:
     this view counts seats itself only when the form has to come back, so a registration that
     goes through counts them once (the hot path of a registration rush).
     """
-    workshop = get_object_or_404(workshops_for_catalog(), slug=slug)
+    workshop = catalog_workshop_or_404(slug)
     form = RegistrationForm(request.POST)
     formset = AttendeeFormSet(request.POST, prefix="attendees")
     payment_form = PaymentForm(request.POST)
