@@ -154,6 +154,9 @@ def refund_selected_seats(modeladmin, request, queryset):
             outcome, text = refund_outcome(order, refund, seat_count=len(group))
             if outcome == "refunded":
                 text = f"{order.reference}: refunded {usd(refund.amount_cents)} for {names}. The buyer has been emailed."
+            elif outcome == "cancelled":
+                text = (f"{order.reference}: cancelled {names} with no money back (nothing was sent to Stripe). The buyer "
+                        "has been emailed that the seats are cancelled, and why.")
             if refund.pricing_note:
                 text += f" {refund.pricing_note}"
             modeladmin.message_user(request, text, messages.WARNING if outcome == "by hand" else messages.SUCCESS)

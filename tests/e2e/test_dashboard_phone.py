@@ -23,4 +23,5 @@ def test_on_a_phone_the_dashboard_table_scrolls_in_its_box_not_the_page(phone_pa
     assert region.get_attribute("tabindex") == "0"
     region.focus()
     page.keyboard.press("ArrowRight")
-    assert region.evaluate("el => el.scrollLeft") > 0
+    # The browser may scroll smoothly: wait for the box to have moved (fails after the usual timeout if it never does).
+    page.wait_for_function("el => el.scrollLeft > 0", arg=region.element_handle())
