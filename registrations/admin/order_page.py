@@ -34,6 +34,8 @@ class OrderPageTools:
     def page_action_view(self, request, object_id, action):
         """POST: run one of PAGE_ACTIONS on this order; its page (a confirmation) or, when it has none, back to the
         order. GET (the confirmation's "No, take me back") only goes back."""
+        if not self.has_view_or_change_permission(request):  # before the lookup: no telling which orders exist
+            raise PermissionDenied
         order = self.get_object(request, unquote(object_id))
         if order is None:
             raise Http404("No such order.")
@@ -59,7 +61,8 @@ class OrderPageTools:
         tools = []
         if "refund_whole_order" in allowed:
             tools.append(self._post_tool(order, "refund_whole_order"))
-        if "refund_whole_order" in allowed and order.active_seat_count and request.user.has_perm("registrations.view_seat"):
+        holds_seats = order.status != Order.Status.MERGED and order.active_seat_count  # joined seats are its parent's
+        if "refund_whole_order" in allowed and holds_seats and request.user.has_perm("registrations.view_seat"):
             # The Seats list, where "Refund selected seats" is, showing only this order's seats.
             seats = reverse("admin:registrations_seat_changelist") + "?" + urlencode({"order__id__exact": order.pk})
             tools.append({"label": "Refund seats…", "url": seats, "method": "get"})

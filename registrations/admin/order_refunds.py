@@ -135,7 +135,7 @@ def _what_changed(now: WholeOrderRefund, shown: tuple[str, str]) -> str:
     """What staff read about an order that no longer refunds what the page showed (`shown`: its amount and seats)."""
     ref, (cents, seats) = now.order.reference, shown
     refunds = "nothing" if now.outcome == "skip" else usd(now.amount_cents)
-    if cents != "skip" and not cents.isdigit():
+    if cents != "skip" and not (cents.isascii() and cents.isdigit() and len(cents) <= 12):
         return f"Order {ref}: check what it refunds now ({refunds}) and confirm again."
     if cents == now.shown[0]:
         return f"Order {ref} changed since you looked: it now cancels {now.shown[1]} seats, not {seats}. Check and confirm again."

@@ -1,6 +1,6 @@
 """Review (staff s9) of the order page's buttons (/admin/registrations/order/<pk>/do/<action>/), the whole-order
 refund confirmation's shown amounts, unreadable ticked rows and the order title: a narrow role, two staff at the same
-moment and a curious stranger. Strict xfails are defects found; the others hold."""
+moment and a curious stranger. Each states a rule it checks (three were defects when found, fixed the same session)."""
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -47,11 +47,6 @@ def team(db):
 # --- Defects -------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A shown amount that str.isdigit() accepts but int() cannot read ('²', or more than 4,300 digits) is a server error "
-    "instead of 'check what it refunds now': registrations/admin/order_refunds.py _what_changed tests isdigit() "
-    "then calls int(cents)."
-))
 @pytest.mark.django_db
 @pytest.mark.parametrize("amount", ["²", "9" * 5000], ids=["superscript-two", "5000-digits"])
 def test_an_unreadable_shown_amount_is_refused_with_the_page_not_a_server_error(role_client, team, stripe_double, amount):
@@ -62,11 +57,6 @@ def test_an_unreadable_shown_amount_is_refused_with_the_page_not_a_server_error(
     assert refunds_asked(stripe_double) == [] and not Refund.objects.exists()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Staff who may not see orders learn which order ids exist: the order page's button URL answers 403 for an order "
-    "that exists and 404 for one that does not (admin's own change page answers 403 for both): "
-    "registrations/admin/order_page.py page_action_view looks the order up before checking the permission."
-))
 @pytest.mark.django_db
 def test_a_role_without_orders_gets_the_same_answer_whether_the_order_exists_or_not(role_client, team):
     client = role_client("Coordinator")
@@ -75,11 +65,6 @@ def test_a_role_without_orders_gets_the_same_answer_whether_the_order_exists_or_
         assert client.post(do_url(team.pk, action)).status_code == client.post(do_url(team.pk + 1000, action)).status_code
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The page of seats added to an order (merged into it) offers 'Refund seats…', which opens an empty Seats list: the "
-    "added seats belong to the order they joined. registrations/admin/order_page.py order_tools counts the "
-    "addition's active_seat_count, not seats it holds."
-))
 @pytest.mark.django_db(transaction=True)
 def test_the_page_of_added_seats_offers_no_seat_refund_that_lists_nothing(staff_client, client, workshop, stripe_double,
                                                                            post_webhook):
