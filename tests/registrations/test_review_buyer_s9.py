@@ -173,3 +173,45 @@ def test_a_seat_of_a_quoted_team_is_not_cancelled_for_nothing_after_a_price_rise
     order = quoted_team_of_six_after_a_price_rise(stripe_double, post_webhook, 13000)
     refund_seats(staff_client(django_user_model), [order.seats.order_by("position").last()])
     assert order_money(order=order).refunded_cents == 10000
+
+
+# 260 characters, valid to Django's EmailValidator (labels of at most 63) and within forms.EmailField's 320, over the
+# 254 the models' EmailField columns hold.
+LONG_EMAIL = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + ".com"
+
+
+@pytest.mark.postgres
+@pytest.mark.xfail(strict=True, reason=(
+    "A 260-character email passes the registration forms (forms.EmailField allows 320; registrations/forms.py "
+    "RegistrationForm.buyer_email, AttendeeForm.email have no max_length=254) and PostgreSQL refuses it at the "
+    "insert (checkout_sql.save_order_with_seats, or Quote.save): DataError, a 500 instead of a 400 beside the field"
+))
+@pytest.mark.parametrize("sent", ["buyer", "attendee", "quote"])
+def test_an_email_too_long_to_store_is_a_message_beside_the_field_not_a_server_error(client, workshop, stripe_double, sent):
+    data = {
+        "buyer": registration_data(buyer_email=LONG_EMAIL),
+        "attendee": registration_data(seat_count=2, attendees=[("Ana Ruiz", LONG_EMAIL)]),
+        "quote": {**registration_data(buyer_email=LONG_EMAIL), "download_quote": "1"},
+    }[sent]
+    client.raise_request_exception = False
+    response = client.post(f"/workshops/{workshop.slug}/register/", data)
+    assert response.status_code == 400
+    assert not Order.objects.exists() and not Quote.objects.exists()
+
+
+ODD = "O'Neil \\ %s %(x)s $1 $$ '; DROP TABLE x; -- \u202eé e\u0301 😀 \ufeff\t"
+
+
+@pytest.mark.postgres
+def test_text_that_looks_like_sql_or_placeholders_is_stored_as_sent(client, workshop, stripe_double):
+    """Checkout start's hand-built statement renders every value as a literal: quotes, backslashes, %s, dollar
+    quotes, bidi marks and emoji in the buyer's and attendees' fields come back exactly, at full length."""
+    name, note = (ODD * 5)[:200], (ODD * 20)[:500]
+    data = registration_data(seat_count=3, buyer_name=name, organisation=ODD, access_note=note,
+                             attendees=[(name, "o'neil@school.example")])
+    client.post(f"/workshops/{workshop.slug}/register/", data)
+    order = Order.objects.get()
+    assert (order.buyer_name, order.organisation, order.seat_count) == (name.strip(), ODD.strip(), 3)
+    seats = list(order.seats.order_by("position"))
+    assert [s.attendee_name for s in seats] == [name.strip(), name.strip(), ""]
+    assert note.strip() in [s.access_note for s in seats]
