@@ -12,7 +12,7 @@ class WaitlistForm(forms.Form):
     """Joining the waitlist, and later changing the same details from the status page."""
 
     name = forms.CharField(label="Your full name", max_length=200)
-    email = forms.EmailField(label="Your email", help_text="We send the link to your waitlist page here.")
+    email = forms.EmailField(max_length=254, label="Your email", help_text="We send the link to your waitlist page here.")
     role = forms.ChoiceField(label="Your role", choices=[("", "Choose one…")] + WaitlistEntry.Role.choices)
     organisation = forms.CharField(
         label="School, district or organisation", max_length=200, required=False, help_text="Needed for a team."

@@ -17,7 +17,7 @@ from .models import Order, Seat
 
 class RegistrationForm(forms.Form):
     buyer_name = forms.CharField(label="Your full name", max_length=200)
-    buyer_email = forms.EmailField(label="Your email", help_text="Your receipt and order link go here.")
+    buyer_email = forms.EmailField(max_length=254, label="Your email", help_text="Your receipt and order link go here.")
     organisation = forms.CharField(label="School or district", max_length=200)
     role = forms.ChoiceField(label="Your role", choices=[("", "Choose one…")] + Order.Role.choices)
     seat_count = forms.IntegerField(
@@ -127,7 +127,7 @@ class RegistrationForm(forms.Form):
 
 class AttendeeForm(forms.Form):
     name = forms.CharField(label="Name", max_length=200, required=False)
-    email = forms.EmailField(label="Email", required=False)
+    email = forms.EmailField(max_length=254, label="Email", required=False)
     needs_captions = forms.BooleanField(label="Live captions", required=False)
     needs_interpreter = forms.BooleanField(label="Interpreter", required=False)
     access_note = forms.CharField(label="Other access needs", max_length=500, required=False)
@@ -160,7 +160,7 @@ class SeatChangeForm(forms.Form):
     NEW_PERSON = "new_person"
 
     name = forms.CharField(label="Attendee's name", max_length=200)
-    email = forms.EmailField(label="Attendee's email")
+    email = forms.EmailField(max_length=254, label="Attendee's email")
     change = forms.ChoiceField(
         label="What kind of change is this?",
         choices=[
@@ -274,7 +274,7 @@ class SeatTimeZoneForm(forms.Form):
 
 
 class SeatAlertForm(forms.Form):
-    email = forms.EmailField(label="Your email")
+    email = forms.EmailField(max_length=254, label="Your email")
 
 
 class VoucherBatchForm(forms.Form):
@@ -327,7 +327,7 @@ class PaymentForm(forms.Form):
         error_messages={"invalid_choice": "Choose card or invoice."},
     )
     billing_name = forms.CharField(label="Billing contact name", max_length=200, required=False)
-    billing_email = forms.EmailField(label="Billing contact email", required=False, help_text="The invoice is emailed here.")
+    billing_email = forms.EmailField(max_length=254, label="Billing contact email", required=False, help_text="The invoice is emailed here.")
     billing_line1 = forms.CharField(label="Address line 1", max_length=200, required=False)
     billing_line2 = forms.CharField(label="Address line 2 (optional)", max_length=200, required=False)
     billing_city = forms.CharField(label="City", max_length=100, required=False)

@@ -5,6 +5,7 @@ from django import forms
 
 class LinksRequestForm(forms.Form):
     email = forms.EmailField(
+        max_length=254,
         label="Your email address",
         help_text="The address you registered, were registered with, or joined a waitlist with.",
         error_messages={"required": "Enter your email address.", "invalid": "Enter an email address such as name@school.org."},

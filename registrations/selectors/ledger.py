@@ -18,7 +18,7 @@ from django.db.models.functions import Coalesce
 
 from workshops.selectors import NoPriceError, PriceQuote, quote_for
 
-from ..models import Order, Payment, PaymentRequest, Refund, RefundPart
+from ..models import Order, Payment, PaymentRequest, Refund, RefundPart, Voucher
 from .availability import seat_taking_orders
 
 
@@ -236,6 +236,14 @@ def growth_price(*, order: Order, tiers: list, seat_count: int) -> PriceQuote:
     return today
 
 
+def priced_voucher(order: Order) -> Voucher | None:
+    """The order's code as the order was priced with it: its terms as kept when it was placed (staff may change the
+    code since), or the code as it is now for orders placed before those were kept (migration 0030)."""
+    if order.voucher_terms:
+        return Voucher(**order.voucher_terms)
+    return order.voucher if order.voucher_id else None
+
+
 @dataclass(frozen=True)
 class GrowthPrice:
     quote: PriceQuote  # every seat of the grown order
@@ -252,8 +260,9 @@ def grown_order_price(*, order: Order, tiers: list, extra_seats: int, paid_cents
     """
     quote = growth_price(order=order, tiers=tiers, seat_count=order.seat_count + extra_seats)
     discount = 0
-    if order.voucher_id and order.voucher_seat_count:
-        discount = order.voucher.discount_cents(
+    voucher = priced_voucher(order)
+    if voucher is not None and order.voucher_seat_count:
+        discount = voucher.discount_cents(
             subtotal_cents=quote.total_cents, seat_count=quote.seat_count, covered_seats=order.voucher_seat_count
         )
     total = quote.total_cents - discount

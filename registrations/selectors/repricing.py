@@ -12,14 +12,18 @@ from workshops.selectors import NoPriceError, quote_for
 from workshops.templatetags.workshop_tags import usd
 
 from ..models import Order, Voucher
-from .ledger import OrderMoney, order_money
+from .ledger import OrderMoney, order_money, priced_voucher
 
 VOUCHER_TERMS = ("kind", "percent_off", "amount_off_cents", "applies_to", "max_seats")
 
 
-def tier_snapshot(tiers) -> list[list[int]]:
-    """A workshop's tiers as an order keeps them: [min seats, cents per seat] rows."""
-    return sorted([tier.min_seats, tier.unit_price_cents] for tier in tiers)
+def tier_snapshot(tiers, *, quote=None) -> list[list[int]]:
+    """A workshop's tiers as an order keeps them: [min seats, cents per seat] rows. An order placed from a quote keeps
+    the quoted price for the tier it was quoted at (prices may have changed since the quote was given)."""
+    rows = {tier.min_seats: tier.unit_price_cents for tier in tiers}
+    if quote is not None:
+        rows[quote.tier_min_seats] = quote.unit_price_cents
+    return sorted([minimum, cents] for minimum, cents in rows.items())
 
 
 def voucher_snapshot(voucher: Voucher | None) -> dict | None:
@@ -54,18 +58,12 @@ def _tier_tables(order: Order) -> list[list[PriceTier]]:
     return tables or [order.workshop.tier_list]
 
 
-def _voucher(order: Order) -> Voucher | None:
-    if order.voucher_terms:
-        return Voucher(**order.voucher_terms)
-    return order.voucher if order.voucher_id else None
-
-
 def kept_seats_price(*, order: Order, seat_count: int) -> KeptPrice:
     """The lowest price of `seat_count` seats under any tier table the order was bought under, less its code's
     discount on the seats the code covered. A seat count no tier prices costs what the order pays per seat."""
     if seat_count <= 0:
         return KeptPrice(seat_count=0)
-    voucher, covered = _voucher(order), min(order.voucher_seat_count, seat_count)
+    voucher, covered = priced_voucher(order), min(order.voucher_seat_count, seat_count)
     best = None
     for tiers in _tier_tables(order):
         try:

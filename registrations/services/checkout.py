@@ -173,7 +173,7 @@ def place_order(
             quote=from_quote,
             total_cents=quote.total_cents - discount,
             tier_min_seats=quote.tier_min_seats,
-            price_tiers=tier_snapshot(workshop.tier_list),
+            price_tiers=tier_snapshot(workshop.tier_list, quote=from_quote),
             voucher_terms=voucher_snapshot(voucher),
             hold_expires_at=now + hold_duration(),
             is_test_payment=stripe_client.is_test_payment_mode(),

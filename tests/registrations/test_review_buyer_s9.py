@@ -151,11 +151,6 @@ def quoted_team_of_six_after_a_price_rise(stripe_double, post_webhook, team_cent
     return order
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "An order placed from a quote keeps the workshop's tiers as they stood when it was placed (checkout.place_order: "
-    "price_tiers=tier_snapshot(workshop.tier_list)), not the quote's price it paid: 6 seats quoted at $100, team "
-    "price raised to $110, one seat refunded gives $50 back (5 kept priced at $550) instead of $100"
-))
 def test_one_seat_of_a_quoted_team_of_six_gives_back_the_quotes_price(stripe_double, post_webhook, django_user_model):
     order = quoted_team_of_six_after_a_price_rise(stripe_double, post_webhook, 11000)
     refund_seats(staff_client(django_user_model), [order.seats.order_by("position").last()])
@@ -163,10 +158,6 @@ def test_one_seat_of_a_quoted_team_of_six_gives_back_the_quotes_price(stripe_dou
     assert order_money(order=order).refunded_cents == 10000
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Same cause (checkout.place_order snapshots the workshop's tiers, not the quote's price): 6 seats paid $600 at a "
-    "quote, team price raised to $130: one seat refunded is cancelled with nothing back (5 kept priced at $650)"
-))
 def test_a_seat_of_a_quoted_team_is_not_cancelled_for_nothing_after_a_price_rise(
     stripe_double, post_webhook, django_user_model
 ):
@@ -175,12 +166,6 @@ def test_a_seat_of_a_quoted_team_is_not_cancelled_for_nothing_after_a_price_rise
     assert order_money(order=order).refunded_cents == 10000
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Seats added are priced with the code's terms as they are now (selectors/ledger.py grown_order_price: "
-    "order.voucher), the seats kept with those saved on the order (repricing: order.voucher_terms): 1 seat at 50% "
-    "($60), staff raise the code to 100%, growing to 5 costs $340, so 5 seats are held for $400 where the order's "
-    "terms price them at $450; a seat refund then gives nothing back (4 kept at $420 > $400 paid)"
-))
 def test_a_code_raised_after_purchase_does_not_make_seats_added_cheaper_than_the_orders_terms(
     client, workshop, stripe_double, post_webhook
 ):
@@ -203,11 +188,6 @@ LONG_EMAIL = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + ".com
 
 
 @pytest.mark.postgres
-@pytest.mark.xfail(strict=True, reason=(
-    "A 260-character email passes the registration forms (forms.EmailField allows 320; registrations/forms.py "
-    "RegistrationForm.buyer_email, AttendeeForm.email, the billing email have no max_length=254) and PostgreSQL "
-    "refuses it at the insert (checkout_sql.save_order_with_seats, or Quote.save): DataError, a 500 instead of a 400 beside the field"
-))
 @pytest.mark.parametrize("sent", ["buyer", "attendee", "billing", "quote"])
 def test_an_email_too_long_to_store_is_a_message_beside_the_field_not_a_server_error(
     client, workshop, stripe_double, sent

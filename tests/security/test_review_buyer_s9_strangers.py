@@ -12,11 +12,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 LONG_EMAIL = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + ".com"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "forms.EmailField allows 320 characters, the models' EmailField columns 254 (cohorts/forms.py WaitlistForm.email, "
-    "registrations/forms.py SeatAlertForm.email have no max_length=254): a 260-character address is a DataError on "
-    "PostgreSQL, a 500 instead of a 400 beside the field"
-))
 @pytest.mark.parametrize("form", ["waitlist", "seat alert"])
 def test_a_strangers_email_too_long_to_store_is_a_message_beside_the_field(client, form):
     client.raise_request_exception = False
