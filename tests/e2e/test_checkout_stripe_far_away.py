@@ -45,6 +45,17 @@ def fill(page):
     page.get_by_label("Number of seats").fill("3")
 
 
+def filled_in_with_stripe_far_away(page, stripe) -> list[str]:
+    """The registration form filled in, Stripe 800 ms away; returns the list the browser's POSTs are recorded in."""
+    stripe.set_latency(0.8)
+    stripe_checkout_answers(page)
+    posts = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.goto(REGISTER)
+    fill(page)
+    return posts
+
+
 def press_twice(page, button, pause_ms: int) -> None:
     """Two presses as a person makes them, the second on the page still showing while the first is on its way
     (Playwright's own click would wait for that navigation to finish)."""
@@ -80,12 +91,7 @@ def test_the_pay_button_says_it_is_working_and_a_second_press_sends_nothing(page
 
 
 def test_pressing_again_while_stripe_answers_places_one_order(page, stripe):
-    stripe.set_latency(0.8)
-    stripe_checkout_answers(page)
-    posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
-    page.goto(REGISTER)
-    fill(page)
+    posts = filled_in_with_stripe_far_away(page, stripe)
     press_twice(page, page.get_by_role("button", name="Continue to payment"), pause_ms=300)
     expect(page).to_have_url(CHECKOUT)
     assert len(posts) == 1
@@ -119,12 +125,7 @@ def test_when_stripe_hangs_the_buyer_hears_so_within_the_budget_and_pays_once_it
 
 
 def test_a_keyboard_user_who_presses_enter_again_while_stripe_answers_places_one_order(page, stripe):
-    stripe.set_latency(0.8)
-    stripe_checkout_answers(page)
-    posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
-    page.goto(REGISTER)
-    fill(page)
+    posts = filled_in_with_stripe_far_away(page, stripe)
     keys = []  # keys the registration page itself received (a binding outlives the page)
     page.expose_function("keySeen", lambda key, label: keys.append((key, label)))
     page.evaluate("""() => document.addEventListener('keydown', e => window.keySeen(e.key,

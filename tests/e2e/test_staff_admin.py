@@ -180,13 +180,18 @@ def test_from_the_home_page_staff_open_todays_roster_mark_attendance_and_refund_
     assert order.seats.filter(status=Seat.Status.ACTIVE).count() == 7
 
 
+def choose_whole_order_refund(page, order) -> None:
+    """From the Orders list: tick the order and run "Refund the whole order through Stripe" (its confirmation next)."""
+    page.goto("/admin/registrations/order/")
+    page.locator("#result_list tbody tr").filter(has_text=order.reference).get_by_role("checkbox").check()
+    page.locator("select[name=action]").select_option(label="Refund the whole order through Stripe")
+    page.locator("button[name=index]").click()
+
+
 def test_a_whole_order_refund_asks_first_on_a_phone_and_is_confirmed_by_keyboard(phone_page, django_user_model, axe_source):
     order = paid_team_order()
     log_in(phone_page, django_user_model)
-    phone_page.goto("/admin/registrations/order/")
-    phone_page.locator("#result_list tbody tr").filter(has_text=order.reference).get_by_role("checkbox").check()
-    phone_page.locator("select[name=action]").select_option(label="Refund the whole order through Stripe")
-    phone_page.locator("button[name=index]").click()
+    choose_whole_order_refund(phone_page, order)
     expect(phone_page.get_by_role("heading", level=1)).to_have_text("Refund these orders?")
     expect(phone_page.locator(".refund-confirm")).to_contain_text("Refund $500.00 and cancel 5 seats")
     assert sideways_scrolling(phone_page) == []
@@ -238,10 +243,7 @@ def test_an_order_is_refunded_from_its_own_page_on_a_phone(phone_page, django_us
 def test_an_order_that_changed_before_yes_comes_back_to_be_confirmed_on_a_phone(phone_page, django_user_model, axe_source):
     order = paid_team_order()
     log_in(phone_page, django_user_model)
-    phone_page.goto("/admin/registrations/order/")
-    phone_page.locator("#result_list tbody tr").filter(has_text=order.reference).get_by_role("checkbox").check()
-    phone_page.locator("select[name=action]").select_option(label="Refund the whole order through Stripe")
-    phone_page.locator("button[name=index]").click()
+    choose_whole_order_refund(phone_page, order)
     expect(phone_page.locator(".refund-confirm")).to_contain_text("Refund $500.00 and cancel 5 seats")
     record_refund(order, 10000, kind=Refund.Kind.STRIPE)  # $100 refunded in Stripe's dashboard meanwhile
     phone_page.get_by_role("button", name="Yes, refund through Stripe").click()
