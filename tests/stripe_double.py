@@ -325,6 +325,11 @@ class StripeDouble:
         if not after_doing:
             self._wait_like_the_network(method)
         fault = self._take_fault(path, method)
+        if fault is not None and method == "POST" and key and 400 <= fault.status < 500 and fault.status not in (409, 429):
+            with self.lock:
+                answered = self.idempotent.get(key) not in (None, _IN_PROGRESS)
+            if answered:  # Stripe replays a key's first answer; it does not refuse the request afresh
+                fault = None
         if fault is not None and not fault.lost_answer:
             return self._answer_with(handler, fault)
         if not handler.headers.get("Authorization", "").startswith("Bearer sk_"):
