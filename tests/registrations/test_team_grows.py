@@ -455,3 +455,10 @@ def test_attendees_are_told_when_a_refund_in_stripes_dashboard_cancels_the_order
     assert team.status == Order.Status.REFUNDED
     to_bea = [m for m in mail.outbox if m.to == ["bea@lincoln.example"]]
     assert len(to_bea) == 1 and "has been cancelled" in to_bea[0].subject
+
+
+def test_the_add_seats_form_says_an_invoice_goes_out_when_the_button_is_pressed(client, team):
+    """Choosing "Invoice" and pressing "Add seats" emails the invoice at once: the form says so before it is pressed."""
+    html = client.get(f"/orders/{team.token}/").content.decode()
+    assert "<strong>by invoice</strong>, we email the invoice to your billing contact straight away" in html
+    assert html.index("data-add-seats-next") < html.index('data-busy-label="Adding seats…"')
