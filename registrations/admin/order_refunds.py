@@ -10,6 +10,7 @@ from django.template.defaultfilters import pluralize
 from django.template.response import TemplateResponse
 
 from registrations.errors import RefundChangedError, RefundError
+from registrations.selectors.ledger import parts_returned_by_hand
 from registrations.selectors.order_refunds import WholeOrderRefund, whole_order_refund
 from registrations.services.refunds import return_refused_payments
 from registrations.services.seat_refunds import RefundPendingError, refund_pending_message, refund_seats
@@ -107,7 +108,7 @@ def refund_outcome(order: Order, refund: Refund, *, seat_count: int) -> tuple[st
     if refund.amount_cents == 0:
         return "cancelled", (f"{order.reference}: {seats} cancelled; nothing was left to refund, so no money moved. The "
                              "buyer has been emailed that the seats are cancelled with no refund, and why.")
-    outside = sum(part.amount_cents for part in refund.parts.all() if part.amount_cents and not part.stripe_refund_id)
+    outside = sum(part.amount_cents for part in parts_returned_by_hand(refund))
     if outside:
         return "by hand", (
             f"{order.reference}: {seats} cancelled and a refund of {usd(refund.amount_cents)} recorded. {usd(outside)} of "

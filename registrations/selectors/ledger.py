@@ -287,6 +287,12 @@ def addition_prices(*, order: Order, tiers: list, paid_cents: int, up_to: int = 
     return rows
 
 
+def parts_returned_by_hand(refund: Refund) -> list[RefundPart]:
+    """A sent refund's parts that Stripe made no refund for: paid outside Stripe (a cheque or transfer), so staff
+    return them the same way."""
+    return [p for p in refund.parts.select_related("payment").order_by("pk") if p.amount_cents and not p.stripe_refund_id]
+
+
 def returnable_cents(*, payment: Payment, up_to_cents: int) -> int:
     """What returning a payment until `up_to_cents` of it is back would give back now (<= 0: nothing): less what was
     given back or reserved as not owed before (returned here, waiting for Stripe, or returned by hand in Stripe's

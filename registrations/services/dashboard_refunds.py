@@ -48,8 +48,8 @@ def record_stripe_refund(*, payment_intent_id: str, amount_refunded_cents: int) 
     # it): the buyer is told as when the worker returns it, and the worker's retry then finds nothing to return.
     close_refused_order(order_id=order.pk, why=refused_why(order))
     if payment.status == Payment.Status.ACCEPTED:
-        for refund_id in Refund.objects.filter(pk__in=[r.pk for r in made], made_at__isnull=False).values_list("pk", flat=True):
-            emails.send_refund_made(refund_id=refund_id)
+        for refund in made:
+            emails.send_refund_made(refund_id=refund.pk)
     return order
 
 
@@ -71,8 +71,8 @@ def catch_up_with_stripe(
 ) -> tuple[bool, list[Refund]]:
     """Record what Stripe reported refunded from a payment and the ledger cannot explain, inside the caller's
     transaction with the order (the payment's ledger owner) and the payment locked. Returns (anything changed, the
-    refunds recorded here because of what was refunded in Stripe's dashboard: made ones, of which the buyer is told, and
-    the rest of a seat refund partly settled there, waiting: the webhook has the worker send it).
+    refunds counted as made here because of what was refunded in Stripe's dashboard: the buyer is told of each; the
+    rest of a seat refund partly settled there waits as a seat refund of its own, which the webhook has the worker send).
 
     Explained: refunds counted as made, and seat refunds staff asked for whose answer from Stripe is not known yet
     and that Stripe holds (they are settled by their own answer, made or refused). Which of our waiting refunds
@@ -143,8 +143,7 @@ def _settle_overtaken_seat_refunds(
 
     A seat refund settled in full is made. A part settled in part leaves its refund (at zero cents its retry sends
     nothing, and the refund's other parts keep their idempotency keys): what went back by hand is a refund made, and
-    the rest a new seat refund of its own, waiting. Returns (what is left of `cents`, the refunds made and the rests
-    waiting, recorded here).
+    the rest a new seat refund of its own, waiting. Returns (what is left of `cents`, the refunds made here).
     """
     recorded = payment.refund_parts.aggregate(n=Sum("amount_cents"))["n"] or 0  # made and waiting
     made: list[Refund] = []
@@ -156,7 +155,8 @@ def _settle_overtaken_seat_refunds(
             break
         refund, cents = part.refund, cents - take
         if take == refund.amount_cents:
-            Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=timezone.now())
+            refund.made_at = timezone.now()
+            Refund.objects.filter(pk=refund.pk, made_at__isnull=True).update(made_at=refund.made_at)
             made.append(refund)
             continue
         RefundPart.objects.filter(pk=part.pk).update(amount_cents=0)
@@ -166,8 +166,7 @@ def _settle_overtaken_seat_refunds(
             Refund.objects.filter(pk=refund.pk).update(made_at=timezone.now())  # nothing of it is left to send
         made.append(record_refund(order=order, kind=Refund.Kind.SEATS, seat_count=0, parts=[(payment, take)],
                                   reason=f"{refund.reason} (returned in Stripe's dashboard)".strip()))
-        if part.amount_cents > take:
-            rest = record_refund(order=order, kind=Refund.Kind.SEATS, seat_count=0, pending=True,
-                                 parts=[(payment, part.amount_cents - take)], reason=f"{refund.reason} (the rest)".strip())
-            made.append(rest)  # waiting: the caller has the worker send it
+        if part.amount_cents > take:  # waiting: seat_refunds.send_seat_refund_rests has the worker send it
+            record_refund(order=order, kind=Refund.Kind.SEATS, seat_count=0, pending=True,
+                          parts=[(payment, part.amount_cents - take)], reason=f"{refund.reason} (the rest)".strip())
     return cents, made

@@ -14,6 +14,7 @@ from registrations.selectors.ledger import (
     ledger_owner,
     money_kept,
     order_money,
+    parts_returned_by_hand,
     returnable_cents,
 )
 from workshops.templatetags.workshop_tags import usd
@@ -109,9 +110,9 @@ def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> str:
     )
 
 
-def send_refund(*, refund: Refund, idempotency_key: str) -> int:
-    """Send each part of a recorded refund back through its payment and store Stripe's refund ids. Returns the cents
-    paid outside Stripe (a cheque), which staff return the same way.
+def send_refund(*, refund: Refund, idempotency_key: str) -> None:
+    """Send each part of a recorded refund back through its payment and store Stripe's refund ids; what was paid
+    outside Stripe (a cheque) is noted on the refund's reason (`flag_return_by_hand` tells staff).
 
     Raises stripe_client.PaymentProviderError (parts already sent keep their ids; a retry with the same
     keys gets the same refunds back from Stripe rather than new ones).
@@ -134,22 +135,19 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> int:
             f"({usd(outside)} was paid outside Stripe, e.g. by cheque: return it the same way.)"
         )[:200]
     refund.save(update_fields=["stripe_refund_id", "reason"])
-    return outside
 
 
-def flag_return_by_hand(*, refund: Refund, order: Order | None = None) -> int:
-    """A sent refund's money that was paid outside Stripe (its parts with no Stripe refund id): no refund API returns
-    a cheque, so nobody has acted yet, and its order (`order`, else the refund's) is flagged for staff to send it back
-    the same way. Returns those cents."""
-    outside = [p for p in refund.parts.select_related("payment").order_by("pk") if p.amount_cents and not p.stripe_refund_id]
-    for part in outside:
+def flag_return_by_hand(*, refund: Refund, order: Order | None = None) -> None:
+    """A sent refund's money that was paid outside Stripe (`parts_returned_by_hand`): no refund API returns a cheque,
+    so nobody has acted yet, and its order (`order`, else the refund's) is flagged for staff to send it back the same
+    way."""
+    for part in parts_returned_by_hand(refund):
         flag_for_review(
             order=order or refund.order, key=f"payment_review:return_by_hand:{refund.pk}:{part.payment_id}",
             note=f"{usd(part.amount_cents)} of payment {part.payment.reference or part.payment_id} is owed back to the "
             "buyer and was paid outside Stripe (a cheque or transfer): return it the same way. The ledger counts it "
             "as refunded.",
         )
-    return sum(part.amount_cents for part in outside)
 
 
 def reserve_return(*, order: Order, payment: Payment, up_to_cents: int) -> Refund | None:
