@@ -4,9 +4,10 @@ import secrets
 
 from django.db import models
 from django.db.models.functions import Upper
-from django.urls import reverse
 
 from workshops.models import Workshop, validate_time_zone
+
+from ..links import token_url
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
@@ -337,7 +338,7 @@ class Order(models.Model):
     def get_absolute_url(self) -> str:
         # Seats added to a paid order are shown, and paid for, on that order's page.
         token = self.parent.token if self.parent_id else self.token
-        return reverse("registrations:order_detail", kwargs={"token": token})
+        return token_url("registrations:order_detail", token)
 
     @property
     def active_seat_count(self) -> int:
@@ -411,7 +412,7 @@ class Seat(models.Model):
         return f"Seat {self.position} of {self.order.reference}: {self.attendee_name or 'not named yet'}"
 
     def get_absolute_url(self) -> str:
-        return reverse("registrations:seat_detail", kwargs={"token": self.token})
+        return token_url("registrations:seat_detail", self.token)
 
     @property
     def is_named(self) -> bool:

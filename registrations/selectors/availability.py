@@ -1,7 +1,7 @@
 """Seats taken and left: paid seats plus live holds, counted, never stored; and the price of a seat count."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import connection
@@ -106,40 +106,63 @@ def seat_counts(
     now: datetime | None = None,
 ) -> SeatCounts:
     """The workshop's seat counts in one round trip: the registration form reads them on every request, and
-    checkout start under the workshop lock. The network's card holds only when `hold_source` is given, the
-    invoice holds only when asked for (0 otherwise); with `submission_key`, also the order already placed from that
-    registration page (pending, processing or paid), if any.
+    checkout start under the workshop lock (in the lock's round trip: checkout_sql.lock_workshop). The network's
+    card holds only when `hold_source` is given, the invoice holds only when asked for (0 otherwise); with
+    `submission_key`, also the order already placed from that registration page (pending, processing or paid), if
+    any.
 
     Written in SQL, the same rules as seat_taking_orders, _card_holds_from and unpaid_invoice_holds
     (tests/registrations/test_hot_path_sql.py holds them to the ORM's answers for any mix of orders): built with
     the ORM, the statement cost more CPU than the rest of the seat count together. One scalar subquery per count,
     so each can use its index (the seats taken come from order_seats_taken_idx alone).
     """
-    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
-    table, seats, pending = Order._meta.db_table, "seat_count - refunded_seat_count", Order.Status.PENDING.value
-    total = f"SELECT COALESCE(SUM({seats}), 0) FROM {table} WHERE workshop_id = %s AND "
-    statuses = ", ".join(["%s"] * len(SEAT_TAKING_STATUSES))
-    counts = [f"({total}(status IN ({statuses}) OR (status = %s AND hold_expires_at > %s)))"]
-    params = [workshop_id, *(status.value for status in SEAT_TAKING_STATUSES), pending, at]
-    if hold_source:
-        counts.append(f"({total}hold_source = %s AND payment_method = %s AND status = %s AND hold_expires_at > %s)")
-        params += [workshop_id, hold_source, Order.PaymentMethod.CARD.value, pending, at]
-    if invoice_holds:
-        counts.append(f"({total}payment_method = %s AND status = %s AND hold_expires_at > %s)")
-        params += [workshop_id, Order.PaymentMethod.INVOICE.value, pending, at]
-    if submission_key:
-        counts.append(
-            f"(SELECT MIN(id) FROM {table} WHERE workshop_id = %s AND submission_key = %s AND status IN (%s, %s, %s))"
-        )
-        params += [workshop_id, submission_key, pending, Order.Status.PROCESSING.value, Order.Status.PAID.value]
+    query = SeatCountQuery(workshop_id=workshop_id, hold_source=hold_source, invoice_holds=invoice_holds,
+                           submission_key=submission_key, now=now)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(counts)}", params)
-        row = list(cursor.fetchone())
-    taken = row.pop(0)
-    return SeatCounts(
-        taken=taken, held_from_network=row.pop(0) if hold_source else 0, invoice_held=row.pop(0) if invoice_holds else 0,
-        same_submission=row.pop(0) if submission_key else None,
-    )
+        cursor.execute(query.sql, query.params)
+        return query.counts(cursor.fetchone())
+
+
+@dataclass
+class SeatCountQuery:
+    """seat_counts' statement, and its answer read from the row it gives."""
+
+    workshop_id: int
+    hold_source: str = ""
+    invoice_holds: bool = False
+    submission_key: str = ""
+    now: datetime | None = None
+    sql: str = field(init=False)
+    params: list = field(init=False)
+
+    def __post_init__(self) -> None:
+        at = connection.ops.adapt_datetimefield_value(self.now or timezone.now())
+        workshop_id, table, pending = self.workshop_id, Order._meta.db_table, Order.Status.PENDING.value
+        total = f"SELECT COALESCE(SUM(seat_count - refunded_seat_count), 0) FROM {table} WHERE workshop_id = %s AND "
+        statuses = ", ".join(["%s"] * len(SEAT_TAKING_STATUSES))
+        counts = [f"({total}(status IN ({statuses}) OR (status = %s AND hold_expires_at > %s)))"]
+        params = [workshop_id, *(status.value for status in SEAT_TAKING_STATUSES), pending, at]
+        if self.hold_source:
+            counts.append(f"({total}hold_source = %s AND payment_method = %s AND status = %s AND hold_expires_at > %s)")
+            params += [workshop_id, self.hold_source, Order.PaymentMethod.CARD.value, pending, at]
+        if self.invoice_holds:
+            counts.append(f"({total}payment_method = %s AND status = %s AND hold_expires_at > %s)")
+            params += [workshop_id, Order.PaymentMethod.INVOICE.value, pending, at]
+        if self.submission_key:
+            counts.append(
+                f"(SELECT MIN(id) FROM {table} WHERE workshop_id = %s AND submission_key = %s AND status IN (%s, %s, %s))"
+            )
+            params += [workshop_id, self.submission_key, pending, Order.Status.PROCESSING.value, Order.Status.PAID.value]
+        self.sql, self.params = f"SELECT {', '.join(counts)}", params
+
+    def counts(self, row) -> SeatCounts:
+        row = list(row)
+        return SeatCounts(
+            taken=row.pop(0),
+            held_from_network=row.pop(0) if self.hold_source else 0,
+            invoice_held=row.pop(0) if self.invoice_holds else 0,
+            same_submission=row.pop(0) if self.submission_key else None,
+        )
 
 
 def with_seat_counts(workshop: Workshop, *, now: datetime | None = None) -> Workshop:

@@ -9,12 +9,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from registrations.selectors.availability import (
+    SeatCountQuery,
+    SeatCounts,
     card_seats_held_from,
     invoice_seat_allowance,
     invoice_seats_held,
     price_for,
-    seats_available,
     seat_counts,
+    seats_available,
 )
 from registrations.selectors.codes import voucher_seats_left
 from registrations.selectors.repricing import tier_snapshot, voucher_snapshot
@@ -91,20 +93,26 @@ def _seats(*, order: Order, attendees: list[AttendeeData]) -> list[Seat]:
     ]
 
 
-def _lock_for_sale(workshop: Workshop) -> None:
-    """Lock the workshop's row and read its capacity as it stands under the lock. Dates, sessions and prices are the
-    caller's copy of the workshop, read a moment ago in the same request, unless staff have changed them since: every
-    such change renews catalog_version on this row, so it is seen here, and priced from."""
+def _lock_for_sale(workshop: Workshop, counting: SeatCountQuery) -> SeatCounts:
+    """Lock the workshop's row and read its capacity as it stands under the lock, then count its seats as `counting`
+    asks (on PostgreSQL in the lock's round trip). Dates, sessions and prices are the caller's copy of the workshop,
+    read a moment ago in the same request, unless staff have changed them since: every such change renews
+    catalog_version on this row, so it is seen here, and priced from."""
     if checkout_sql.writes_in_sql():
-        workshop.capacity, workshop.is_published, version = checkout_sql.lock_workshop(workshop.pk)
+        (workshop.capacity, workshop.is_published, version), counts = checkout_sql.lock_workshop(workshop.pk, then=counting)
     else:
         workshop.capacity, workshop.is_published, version = (
             Workshop.objects.select_for_update().filter(pk=workshop.pk)
             .values_list("capacity", "is_published", "catalog_version").get()
         )
+        counts = seat_counts(
+            workshop_id=counting.workshop_id, hold_source=counting.hold_source, submission_key=counting.submission_key,
+            now=counting.now,
+        )
     if version != workshop.catalog_version:
         workshop.catalog_version = version
         catalog.attach([workshop])
+    return counts
 
 
 def place_order(
@@ -139,11 +147,11 @@ def place_order(
     if len(attendees) > seat_count:
         raise RegistrationError("More attendees named than seats chosen.")
     with transaction.atomic():
-        _lock_for_sale(workshop)
+        counting = SeatCountQuery(workshop_id=workshop.pk, hold_source=hold_source, submission_key=submission_key, now=now)
+        counts = _lock_for_sale(workshop, counting)
         if not workshop.is_published or workshop.registration_state(now) != "open":
             raise RegistrationClosedError("Registration for this workshop is closed.")
         quote = price_for(tiers=workshop.tier_list, seat_count=seat_count, quote=from_quote)
-        counts = seat_counts(workshop_id=workshop.pk, hold_source=hold_source, submission_key=submission_key, now=now)
         if counts.same_submission is not None:
             raise SameSubmissionError(counts.same_submission)
         taken, held_from_here = counts.taken, counts.held_from_network

@@ -13,6 +13,7 @@ from django.db.models import F
 from psycopg.adapt import Transformer
 
 from ..models import Order, PaymentRequest, Seat
+from ..selectors.availability import SeatCountQuery, SeatCounts
 
 
 def writes_in_sql() -> bool:
@@ -131,11 +132,17 @@ def _lock_sql() -> str:
     return f"SELECT {fields} FROM {quote(Workshop._meta.db_table)} WHERE {quote(Workshop._meta.pk.column)} = %s FOR UPDATE"
 
 
-def lock_workshop(workshop_id: int) -> tuple[int, bool, str]:
-    """Lock the workshop's row; its capacity, publication and catalog version as they stand under the lock."""
+def lock_workshop(workshop_id: int, *, then: SeatCountQuery) -> tuple[tuple[int, bool, str], SeatCounts]:
+    """Lock the workshop's row; its capacity, publication and catalog version as they stand under the lock, and the
+    seat counts `then` asks for, counted once the lock is held: two statements sent in one round trip. Each
+    statement of a READ COMMITTED transaction reads with its own snapshot, taken when it starts: the count starts
+    after the lock is granted, so it sees every order committed by the buyer who held the lock before
+    (tests/registrations/test_concurrency.py)."""
     with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(), [workshop_id])
-        return cursor.fetchone()
+        cursor.execute(f"{_lock_sql()}; {then.sql}", [workshop_id, *then.params])
+        locked = cursor.fetchone()
+        cursor.nextset()
+        return locked, then.counts(cursor.fetchone())
 
 
 @cache

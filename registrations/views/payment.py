@@ -5,7 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -52,7 +52,7 @@ def _go_to_checkout(request, order: Order, *, just_placed: bool = False) -> Http
     except RegistrationError as exc:
         messages.error(request, str(exc))
         return redirect(order.get_absolute_url())
-    return redirect(url)
+    return HttpResponseRedirect(url)  # an address already: redirect() would first try it as a URL name
 
 
 def _send_invoice(request, order: Order) -> HttpResponse:
