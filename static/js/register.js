@@ -126,33 +126,6 @@
     buyerAccess.hidden = !attends.checked;
     if (buyerAffinity) { buyerAffinity.hidden = !attends.checked; }
   }
-  // The main button says what it does for the payment chosen: card goes on to Stripe, an invoice is emailed at once
-  // (the same labels as _payment_next_step.html). Only the chosen method's next-step lines show.
-  var LABELS = {
-    card: { idle: "Continue to payment", busy: "Placing your order…" },
-    invoice: { idle: "Send the invoice", busy: "Sending the invoice…" }
-  };
-  var payButton = form.querySelector("[data-pay-button]");
-  var billingEmail = form.querySelector("[name=billing_email]");
-  var billingContact = form.querySelector("[data-billing-contact]");
-  function chosenMethod() {
-    var checked = form.querySelector("[name=payment_method]:checked");
-    return checked && checked.value === "invoice" ? "invoice" : "card";
-  }
-  function showPayment() {
-    var method = chosenMethod();
-    if (payButton && !payButton.hasAttribute("aria-disabled")) { // not while it says the order is on its way
-      payButton.textContent = LABELS[method].idle;
-      payButton.dataset.busyLabel = LABELS[method].busy;
-    }
-    form.querySelectorAll("[data-next-step]").forEach(function (el) { el.hidden = el.dataset.nextStep !== method; });
-    if (billingContact && billingEmail) {
-      billingContact.textContent = billingEmail.value.trim() || "your billing contact";
-    }
-  }
-  form.querySelectorAll("[name=payment_method]").forEach(function (el) { el.addEventListener("change", showPayment); });
-  if (billingEmail) { billingEmail.addEventListener("input", showPayment); }
-  showPayment();
   seatInput.addEventListener("input", function () { renderSummary(typed()); syncRows(); });
   attends.addEventListener("change", syncRows);
   showBuyersOwn();

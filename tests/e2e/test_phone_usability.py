@@ -70,7 +70,7 @@ def test_adding_seats_by_invoice_without_billing_details_shows_the_problem_in_vi
     page.goto(paid_team_order().get_absolute_url())
     grow = page.locator("#add-seats")
     grow.get_by_label("Invoice my organisation").check()
-    grow.get_by_role("button", name="Add seats").click()
+    grow.get_by_role("button", name="Send the invoice").click()
 
     summary = page.locator("#add-seats").get_by_role("alert").first
     expect(summary).to_contain_text("Please check the highlighted fields.")
@@ -83,7 +83,8 @@ def test_add_seats_problem_without_javascript_is_pointed_to_from_the_top(nojs_pa
     page = nojs_page
     page.goto(paid_team_order().get_absolute_url())
     page.locator("#add-seats").get_by_label("Invoice my organisation").check()
-    page.locator("#add-seats").get_by_role("button", name="Add seats").click()
+    # Without JavaScript the button keeps the label of the choice the page opened with (this order paid by card).
+    page.locator("#add-seats").get_by_role("button", name="Continue to payment").click()
     pointer = page.get_by_role("link", name="See what to correct under “Grow your team”")
     expect(pointer).to_be_in_viewport()
     pointer.click()

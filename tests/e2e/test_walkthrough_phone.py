@@ -81,7 +81,7 @@ def test_paying_for_added_seats_opens_at_the_confirmation(phone_page):
     grow = page.locator("#add-seats")
     grow.get_by_label("Seats to add").fill("2")
     grow.get_by_label("Pay by card now").check()
-    grow.get_by_role("button", name="Add seats").click()
+    grow.get_by_role("button", name="Continue to payment").click()
     expect(page).to_have_url(re.compile(r"/test-payment/"))
     page.get_by_role("button", name=re.compile("Complete test payment")).click()
 
