@@ -87,3 +87,19 @@ def test_two_yeses_at_once_return_the_payment_once_and_only_one_reads_returned(l
     keys = {r["idempotency_key"] for r in stripe_double.requests_to("POST", "/v1/refunds")}
     assert len(keys) == 1  # B's request was the same request, replayed by Stripe
     assert len(buyer_emails()) == 1
+
+
+def test_a_press_after_an_earlier_press_lost_stripes_answer_reads_already_returned(late, stripe_double):
+    """The first press was made at Stripe and its answer lost; the next press sends the same request, Stripe replays
+    it, and the ledger counts the return once: that press sent nothing new."""
+    a, b = staff("finance_a"), staff("finance_b")
+    page_a, page_b = choose_whole_order_refund(a, [late]), choose_whole_order_refund(b, [late])
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST", lost_answer=True)
+    press_yes(a, page_a)
+    assert refunds_made(stripe_double) == [12000]
+    second = press_yes(b, page_b).content.decode()
+    assert already(late) in second and "returned 1 payment" not in second
+    assert refunds_made(stripe_double) == [12000]
+    late.refresh_from_db()
+    assert late.status == Order.Status.REFUNDED
+    assert len(buyer_emails()) == 1
