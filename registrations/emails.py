@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -283,10 +284,15 @@ def send_seats_added(*, addition_id: int, paid_cents: int | None = None) -> None
 
 
 def send_refund_made(*, refund_id: int) -> None:
-    """To the buyer: how much was refunded, for how many seats, why the seats kept were priced again (if they were),
-    and when it reaches their card; seats cancelled with nothing to give back get a cancellation instead. Once per
-    refund."""
-    refund = Refund.objects.select_related("order__workshop").get(pk=refund_id)
+    """To the buyer: how much was refunded, for which seats (each by its attendee's name, else email, else as an unnamed
+    seat), why the seats kept were priced again (if they were), and when it reaches their card; seats cancelled with
+    nothing to give back get a cancellation instead. Once per refund."""
+    refund = (
+        Refund.objects.select_related("order__workshop")
+        # Whose seats they were, named in the email: one query however many seats (all on the buyer's own order).
+        .prefetch_related(Prefetch("seats", queryset=Seat.objects.order_by("position"), to_attr="seats_refunded"))
+        .get(pk=refund_id)
+    )
     if refund.amount_cents == 0 and (refund.kind != Refund.Kind.SEATS or refund.parts.exists()):
         return  # all of it failed at Stripe (refund.failed) before this was sent: nothing reached the buyer
     order = refund.order
@@ -295,7 +301,8 @@ def send_refund_made(*, refund_id: int) -> None:
             to=order.buyer_email,
             subject=f"Seats cancelled, no refund: {order.workshop.title} ({order.reference})",
             template="seats_cancelled",
-            context={"order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order)},
+            context={"order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order),
+                     "seats": refund.seats_refunded},
             key=f"refund_made:{refund.pk}",
         )
         return
@@ -305,6 +312,7 @@ def send_refund_made(*, refund_id: int) -> None:
         template="refund_made",
         context={
             "order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order),
+            "seats": refund.seats_refunded,
             # Paid outside Stripe (a cheque or transfer): no refund API returns it, staff send it back the same way.
             "outside_cents": sum(
                 p.amount_cents for p in refund.parts.select_related("payment") if p.payment.source == Payment.Source.OUT_OF_BAND

@@ -158,7 +158,9 @@ def _refund_context(seats: int, amount: int, note: str = ""):
                         withheld_cents=10000 * seats - amount, pricing_note=note)
         paid = Payment(pk=SAMPLE_ID, order=order, amount_cents=order.total_cents, status=Payment.Status.ACCEPTED, received_at=now)
         paid.refunded_cents = refund.amount_cents
-        return {"order": order, "refund": refund, "workshop": workshop, "money": OrderMoney(payments=[paid], refunds=[refund])}
+        refunded = [_seat(order, position, "Luis Ortega" if position == 5 else "") for position in range(6 - seats, 6)]
+        return {"order": order, "refund": refund, "workshop": workshop, "money": OrderMoney(payments=[paid], refunds=[refund]),
+                "seats": refunded}
 
     return build
 

@@ -26,6 +26,7 @@ OUTCOMES = {
     "by hand": "recorded to be returned by hand (paid outside Stripe)",
     "cancelled": "cancelled with nothing left to refund",
     "returned": "returned (payment not accepted)",
+    "already": "already returned (nothing sent again)",
     "pending": "waiting on Stripe's answer",
     "failed": "not refunded (see above)",
     "changed": "changed since you looked, not refunded",
@@ -66,6 +67,9 @@ def refund_as_shown(modeladmin, request, queryset):
         plan = whole_order_refund(order=order)
         shown = (request.POST.get(f"amount_{order.pk}", ""), request.POST.get(f"seats_{order.pk}", ""))
         outcome = _carry_out(modeladmin, request, plan) if shown == plan.shown else "changed"
+        if outcome == "changed" and _returned_meanwhile(plan, shown):
+            modeladmin.message_user(request, _already_returned(order, 1), messages.INFO)
+            outcome = "already"
         if outcome == "changed":
             order.refresh_from_db()
             modeladmin.message_user(request, _what_changed(whole_order_refund(order=order), shown), messages.WARNING)
@@ -119,17 +123,37 @@ def refund_outcome(order: Order, refund: Refund, *, seat_count: int) -> tuple[st
 
 
 def _return_refused(modeladmin, request, order: Order) -> str:
-    """An order whose payment could not stand: retry returning it (its automatic refund failed)."""
+    """An order whose payment could not stand: retry returning it (its automatic refund failed). Another staff member
+    (or an earlier press) may have returned it meanwhile: then nothing new is sent, and staff read that."""
     try:
-        count = return_refused_payments(order=order)
+        count, already = return_refused_payments(order=order)
     except stripe_client.PaymentProviderError as exc:
         modeladmin.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
         return "failed"
+    if already:
+        modeladmin.message_user(request, _already_returned(order, already, returned=count), messages.INFO)
+        return "returned" if count else "already"
     if not count:
         modeladmin.message_user(request, f"{order.reference}: nothing was left to return.", messages.INFO)
         return "skipped"
     modeladmin.message_user(request, f"{order.reference}: returned {count} payment{pluralize(count)}.", messages.SUCCESS)
     return "returned"
+
+
+def _already_returned(order: Order, already: int, *, returned: int = 0) -> str:
+    done = f"returned {returned} payment{pluralize(returned)}; " if returned else ""
+    which = "its refused payment had" if already == 1 and not returned else f"{already} refused payment{pluralize(already)} had"
+    return (f"{order.reference}: {done}{which} already been returned (by someone else, or an earlier request); nothing "
+            "was sent to Stripe again.")
+
+
+def _returned_meanwhile(now: WholeOrderRefund, shown: tuple[str, str]) -> bool:
+    """The page showed returning a refused payment (money, no seats), and the order's refused payments have all been
+    returned since (by another staff member, the worker, or a refund in Stripe's dashboard): it is refunded now."""
+    was_a_return = shown[0] not in ("", "skip") and shown[1] == "0"
+    return was_a_return and now.order.status == Order.Status.REFUNDED and (
+        now.order.refunds.filter(kind=Refund.Kind.RETURNED).exists()
+    )
 
 
 def _what_changed(now: WholeOrderRefund, shown: tuple[str, str]) -> str:

@@ -82,17 +82,17 @@ def record_refund(*, order: Order, kind: str, seat_count: int, parts: list, reas
     return refund
 
 
-def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> str:
-    """Return one part of a refund to the payment it came out of; "" when it was paid outside Stripe (a cheque).
+def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> stripe_client.RefundCreated | None:
+    """Return one part of a refund to the payment it came out of; None when it was paid outside Stripe (a cheque).
 
     A local test payment gets a local refund id; a payment taken through Stripe never does, so without a
     Stripe key it cannot be refunded here. Raises stripe_client.PaymentProviderError.
     """
     payment = part.payment
     if payment.is_local:
-        return f"re_local_{secrets.token_hex(8)}"
+        return stripe_client.RefundCreated(f"re_local_{secrets.token_hex(8)}")
     if payment.source == Payment.Source.OUT_OF_BAND:
-        return ""
+        return None
     if stripe_client.is_test_payment_mode():
         raise stripe_client.PaymentProviderError(
             f"Payment {payment.reference} was taken through Stripe, and no Stripe key is configured to refund it."
@@ -101,7 +101,7 @@ def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> str:
     if not intent and payment.stripe_invoice_id:
         intent = stripe_client.invoice_payment_intent_id(payment.stripe_invoice_id)
         if not intent:
-            return ""
+            return None
         # Stored only where none was: a provider id, once recorded, is never overwritten.
         Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id="").update(stripe_payment_intent_id=intent)
     return stripe_client.create_refund(
@@ -110,23 +110,26 @@ def _refund_one(*, part: RefundPart, idempotency_key: str, reason: str) -> str:
     )
 
 
-def send_refund(*, refund: Refund, idempotency_key: str) -> None:
+def send_refund(*, refund: Refund, idempotency_key: str) -> bool:
     """Send each part of a recorded refund back through its payment and store Stripe's refund ids; what was paid
-    outside Stripe (a cheque) is noted on the refund's reason (`flag_return_by_hand` tells staff).
+    outside Stripe (a cheque) is noted on the refund's reason (`flag_return_by_hand` tells staff). Returns whether
+    this sending did anything new: False when Stripe answered every part with the refund an earlier request with the
+    same key made (another request sent it first, or its answer was lost).
 
     Raises stripe_client.PaymentProviderError (parts already sent keep their ids; a retry with the same
     keys gets the same refunds back from Stripe rather than new ones).
     """
-    outside, ids = 0, []
+    outside, ids, new = 0, [], False
     parts = list(refund.parts.select_related("payment").order_by("pk"))
     for number, part in enumerate(parts):
         if part.amount_cents == 0:
             continue  # a part Stripe made and could not complete (refund.failed): nothing is sent again
         key = idempotency_key if number == 0 else f"{idempotency_key}-{part.payment_id}"
-        refund_id = _refund_one(part=part, idempotency_key=key, reason=refund.reason)
-        if refund_id:
-            RefundPart.objects.filter(pk=part.pk).update(stripe_refund_id=refund_id)
-            ids.append(refund_id)
+        made = _refund_one(part=part, idempotency_key=key, reason=refund.reason)
+        new = new or made is None or not made.replayed
+        if made:
+            RefundPart.objects.filter(pk=part.pk).update(stripe_refund_id=made.id)
+            ids.append(made.id)
         else:
             outside += part.amount_cents
     refund.stripe_refund_id = ", ".join(ids)[:255]
@@ -135,6 +138,7 @@ def send_refund(*, refund: Refund, idempotency_key: str) -> None:
             f"({usd(outside)} was paid outside Stripe, e.g. by cheque: return it the same way.)"
         )[:200]
     refund.save(update_fields=["stripe_refund_id", "reason"])
+    return new
 
 
 def flag_return_by_hand(*, refund: Refund, order: Order | None = None) -> None:
@@ -178,24 +182,31 @@ def return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> Refun
     chooses the wording; "" sends nothing).
     Raises stripe_client.PaymentProviderError.
     """
+    return _return_payment(payment_id=payment_id, up_to_cents=up_to_cents, why=why)[0]
+
+
+def _return_payment(*, payment_id: int, up_to_cents: int, why: str = "") -> tuple[Refund | None, bool]:
+    """`return_payment`, and whether the payment had already been returned by another request: nothing was owed back
+    any more, or Stripe answered with the refund an earlier request with the same key made (that request's answer,
+    which may still be on its way, is the one that returned it). Raises stripe_client.PaymentProviderError."""
     with transaction.atomic():
         payment = Payment.objects.select_for_update().select_related("order").get(pk=payment_id)
         order = Order.objects.select_for_update().get(pk=ledger_owner(payment).pk)
         refund = Refund.objects.filter(parts__payment=payment, made_at__isnull=True).order_by("pk").first()
         if refund is None and payment.stripe_refund_failed_cents:
-            return None  # a refund of it failed at Stripe: staff were told to pay the buyer another way
+            return None, False  # a refund of it failed at Stripe: staff were told to pay the buyer another way
         refund = refund or reserve_return(order=order, payment=payment, up_to_cents=up_to_cents)
         if refund is None:
-            return None
+            return None, True
         # What was returned before this one (not counting it): the key is the same on every retry of it.
         returned = payment.refund_parts.filter(refund__made_at__isnull=False).exclude(refund__kind=Refund.Kind.SEATS)
         key = f"return-{payment.pk}-{returned.aggregate(n=Sum('amount_cents'))['n'] or 0}"
-    send_refund(refund=refund, idempotency_key=key)
+    sent_anew = send_refund(refund=refund, idempotency_key=key)
     mark_made(refund)
     refund.refresh_from_db()
     flag_return_by_hand(refund=refund, order=ledger_owner(payment))
     close_refused_order(order_id=payment.order_id, why=why)
-    return refund
+    return refund, not sent_anew
 
 
 def _pending_return_cents(payment: Payment) -> int:
@@ -239,16 +250,25 @@ def refused_why(order: Order) -> str:
     return "late" if order.kind == Order.Kind.PURCHASE else "changed"
 
 
-def return_refused_payments(*, order: Order) -> int:
+def return_refused_payments(*, order: Order) -> tuple[int, int]:
     """Staff retry: return every payment of this order that was not accepted and is not fully back yet.
 
-    Returns how many were returned. Raises stripe_client.PaymentProviderError.
+    Returns how many were returned here, and how many had already been returned by another request (another staff
+    member's press, the worker's retry, an earlier press whose answer was lost, or one still waiting on Stripe's
+    answer with the same key): nothing new was sent for those. Raises stripe_client.PaymentProviderError.
     """
-    count = 0
+    returned = already = 0
     why = refused_why(order)
     for payment in Payment.objects.filter(order=order, status=Payment.Status.REFUSED).order_by("pk"):
-        count += return_payment(payment_id=payment.pk, up_to_cents=payment.amount_cents, why=why) is not None
-    return count
+        try:
+            refund, done_before = _return_payment(payment_id=payment.pk, up_to_cents=payment.amount_cents, why=why)
+        except stripe_client.PaymentProviderError as exc:
+            if not exc.in_progress:
+                raise
+            refund, done_before = None, True  # another request with the same key is being answered: it returns it
+        returned += refund is not None and not done_before
+        already += done_before
+    return returned, already
 
 
 # An automatic return Stripe cannot take is tried again this many times (1, 2, 4 … minutes apart, at most an hour).
@@ -296,7 +316,7 @@ def _tell_staff_a_return_failed(*, payment_id: int, error: str, again: bool) -> 
 def refund_oversold_order(order_id: int) -> str:
     order = Order.objects.get(pk=order_id)
     try:
-        return f"returned {return_refused_payments(order=order)}"
+        return "returned {} (already {})".format(*return_refused_payments(order=order))
     except stripe_client.PaymentProviderError:
         logger.exception("Returning the payment of %s failed; it keeps 'refund due' for staff.", order.reference)
         return "failed"

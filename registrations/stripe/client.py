@@ -44,7 +44,7 @@ from .invoices import (
 )
 
 __all__ = [
-    "CheckoutSession", "InvoiceLine", "StripeRefund", "InvoiceStepError", "PaymentProviderError", "StripeInvoice", "client",
+    "CheckoutSession", "InvoiceLine", "RefundCreated", "StripeRefund", "InvoiceStepError", "PaymentProviderError", "StripeInvoice", "client",
     "create_checkout_session", "create_refund", "expire_checkout_session", "invoice_payment_intent_id",
     "is_local_invoice", "is_test_payment_mode", "issue_invoice", "ledger_part_of", "list_refunds", "pay_invoice_out_of_band",
     "retrieve_checkout_session", "signed_test_event", "void_invoice", "webhook_secret",
@@ -171,16 +171,25 @@ def expire_checkout_session(session_id: str) -> None:
         logger.info("Could not expire Checkout Session %s: %s", session_id, exc)
 
 
+@dataclass(frozen=True)
+class RefundCreated:
+    id: str
+    # Stripe answered with the refund an earlier request with the same idempotency key made (its
+    # Idempotent-Replayed header): this request made nothing new.
+    replayed: bool = False
+
+
 def create_refund(
     *, payment_intent_id: str, amount_cents: int, idempotency_key: str, reason_note: str, ledger_part: int | None = None
-) -> str:
-    """Refund part or all of a payment; returns the Stripe refund id. `ledger_part` (the RefundPart's id) rides in the
-    refund's metadata, so listing the charge's refunds later tells this refund from one made by hand.
+) -> RefundCreated:
+    """Refund part or all of a payment; returns the Stripe refund id, and whether it was an earlier request's refund
+    replayed. `ledger_part` (the RefundPart's id) rides in the refund's metadata, so listing the charge's refunds later
+    tells this refund from one made by hand.
 
     Raises PaymentProviderError when Stripe is unreachable or refuses.
     """
     if is_test_payment_mode() or payment_intent_id.startswith("pi_local_"):
-        return f"re_local_{secrets.token_hex(8)}"
+        return RefundCreated(f"re_local_{secrets.token_hex(8)}")
     metadata = {"note": reason_note[:500]}
     if ledger_part is not None:
         metadata[LEDGER_PART] = str(ledger_part)
@@ -193,7 +202,8 @@ def create_refund(
     except stripe.StripeError as exc:
         logger.warning("Stripe refund failed for %s: %s", payment_intent_id, exc)
         raise PaymentProviderError.from_stripe(exc) from exc
-    return refund.id
+    answer = getattr(refund, "last_response", None)
+    return RefundCreated(refund.id, replayed=bool(answer and answer.headers.get("Idempotent-Replayed") == "true"))
 
 
 LEDGER_PART = "ledger_part"

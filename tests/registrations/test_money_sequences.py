@@ -1,5 +1,6 @@
-"""Sequences the money state machine (test_money_state_machine.py) once found breaking a rule, replayed step by step
-so each stays fixed whatever examples hypothesis draws. After every step the machine's invariants are checked."""
+"""Sequences the money state machine (money_machine/, run by test_money_state_machine.py) once found breaking a rule,
+replayed step by step so each stays fixed whatever examples hypothesis draws. After every step the machine's
+invariants are checked."""
 
 import re
 
@@ -8,8 +9,7 @@ from django.core import mail
 
 from registrations.models import Order
 from registrations.services import seat_refunds
-from tests.registrations import test_money_state_machine
-from tests.registrations.test_money_state_machine import MoneyMachine
+from tests.registrations.money_machine import MoneyMachine, rules
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _outside_hypothesis(monkeypatch):
     """The machine's steps record hypothesis events; replayed by hand there is no hypothesis run to record them in."""
-    monkeypatch.setattr(test_money_state_machine, "event", lambda *args: None)
+    monkeypatch.setattr(rules, "event", lambda *args: None)
 
 
 def replay(machine: MoneyMachine, steps, then=None) -> None:
