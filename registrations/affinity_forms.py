@@ -5,10 +5,12 @@ from django import forms
 from registrations.services.affinity import affinity_retention_days
 from workshops.models import FORMULA_PREFIXES, AffinityGroup
 
+from .form_copies import QuickCopyForm
+
 NO_GROUP = ""
 
 
-class AffinityChoiceForm(forms.Form):
+class AffinityChoiceForm(QuickCopyForm):
     """A group from the workshop's own list, or none, and the email of the attendee's Zoom account.
 
     With `group_open=False` (after the cut-off) only the Zoom email can change.

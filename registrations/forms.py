@@ -11,15 +11,20 @@ from workshops.schedule import time_zone_choices
 from workshops.templatetags.workshop_tags import usd
 
 from . import seat_lists
+from .form_copies import QuickCopyForm
 from .form_layouts import lazy_helper, registration_layout
 from .models import Order, Seat
 
 
-class RegistrationForm(forms.Form):
+ROLE_CHOICES = [("", "Choose one…")] + Order.Role.choices
+
+
+class RegistrationForm(QuickCopyForm):
     buyer_name = forms.CharField(label="Your full name", max_length=200)
     buyer_email = forms.EmailField(max_length=254, label="Your email", help_text="Your receipt and order link go here.")
     organisation = forms.CharField(label="School or district", max_length=200)
-    role = forms.ChoiceField(label="Your role", choices=[("", "Choose one…")] + Order.Role.choices)
+    # A callable: Django deep-copies a list of choices, tuple by tuple, for every form (registrations/form_copies.py).
+    role = forms.ChoiceField(label="Your role", choices=lambda: ROLE_CHOICES)
     seat_count = forms.IntegerField(
         label="Number of seats",
         min_value=1,
@@ -125,7 +130,7 @@ class RegistrationForm(forms.Form):
         return count
 
 
-class AttendeeForm(forms.Form):
+class AttendeeForm(QuickCopyForm):
     name = forms.CharField(label="Name", max_length=200, required=False)
     email = forms.EmailField(max_length=254, label="Email", required=False)
     needs_captions = forms.BooleanField(label="Live captions", required=False)
@@ -311,7 +316,7 @@ class VoucherBatchForm(forms.Form):
 COUNTRY_CODE_ERROR = "Use the two-letter country code, such as US or CA."
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(QuickCopyForm):
     """Card now (Stripe Checkout) or an invoice to the organisation, with its billing details."""
 
     CARD = Order.PaymentMethod.CARD

@@ -6,6 +6,8 @@ so pages, emails, Stripe, invoices, quotes and receipts all say the same thing.
 
 import zoneinfo
 from datetime import datetime
+from functools import lru_cache
+from typing import NamedTuple
 
 from django.utils import timezone
 
@@ -125,8 +127,19 @@ def _offset(moment: datetime, zone: str):
 def schedule_summary(sessions: list, zone: str, platform: str) -> str:
     """'Live on Zoom: Wednesday, May 5 and Wednesday, May 19, 2027, 4:00–6:00 PM Pacific Time (PDT)'.
 
-    Sessions at the same hours share one time; otherwise each date has its own.
+    Sessions at the same hours share one time; otherwise each date has its own. Kept per process for the same
+    times, zone and platform (what it is made of): checkout start and every workshop page ask for it.
     """
+    return _schedule_summary(tuple(_Times(s.starts_at, s.ends_at) for s in sessions), zone, platform)
+
+
+class _Times(NamedTuple):
+    starts_at: datetime
+    ends_at: datetime
+
+
+@lru_cache(maxsize=256)
+def _schedule_summary(sessions: tuple[_Times, ...], zone: str, platform: str) -> str:
     if not sessions:
         return f"Live on {platform}: dates to be announced"
     tz = zoneinfo.ZoneInfo(zone)

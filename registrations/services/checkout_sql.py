@@ -46,10 +46,31 @@ def _as_is(field) -> type | None:
     return _AS_IS.get(type(field))
 
 
-def _values(obj, fields) -> list:
+def _plan(fields) -> tuple[tuple, ...]:
+    """For each field: the field, its attribute, the type its value goes as it is in (_as_is), and whether pre_save is
+    Field's own (which only reads the attribute)."""
+    return tuple(
+        (field, field.attname, _as_is(field), type(field).pre_save is models.Field.pre_save) for field in fields
+    )
+
+
+@cache
+def _insert_plan(model) -> tuple[tuple, ...]:
+    """_plan of what Model.save() inserts, worked out once per process rather than per field per checkout."""
+    return _plan(_insert_fields(model))
+
+
+@cache
+def _seat_plan() -> tuple[tuple, ...]:
+    return _plan(_seat_fields())
+
+
+def _values(obj, plan: tuple[tuple, ...]) -> list:
+    """Each field's value as Model.save() would send it: Field.pre_save, then get_db_prep_save but where _as_is
+    says the value goes as it is."""
     values = []
-    for field in fields:
-        value, kind = field.pre_save(obj, True), _as_is(field)
+    for field, attname, kind, reads_attribute in plan:
+        value = getattr(obj, attname) if reads_attribute else field.pre_save(obj, True)
         if kind is not None and (type(value) is kind or value is None and field.null):
             values.append(value)
         else:
@@ -105,9 +126,9 @@ def save_order_with_seats(order: Order, seats: list[Seat]) -> Order:
     Order.objects.create gives it. On PostgreSQL one round trip (one statement), else the ORM's."""
     if not writes_in_sql():
         return orm_save_order_with_seats(order, seats)
-    params = _values(order, _insert_fields(Order))
+    params = _values(order, _insert_plan(Order))
     for seat in seats:
-        params += _values(seat, _seat_fields())
+        params += _values(seat, _seat_plan())
     with connection.cursor() as cursor:
         _execute(cursor, _order_with_seats_sql(len(seats)), params)
         order.pk = cursor.fetchone()[0]
@@ -166,7 +187,7 @@ def record_checkout_session(*, request: PaymentRequest, session_url: str, is_tes
     statement, else the ORM's two in one transaction."""
     if not writes_in_sql():
         return orm_record_checkout_session(request=request, session_url=session_url, is_test_payment=is_test_payment, now=now)
-    params = _values(request, _insert_fields(PaymentRequest))
+    params = _values(request, _insert_plan(PaymentRequest))
     get = Order._meta.get_field
     for field, value in ((get("stripe_checkout_session_id"), request.provider_id), (get("stripe_checkout_url"), session_url),
                          (get("is_test_payment"), is_test_payment), (get("updated_at"), now), (Order._meta.pk, request.order_id)):
