@@ -28,11 +28,12 @@ OUTCOMES = {
     "returned": "returned (payment not accepted)",
     "already": "already returned (nothing sent again)",
     "pending": "waiting on Stripe's answer",
+    "unknown": "no answer from Stripe (refund again to find out)",
     "failed": "not refunded (see above)",
     "changed": "changed since you looked, not refunded",
     "skipped": "skipped (nothing to refund)",
 }
-MONEY_MOVED = {"refunded", "by hand", "cancelled", "returned", "pending"}
+MONEY_MOVED = {"refunded", "by hand", "cancelled", "returned", "pending", "unknown"}
 
 
 def chosen(queryset) -> list[Order]:
@@ -128,6 +129,12 @@ def _return_refused(modeladmin, request, order: Order) -> str:
     try:
         count, already = return_refused_payments(order=order)
     except stripe_client.PaymentProviderError as exc:
+        if exc.outcome_unknown:  # no answer in time, or Stripe's own error: the refund may have been made
+            modeladmin.message_user(request, (
+                f"{order.reference}: Stripe did not answer ({exc}), so the payment may have been returned. Choose "
+                "the order and refund it again: the same request is sent, so nothing goes back twice, and you will "
+                "read what Stripe did."), messages.WARNING)
+            return "unknown"
         modeladmin.message_user(request, f"{order.reference}: Stripe refused the refund ({exc}). Nothing changed.", messages.ERROR)
         return "failed"
     if already:
@@ -176,6 +183,6 @@ def _summary(counts: Counter) -> str:
 
 
 def _summary_level(counts: Counter) -> int:
-    if counts["failed"] or counts["changed"] or counts["pending"] or counts["by hand"]:
+    if counts["failed"] or counts["changed"] or counts["pending"] or counts["by hand"] or counts["unknown"]:
         return messages.WARNING
     return messages.SUCCESS if MONEY_MOVED & set(+counts) else messages.INFO

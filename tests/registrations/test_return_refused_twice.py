@@ -103,3 +103,15 @@ def test_a_press_after_an_earlier_press_lost_stripes_answer_reads_already_return
     late.refresh_from_db()
     assert late.status == Order.Status.REFUNDED
     assert len(buyer_emails()) == 1
+
+
+def test_a_press_whose_answer_stripe_lost_does_not_read_that_nothing_changed(late, stripe_double):
+    """Stripe made the return but its answer never came: staff are told it may have gone back and how to find out,
+    not that Stripe refused and nothing changed."""
+    a = staff("finance_a")
+    stripe_double.fail_next(status=500, path_prefix="/v1/refunds", method="POST", lost_answer=True)
+    page = press_yes(a, choose_whole_order_refund(a, [late])).content.decode()
+    assert refunds_made(stripe_double) == [12000]
+    assert "Nothing changed" not in page and "nothing was refunded" not in page
+    assert f"{late.reference}: Stripe did not answer" in page and "may have been returned" in page
+    assert "no answer from Stripe (refund again to find out)" in page
