@@ -7,7 +7,7 @@ token is put in its place. Kept per URLconf and script prefix, which reverse() a
 reverse()'s for every token (tests/registrations/test_links.py holds it to reverse() for any token)."""
 
 import re
-from functools import cache
+from functools import lru_cache
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -26,7 +26,9 @@ def token_url(name: str, token: str) -> str:
     return f"{before}{token}{after}"
 
 
-@cache
+# Bounded: the script prefix comes from the request (SCRIPT_NAME, which a front end may pass through), and a site
+# has a few token pages under one or two prefixes.
+@lru_cache(maxsize=64)
 def _around_token(name: str, urlconf: str, prefix: str) -> tuple[str, str]:
     address = reverse(name, urlconf=urlconf, kwargs={"token": _MARK})
     before, mark, after = address.partition(_MARK)

@@ -146,6 +146,12 @@ def create_checkout_session(
     except stripe.StripeError as exc:
         logger.warning("Stripe refused or failed checkout for %s: %s", order.reference, exc)
         raise PaymentProviderError.from_stripe(exc) from exc
+    # The raw answer is whatever JSON came back: without a session's id and address there is nowhere to send the
+    # buyer (a redirect to "" would bring them back to the form), so they get the retry page instead.
+    if not (isinstance(session, dict) and isinstance(session.get("id"), str) and session["id"]
+            and isinstance(session.get("url"), str) and session["url"]):
+        logger.warning("Stripe's answer to checkout for %s is not an open Checkout Session: %.200r", order.reference, session)
+        raise PaymentProviderError("Stripe's answer held no Checkout Session address.", outcome_unknown=True)
     return _session_from_stripe(session)
 
 
