@@ -14,6 +14,10 @@ A form class built on QuickCopyForm has, once when the class is defined:
   __getstate__, __setstate__ or __slots__, is left as it is);
 - `base_fields` in a dict whose deep copy calls each field's own __deepcopy__ with the same memo, as deepcopy would.
 tests/registrations/test_form_copies.py holds the copies to Django's own for every field of these forms.
+
+What differs from Django's own classes: `type(field) is forms.CharField` is False (isinstance holds, and the class
+name is the same: crispy-forms and Django's templates look at neither the identity nor the module), and such a field
+cannot be pickled (its class is not importable by name); nothing here pickles a form or its fields.
 """
 
 from functools import cache
