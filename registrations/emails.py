@@ -306,13 +306,18 @@ def send_refund_made(*, refund_id: int) -> None:
             key=f"refund_made:{refund.pk}",
         )
         return
+    seats = refund.seats_refunded
+    if not seats and order.status == Order.Status.REFUNDED:
+        # A refund of the whole order made in Stripe's dashboard released the seats still booked: those refunded and
+        # linked to no seat refund (each seat refund names its own seats, in its own email).
+        seats = list(order.seats.filter(status=Seat.Status.REFUNDED, refunds__isnull=True).order_by("position"))
     _send(
         to=order.buyer_email,
         subject=f"Refund of {usd(refund.amount_cents)}: {order.workshop.title} ({order.reference})",
         template="refund_made",
         context={
             "order": order, "refund": refund, "workshop": order.workshop, "money": order_money(order=order),
-            "seats": refund.seats_refunded,
+            "seats": seats,
             # Paid outside Stripe (a cheque or transfer): no refund API returns it, staff send it back the same way.
             "outside_cents": sum(
                 p.amount_cents for p in refund.parts.select_related("payment") if p.payment.source == Payment.Source.OUT_OF_BAND

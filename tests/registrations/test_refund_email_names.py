@@ -104,3 +104,21 @@ def emailed_refund_queries(staff_client, workshop, seat_count: int) -> int:
 def test_naming_the_seats_costs_the_same_queries_however_many_seats(staff_client, workshop, stripe_double):
     emailed_refund_queries(staff_client, workshop, 2)  # the first request also loads what is cached afterwards
     assert emailed_refund_queries(staff_client, workshop, 1) == emailed_refund_queries(staff_client, workshop, 4)
+
+
+def test_a_whole_order_refund_made_in_stripes_dashboard_names_the_seats_it_released(
+    staff_client, workshop, stripe_double, post_webhook
+):
+    """Two of five seats refunded by staff first (their email named them); the dashboard then refunds the rest of the
+    charge: its email names the three seats it released, not the two refunded before."""
+    order = team(workshop)
+    refund_seats_post(staff_client, order.seats.filter(position__lte=2))
+    mail.outbox.clear()
+    left = order.total_cents - Refund.objects.get(order=order).amount_cents  # the rest of the $500 charge
+    post_webhook("charge.refunded", stripe_double.refund_in_dashboard(order.stripe_payment_intent_id, left))
+    order.refresh_from_db()
+    assert order.status == Order.Status.REFUNDED
+    [email] = to_buyer()
+    assert "fully refunded and its seats are released" in email.body
+    assert "- Chen Wei (seat 3)" in email.body and "- Dev Patel (seat 4)" in email.body and "- Eve Adams (seat 5)" in email.body
+    assert "Ana Diaz" not in email.body and "O'Neil" not in email.body
