@@ -19,11 +19,17 @@ STATE = """() => {
 }"""
 
 
-def summary_when_scrolled(browser, site, *, width: int, height: int) -> dict:
-    """The box, its two buttons and the window, with the page scrolled halfway down the form (where a sticky box sticks)."""
-    context, page = _new_page(browser, site, viewport={"width": width, "height": height})
+def summary_when_scrolled(browser, site, *, width: int, height: int, seats_without_js: int = 0) -> dict:
+    """The box, its two buttons and the window, with the page scrolled halfway down the form (where a sticky box sticks).
+    With `seats_without_js`, JavaScript is off and that many seats are chosen with "Update total" (the tallest box)."""
+    options = {"java_script_enabled": False} if seats_without_js else {}
+    context, page = _new_page(browser, site, viewport={"width": width, "height": height}, **options)
     try:
         page.goto(REGISTER)
+        if seats_without_js:
+            page.get_by_label("Number of seats").fill(str(seats_without_js))
+            page.locator("button[name=update]").first.click()
+            page.wait_for_load_state()
         page.evaluate("() => window.scrollTo(0, 1000)")
         page.wait_for_function("() => window.scrollY >= 1000")
         return page.evaluate(STATE)
@@ -50,3 +56,13 @@ def test_in_a_tall_window_the_whole_summary_stays_in_view_beside_the_form(browse
     assert state["position"] == "sticky", state
     assert in_view(state["box"], state["height"]), state
     assert in_view(state["pay"], state["height"]) and in_view(state["quote"], state["height"]), state
+
+
+@pytest.mark.parametrize("height", [900, 940, 1000])
+def test_without_javascript_four_seats_summary_sticks_only_if_all_of_it_is_in_view(browser, site, height):
+    state = summary_when_scrolled(browser, site, width=1366, height=height, seats_without_js=4)
+    if state["position"] == "sticky":
+        assert in_view(state["box"], state["height"]), state
+        assert in_view(state["pay"], state["height"]) and in_view(state["quote"], state["height"]), state
+    else:
+        assert state["position"] == "static", state
