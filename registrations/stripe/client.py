@@ -23,7 +23,6 @@ from django.conf import settings
 from django.urls import reverse
 
 from ..links import token_url
-
 from .base import (
     PaymentProviderError,
     _absolute,
