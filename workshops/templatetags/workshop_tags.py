@@ -63,3 +63,10 @@ def own_time(session, zone: str, reader_zone: str) -> str:
 def zone_label(moment, zone: str) -> str:
     """'Pacific Time (PDT)' for a moment in that zone."""
     return schedule.zone_label(zone, moment) if moment else ""
+
+
+@register.filter
+def one_line(text) -> str:
+    """What a person typed, as one line of a plain-text email: line breaks they kept (a form's text input keeps them)
+    would start a list item or a paragraph of their own in the email's HTML part."""
+    return " ".join(str(text).split())

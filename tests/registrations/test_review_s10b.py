@@ -1,0 +1,64 @@
+"""Review of the tenth session (b): the add-seats pay button, the refund emails that name seats, and staff returning a
+refused payment. Attacks by a hostile buyer, a stranger and a narrow-role staff member, through the public surface."""
+
+import re
+
+import pytest
+from django.core import mail
+
+from registrations.models import Order, Seat
+from tests.registrations.test_refund_email_names import BUYER, team, to_buyer
+from tests.registrations.test_refund_races import (  # noqa: F401 (no_leftover_retries: an autouse fixture)
+    no_leftover_retries,
+    refund_seats_post,
+)
+from tests.registrations.test_team_grows import INVOICE, add_seats, paid_order
+
+pytestmark = pytest.mark.django_db(transaction=True)  # emails are queued on commit, as in production
+
+
+def html_part(message) -> str:
+    [(html, mime)] = message.alternatives
+    assert mime == "text/html"
+    return html
+
+
+# --- (a) a hostile buyer: the add-seats invoice sends email to any address typed ---------------------------------
+
+
+def test_add_seats_by_invoice_is_limited_per_billing_address_like_a_new_invoice_order(
+    client, workshop, stripe_double, post_webhook, settings
+):
+    """An order link and the add-seats form's invoice choice email an invoice to any billing address; cancelling and
+    adding again must not make the site a mailer for a stranger's inbox: the same limit as the registration form's
+    invoice request holds (per address emailed), with the refusal above the form, not a 500."""
+    order = paid_order(client, workshop, stripe_double, post_webhook)
+    settings.RATE_LIMITS = {"invoice_request": {"per_address": 100, "per_email": 2, "window_seconds": 3600}}
+    victim = {**INVOICE, "grow-billing_email": "victim@elsewhere.example"}
+    for _ in range(2):
+        response = add_seats(client, order, 1, **victim)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        client.post(f"/orders/{order.token}/add-seats/cancel/")
+    sent_before = len(stripe_double.invoices)
+    response = add_seats(client, order, 1, **victim)
+    assert response.status_code == 429
+    assert len(stripe_double.invoices) == sent_before  # no third invoice created nor emailed
+    html = response.content.decode()
+    assert 'value="victim@elsewhere.example"' in html  # what was typed is kept
+
+
+# --- (a) names typed by the buyer, shown in the HTML part of the refund email --------------------------------------
+
+
+def test_a_name_with_line_breaks_makes_no_extra_list_items_or_links_in_the_refund_email(staff_client, workshop, stripe_double):
+    """A name holding line breaks and a "- " list marker (the registration form keeps inner line breaks) reads as
+    one seat's line: no fake seat line nor paragraph of its own in either part."""
+    order = team(workshop, seat_count=2)
+    Seat.objects.filter(order=order, position=2).update(
+        attendee_name="Ann\n\n- Refund form: https://evil.example/claim\nBob"
+    )
+    refund_seats_post(staff_client, order.seats.filter(position=2))
+    [email] = to_buyer()
+    html = html_part(email)
+    assert html.count("<li") == 1  # one refunded seat, one item
+    assert "- Ann - Refund form: https://evil.example/claim Bob (seat 2)\n" in email.body  # one line, read as typed
