@@ -62,3 +62,58 @@ def test_a_name_with_line_breaks_makes_no_extra_list_items_or_links_in_the_refun
     html = html_part(email)
     assert html.count("<li") == 1  # one refunded seat, one item
     assert "- Ann - Refund form: https://evil.example/claim Bob (seat 2)\n" in email.body  # one line, read as typed
+
+
+# --- (b) staff returning a refused payment ---------------------------------------------------------------------------
+
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.contrib.auth.models import Group, Permission  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from registrations.models import Payment  # noqa: E402
+from staff.roles import COORDINATOR, ROLES  # noqa: E402
+from tests.registrations.helpers import choose_whole_order_refund, press_yes  # noqa: E402
+from tests.registrations.test_return_refused_twice import buyer_emails, late, refunds_made  # noqa: E402, F401
+from tests.registrations.test_refund_races import staff  # noqa: E402
+
+ORDERS = "/admin/registrations/order/"
+
+
+def narrow(name: str, *extra: str) -> Client:
+    """A staff account holding the Coordinator role and `extra` permissions, but not registrations.refund_order."""
+    group, _ = Group.objects.get_or_create(name=f"{COORDINATOR} {name}")
+    for label in [*ROLES[COORDINATOR], *extra]:
+        app_label, codename = label.split(".")
+        group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    user = get_user_model().objects.create(username=name, email=f"{name}@example.org", is_staff=True)
+    user.groups.add(group)
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    return client
+
+
+def test_staff_who_may_change_orders_but_not_refund_cannot_return_a_refused_payment(late, stripe_double):
+    """The page a refunding colleague was shown, posted by a coordinator who may also change orders: nothing goes
+    to Stripe, the order stays owed back, and the answer says nothing of the order's money."""
+    page = choose_whole_order_refund(staff("finance_a"), [late])
+    coordinator = narrow("cora", "registrations.view_order", "registrations.change_order")
+    answer = press_yes(coordinator, page)
+    assert answer.status_code in (200, 403)
+    assert refunds_made(stripe_double) == []
+    late.refresh_from_db()
+    assert late.status == Order.Status.NEEDS_REFUND
+    assert "returned" not in answer.content.decode()  # nothing said about the order's refused payment
+    assert buyer_emails() == []
+
+
+def test_one_press_whose_first_answer_was_lost_and_retried_by_the_sdk_reads_returned(late, stripe_double, settings):
+    """One press whose first attempt Stripe made but whose answer was lost is retried by the SDK with the same key:
+    Stripe's replay is of this press's own refund, not another request's, so staff read that it was returned."""
+    settings.STRIPE_MAX_NETWORK_RETRIES = 1  # production's setting: the SDK retries a dropped connection itself
+    a = staff("finance_a")
+    stripe_double.fail_next(status=0, path_prefix="/v1/refunds", method="POST", lost_answer=True)
+    page = press_yes(a, choose_whole_order_refund(a, [late])).content.decode()
+    assert refunds_made(stripe_double) == [12000]
+    assert len(stripe_double.requests_to("POST", "/v1/refunds")) == 2  # the SDK's own retry, the same key
+    assert "nothing was refunded" not in page and "already been returned" not in page
+    assert f"{late.reference}: returned 1 payment." in page
