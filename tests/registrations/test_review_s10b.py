@@ -117,3 +117,62 @@ def test_one_press_whose_first_answer_was_lost_and_retried_by_the_sdk_reads_retu
     assert len(stripe_double.requests_to("POST", "/v1/refunds")) == 2  # the SDK's own retry, the same key
     assert "nothing was refunded" not in page and "already been returned" not in page
     assert f"{late.reference}: returned 1 payment." in page
+
+
+# --- (a) the add-seats form with bad input: 400, the message beside the field, what was typed kept ---------------
+
+BAD_GROW_INPUT = [
+    ({"grow-extra_seats": "abc"}, "grow-extra_seats"),
+    ({"grow-extra_seats": "-3"}, "grow-extra_seats"),
+    ({"grow-extra_seats": "0"}, "grow-extra_seats"),
+    ({"grow-extra_seats": "1.5"}, "grow-extra_seats"),
+    ({"grow-extra_seats": "99999999999999999999999"}, "grow-extra_seats"),
+    ({"grow-extra_seats": "999"}, "grow-extra_seats"),
+    ({"grow-extra_seats": "1\x00"}, "grow-extra_seats"),
+    ({"grow-extra_seats": "1", "grow-payment_method": "bitcoin"}, "grow-payment_method"),
+    ({"grow-extra_seats": "1", "grow-payment_method": "invoice"}, "grow-billing_email"),
+    ({"grow-extra_seats": "1", **INVOICE, "grow-billing_email": "not an email"}, "grow-billing_email"),
+    ({"grow-extra_seats": "1", **INVOICE, "grow-billing_country": "Narnia"}, "grow-billing_country"),
+    ({"grow-extra_seats": "1", **INVOICE, "grow-billing_postal_code": "x" * 500}, "grow-billing_postal_code"),
+    ({"grow-extra_seats": "1", **INVOICE, "grow-billing_name": "Dana\x00Ruiz"}, "grow-billing_name"),
+]
+
+
+@pytest.mark.parametrize(("data", "field"), BAD_GROW_INPUT, ids=[f"{i}-{f}" for i, (_, f) in enumerate(BAD_GROW_INPUT)])
+def test_bad_add_seats_input_is_told_beside_its_field_and_kept(client, workshop, stripe_double, post_webhook, data, field):
+    order = paid_order(client, workshop, stripe_double, post_webhook)
+    response = client.post(f"/orders/{order.token}/add-seats/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    grow = html[html.index('<section id="add-seats"'):]
+    assert re.search(rf'name="{field}"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*name="{field}"', grow) or (
+        re.search(rf'id="error_\d*_id_{field}"|id="id_{field}_error"', grow)
+    ), grow[:3000]
+    typed = data[field] if field in data else None
+    if typed and "\x00" not in typed and field != "grow-payment_method":
+        assert f'value="{typed}"' in grow or f">{typed}<" in grow
+    assert not Order.objects.filter(parent=order).exists()
+
+
+# --- (a) whose name a refund email gives, after a seat changed hands -----------------------------------------------
+
+
+def test_a_seat_given_to_someone_else_before_its_refund_is_named_after_its_new_holder_only(
+    client, staff_client, workshop, stripe_double
+):
+    """Ana's seat was given to Zoe on the order page; refunded later, the buyer's email names Zoe, never Ana, and
+    nobody's access needs; Zoe alone is told her seat was cancelled, and Ana hears nothing of the refund."""
+    order = team(workshop, seat_count=2)
+    Seat.objects.filter(order=order, position=1).update(access_note="Hard of hearing: sit near the front")
+    Seat.objects.filter(order=order, position=2).update(access_note="Needs a wheelchair-accessible room")
+    answer = client.post(f"/orders/{order.token}/seats/1/", {
+        "seat-1-name": "Zoe Park", "seat-1-email": "zoe@lincoln.example", "seat-1-change": "new_person",
+    })
+    assert answer.status_code == 302
+    mail.outbox.clear()
+    refund_seats_post(staff_client, order.seats.filter(position=1))
+    [email] = to_buyer()
+    assert "- Zoe Park (seat 1)\n" in email.body
+    for text in (email.body, html_part(email)):
+        assert "Ana Diaz" not in text and "ana@" not in text and "Hard of hearing" not in text and "wheelchair" not in text
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([BUYER, "zoe@lincoln.example"])
