@@ -4,14 +4,21 @@ refused payment. Attacks by a hostile buyer, a stranger and a narrow-role staff 
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core import mail
+from django.test import Client
 
 from registrations.models import Order, Seat
+from staff.roles import COORDINATOR, ROLES
+from tests.registrations.helpers import choose_whole_order_refund, press_yes, registration_data
 from tests.registrations.test_refund_email_names import BUYER, team, to_buyer
 from tests.registrations.test_refund_races import (  # noqa: F401 (no_leftover_retries: an autouse fixture)
     no_leftover_retries,
     refund_seats_post,
+    staff,
 )
+from tests.registrations.test_return_refused_twice import buyer_emails, late, refunds_made  # noqa: F401 (late: a fixture)
 from tests.registrations.test_team_grows import INVOICE, add_seats, paid_order
 
 pytestmark = pytest.mark.django_db(transaction=True)  # emails are queued on commit, as in production
@@ -65,16 +72,6 @@ def test_a_name_with_line_breaks_makes_no_extra_list_items_or_links_in_the_refun
 
 
 # --- (b) staff returning a refused payment ---------------------------------------------------------------------------
-
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.contrib.auth.models import Group, Permission  # noqa: E402
-from django.test import Client  # noqa: E402
-
-from registrations.models import Payment  # noqa: E402
-from staff.roles import COORDINATOR, ROLES  # noqa: E402
-from tests.registrations.helpers import choose_whole_order_refund, press_yes  # noqa: E402
-from tests.registrations.test_return_refused_twice import buyer_emails, late, refunds_made  # noqa: E402, F401
-from tests.registrations.test_refund_races import staff  # noqa: E402
 
 ORDERS = "/admin/registrations/order/"
 
@@ -176,3 +173,36 @@ def test_a_seat_given_to_someone_else_before_its_refund_is_named_after_its_new_h
     for text in (email.body, html_part(email)):
         assert "Ana Diaz" not in text and "ana@" not in text and "Hard of hearing" not in text and "wheelchair" not in text
     assert sorted(m.to[0] for m in mail.outbox) == sorted([BUYER, "zoe@lincoln.example"])
+
+
+# --- (a) line breaks in names the buyer types reach other people's emails ----------------------------------------
+
+
+def test_a_buyer_name_with_line_breaks_reaches_an_attendees_welcome_email_as_one_line(
+    client, workshop, stripe_double, post_webhook
+):
+    """The buyer's name and organisation are written into each attendee's welcome email: typed (posted by hand) with
+    line breaks, they must not become paragraphs or list items of the site's own in a stranger's inbox."""
+    client.post(f"/workshops/{workshop.slug}/register/", registration_data(
+        seat_count=2, attendees=[("Ana\n\n- Diaz", "ana@lincoln.example")],
+        buyer_name="Maya\n\nYour seat is not confirmed: pay again at https://evil.example/pay\n- ",
+        organisation="Lincoln\r\n- School",
+    ))
+    order = Order.objects.get(kind=Order.Kind.PURCHASE)
+    post_webhook("checkout.session.completed", stripe_double.pay(order.stripe_checkout_session_id))
+    [welcome] = [m for m in mail.outbox if m.to == ["ana@lincoln.example"]]
+    assert "Hello Ana - Diaz,\n" in welcome.body
+    assert "Maya Your seat is not confirmed: pay again at https://evil.example/pay - (Lincoln - School) has registered" in welcome.body
+    html = html_part(welcome)
+    assert "<li" not in html.split("has registered you")[0]
+
+
+def test_a_seat_named_on_the_order_page_with_line_breaks_is_saved_as_one_line(client, workshop, stripe_double, post_webhook):
+    order = paid_order(client, workshop, stripe_double, post_webhook)
+    seat = order.seats.filter(attendee_email="").order_by("position").first()
+    answer = client.post(f"/orders/{order.token}/seats/{seat.position}/", {
+        f"seat-{seat.position}-name": "Zoe\n\n- Park", f"seat-{seat.position}-email": "zoe@lincoln.example",
+    })
+    assert answer.status_code == 302
+    seat.refresh_from_db()
+    assert seat.attendee_name == "Zoe - Park"

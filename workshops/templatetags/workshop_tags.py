@@ -67,6 +67,6 @@ def zone_label(moment, zone: str) -> str:
 
 @register.filter
 def one_line(text) -> str:
-    """What a person typed, as one line of a plain-text email: line breaks they kept (a form's text input keeps them)
-    would start a list item or a paragraph of their own in the email's HTML part."""
+    """What a person typed into a one-line box, as one line (forms clean names with it; emails write older names with
+    it): line breaks a text input posted by hand keeps would start a list item or a paragraph of its own in an email."""
     return " ".join(str(text).split())
