@@ -8,7 +8,7 @@ from django.conf import settings
 from registrations.services.invoices import BillingDetails
 from workshops.adminforms import DollarsField, LocalDateTimeInput
 from workshops.schedule import time_zone_choices
-from workshops.templatetags.workshop_tags import usd
+from workshops.templatetags.workshop_tags import one_line, usd
 
 from . import seat_lists
 from .form_copies import QuickCopyForm
@@ -102,10 +102,10 @@ class RegistrationForm(QuickCopyForm):
             )
 
     def clean_buyer_name(self):
-        return self.cleaned_data["buyer_name"].strip()
+        return one_line(self.cleaned_data["buyer_name"])
 
     def clean_organisation(self):
-        return self.cleaned_data["organisation"].strip()
+        return one_line(self.cleaned_data["organisation"])
 
     def clean_voucher_code(self):
         return self.cleaned_data["voucher_code"].strip().upper()
@@ -139,7 +139,7 @@ class AttendeeForm(QuickCopyForm):
 
     def clean(self):
         data = super().clean()
-        name, email = (data.get("name") or "").strip(), data.get("email") or ""
+        name, email = one_line(data.get("name") or ""), data.get("email") or ""
         if name and not email and "email" not in self.errors:
             self.add_error("email", "Add their email so we can send them their link, or leave both blank to name them later.")
         if email and not name:

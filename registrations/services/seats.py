@@ -38,7 +38,7 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
     Raises SeatChangesClosedError, SeatChangeError.
     """
     now = now or timezone.now()
-    name, email = name.strip(), email.strip()
+    name, email = " ".join(name.split()), email.strip()  # one line: a hand-posted name may hold line breaks
     with transaction.atomic():
         seat = Seat.objects.select_for_update(of=("self",)).select_related("order__workshop").get(pk=seat.pk)
         order = seat.order

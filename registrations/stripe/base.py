@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -55,6 +56,33 @@ def webhook_secret() -> str:
     return ""
 
 
+class _Watched(threading.local):
+    key: str | None = None
+    unanswered = False
+
+
+_watched = _Watched()
+
+
+@contextmanager
+def own_attempt_unanswered(idempotency_key: str) -> Iterator[list[bool]]:
+    """Whether, inside the block, a request this thread sent with this idempotency key went unanswered (no answer in
+    time, a dropped connection, Stripe's own 5xx error): Stripe may have carried out that attempt, and a replay the
+    SDK's own retry then gets may be of it. A 409 (another request with the key in progress) or a 429 is an answer
+    that nothing was done. [flag], filled in on the way out."""
+    _watched.key, _watched.unanswered = idempotency_key, False
+    flag = [False]
+    try:
+        yield flag
+    finally:
+        flag[0], _watched.key, _watched.unanswered = _watched.unanswered, None, False
+
+
+def _note_unanswered(headers, status: int | None) -> None:
+    if _watched.key is not None and headers.get("Idempotency-Key") == _watched.key and (status is None or status >= 500):
+        _watched.unanswered = True
+
+
 class _HTTPClient(stripe.HTTPClient):
     """The SDK's HTTP calls over urllib3 directly, which requests is built on: requests' own work per call (merging
     settings, preparing the request, its adapter) was a third of the Stripe call's CPU. It keeps what the SDK's
@@ -79,14 +107,17 @@ class _HTTPClient(stripe.HTTPClient):
 
     def _send(self, method, url, headers, post_data, *, stream: bool):
         try:
-            return self._pool.request(
+            response = self._pool.request(
                 method.upper(), url, headers=headers, body=post_data, timeout=self._timeout, preload_content=not stream,
                 redirect=False,
             )
+            _note_unanswered(headers, response.status)
+            return response
         except urllib3.exceptions.SSLError as exc:
             raise stripe.APIConnectionError(f"Could not verify Stripe's SSL certificate: {exc}", should_retry=False) from exc
         except (urllib3.exceptions.TimeoutError, urllib3.exceptions.NewConnectionError, urllib3.exceptions.ProtocolError,
                 urllib3.exceptions.ProxyError, OSError) as exc:
+            _note_unanswered(headers, None)
             # A timeout or a connection that failed or dropped: the SDK may retry it (requests' Timeout and ConnectionError).
             raise stripe.APIConnectionError(f"Unexpected error communicating with Stripe: {exc}", should_retry=True) from exc
         except Exception as exc:

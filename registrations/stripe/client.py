@@ -27,6 +27,7 @@ from .base import (
     PaymentProviderError,
     _absolute,
     _waiting_on_stripe,
+    own_attempt_unanswered,
     client,
     is_test_payment_mode,
     webhook_secret,
@@ -199,7 +200,7 @@ def create_refund(
     if ledger_part is not None:
         metadata[LEDGER_PART] = str(ledger_part)
     try:
-        with _waiting_on_stripe(f"a refund of {payment_intent_id}"):
+        with _waiting_on_stripe(f"a refund of {payment_intent_id}"), own_attempt_unanswered(idempotency_key) as unanswered:
             refund = client().v1.refunds.create(
                 params={"payment_intent": payment_intent_id, "amount": amount_cents, "metadata": metadata},
                 options={"idempotency_key": idempotency_key},
@@ -208,7 +209,10 @@ def create_refund(
         logger.warning("Stripe refund failed for %s: %s", payment_intent_id, exc)
         raise PaymentProviderError.from_stripe(exc) from exc
     answer = getattr(refund, "last_response", None)
-    return RefundCreated(refund.id, replayed=bool(answer and answer.headers.get("Idempotent-Replayed") == "true"))
+    replay = bool(answer and answer.headers.get("Idempotent-Replayed") == "true")
+    # A replay after the SDK's own retry of an unanswered attempt may be of that attempt (made, its answer lost): not
+    # counted as another request's refund, or staff would read that someone else returned it after the only press.
+    return RefundCreated(refund.id, replayed=replay and not unanswered[0])
 
 
 LEDGER_PART = "ledger_part"

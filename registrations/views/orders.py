@@ -132,6 +132,13 @@ def order_add_seats(request: HttpRequest, token: str) -> HttpResponse:
     form = AddSeatsForm(request.POST)
     if not form.is_valid():
         return _render_order(request, order, grow_form=form, status=400)
+    if form.wants_invoice:
+        # Each invoice is emailed to the billing address typed: limited as the registration form's invoice requests.
+        try:
+            ratelimit.check(request, scope="invoice_request", emails=[order.buyer_email, form.billing_details().email])
+        except RateLimitedError as exc:
+            form.add_error(None, str(exc))
+            return _render_order(request, order, grow_form=form, status=429)
     try:
         addition = place_addition(
             order=order,

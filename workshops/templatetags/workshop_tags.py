@@ -63,3 +63,10 @@ def own_time(session, zone: str, reader_zone: str) -> str:
 def zone_label(moment, zone: str) -> str:
     """'Pacific Time (PDT)' for a moment in that zone."""
     return schedule.zone_label(zone, moment) if moment else ""
+
+
+@register.filter
+def one_line(text) -> str:
+    """What a person typed into a one-line box, as one line (forms clean names with it; emails write older names with
+    it): line breaks a text input posted by hand keeps would start a list item or a paragraph of its own in an email."""
+    return " ".join(str(text).split())
