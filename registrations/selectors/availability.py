@@ -116,11 +116,8 @@ def seat_counts(
     the ORM, the statement cost more CPU than the rest of the seat count together. One scalar subquery per count,
     so each can use its index (the seats taken come from order_seats_taken_idx alone).
     """
-    query = SeatCountQuery(workshop_id=workshop_id, hold_source=hold_source, invoice_holds=invoice_holds,
-                           submission_key=submission_key, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute(query.sql, query.params)
-        return query.counts(cursor.fetchone())
+    return SeatCountQuery(workshop_id=workshop_id, hold_source=hold_source, invoice_holds=invoice_holds,
+                          submission_key=submission_key, now=now).count()
 
 
 @dataclass
@@ -154,6 +151,12 @@ class SeatCountQuery:
             )
             params += [workshop_id, self.submission_key, pending, Order.Status.PROCESSING.value, Order.Status.PAID.value]
         self.sql, self.params = f"SELECT {', '.join(counts)}", params
+
+    def count(self) -> SeatCounts:
+        """Run the statement on its own (checkout start sends it after the workshop's lock instead)."""
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            return self.counts(cursor.fetchone())
 
     def counts(self, row) -> SeatCounts:
         row = list(row)

@@ -15,7 +15,6 @@ from registrations.selectors.availability import (
     invoice_seat_allowance,
     invoice_seats_held,
     price_for,
-    seat_counts,
     seats_available,
 )
 from registrations.selectors.codes import voucher_seats_left
@@ -105,10 +104,7 @@ def _lock_for_sale(workshop: Workshop, counting: SeatCountQuery) -> SeatCounts:
             Workshop.objects.select_for_update().filter(pk=workshop.pk)
             .values_list("capacity", "is_published", "catalog_version").get()
         )
-        counts = seat_counts(
-            workshop_id=counting.workshop_id, hold_source=counting.hold_source, submission_key=counting.submission_key,
-            now=counting.now,
-        )
+        counts = counting.count()
     if version != workshop.catalog_version:
         workshop.catalog_version = version
         catalog.attach([workshop])

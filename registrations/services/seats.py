@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from registrations.selectors.order_pages import seat_changes_open
 from workshops.schedule import known_zone
+from workshops.templatetags.workshop_tags import one_line
 
 from .. import emails
 from .affinity import delete_affinity_data
@@ -38,7 +39,7 @@ def change_seat(*, seat: Seat, name: str, email: str, new_person: bool, now: dat
     Raises SeatChangesClosedError, SeatChangeError.
     """
     now = now or timezone.now()
-    name, email = " ".join(name.split()), email.strip()  # one line: a hand-posted name may hold line breaks
+    name, email = one_line(name), email.strip()  # a hand-posted name may hold line breaks
     with transaction.atomic():
         seat = Seat.objects.select_for_update(of=("self",)).select_related("order__workshop").get(pk=seat.pk)
         order = seat.order

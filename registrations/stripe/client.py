@@ -27,9 +27,9 @@ from .base import (
     PaymentProviderError,
     _absolute,
     _waiting_on_stripe,
-    own_attempt_unanswered,
     client,
     is_test_payment_mode,
+    own_attempt_unanswered,
     webhook_secret,
 )
 from .invoices import (
